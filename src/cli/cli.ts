@@ -1,0 +1,78 @@
+import { parseArgs } from "node:util";
+import { InputError, MailflowGuardError, oneLine } from "../errors.js";
+import { checkCommand, diffCommand, EXIT, feedCommand } from "./commands.js";
+import type { CliIo } from "./context.js";
+import { demoCommand } from "./demo.js";
+
+const USAGE = `Usage: mailflow-guard <command> [options]
+
+Commands:
+  feed   [--instance NAME] [--feed-file FILE] [--json]
+         The EOP SMTP set: live (version first, cached in the state store) or from a saved /endpoints response.
+  diff   --from FILE --to FILE [--json]
+         EOP SMTP ranges added and removed between two saved /endpoints responses.
+  check  --inventory FILE [--feed-file FILE [--feed-version V]] [--out DIR] [--json]
+         [--tenant T --instance NAME --mode exact|superset]   for raw Get-ReceiveConnector output
+         [--max-removal-share 25%] [--accept-feed-version V] [--refresh]
+         Drift of the inventory against the EOP set; writes the report and scripts to DIR (default ./out).
+         Exit code 0 in sync, 2 drift found, 1 error (also when the feed was refused).
+  demo   The daily drift check of the bundled example tenant against the recorded feed; writes ./out.
+
+State: --state DIR (default .mailflow-guard, or MAILFLOW_GUARD_STATE_DIR), or Table Storage with
+--storage CONNECTION-STRING or the AzureWebJobsStorage setting.
+`;
+
+const COMMON = { json: { type: "boolean" }, state: { type: "string" }, storage: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+
+const OPTIONS = {
+  feed: { ...COMMON, instance: { type: "string" }, "feed-file": { type: "string" } },
+  diff: { ...COMMON, from: { type: "string" }, to: { type: "string" } },
+  check: {
+    ...COMMON,
+    inventory: { type: "string" },
+    "feed-file": { type: "string" },
+    "feed-version": { type: "string" },
+    out: { type: "string" },
+    tenant: { type: "string" },
+    instance: { type: "string" },
+    mode: { type: "string" },
+    "max-removal-share": { type: "string" },
+    "accept-feed-version": { type: "string" },
+    refresh: { type: "boolean" },
+  },
+  demo: { help: COMMON.help, out: { type: "string" } },
+} as const;
+
+const COMMANDS = { feed: feedCommand, diff: diffCommand, check: checkCommand, demo: demoCommand } as const;
+
+/**
+ * The command line, testable in-process: returns the exit code. Errors of
+ * the product's own kinds print one line; anything unexpected prints one
+ * line too, with the stack only when MAILFLOW_GUARD_DEBUG is set.
+ */
+export async function cli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.stdout(USAGE);
+    return name === undefined ? EXIT.error : EXIT.ok;
+  }
+  try {
+    if (!(name in COMMANDS)) throw new InputError(`unknown command ${JSON.stringify(name)} (expected feed, diff, check or demo; see mailflow-guard --help)`);
+    const command = name as keyof typeof COMMANDS;
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      ({ values } = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: false }));
+    } catch (error) {
+      throw new InputError(`${oneLine(error)} (see mailflow-guard --help)`);
+    }
+    if (values.help) {
+      io.stdout(USAGE);
+      return EXIT.ok;
+    }
+    return await COMMANDS[command](values, io);
+  } catch (error) {
+    io.stderr(`mailflow-guard: ${oneLine(error)}\n`);
+    if (!(error instanceof MailflowGuardError) && io.env.MAILFLOW_GUARD_DEBUG) io.stderr(`${(error as Error).stack ?? ""}\n`);
+    return EXIT.error;
+  }
+}

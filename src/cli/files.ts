@@ -1,0 +1,47 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError } from "../errors.js";
+import { parseJson } from "../validation.js";
+
+/** Reads and parses a JSON file; any failure is one line naming the file. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory, not a file" : code === "EACCES" ? "cannot be read (permission denied)" : `cannot be read (${code ?? "unknown error"})`;
+    throw new InputError(why, { source: path }, { cause: error });
+  }
+  return parseJson(text, path);
+}
+
+/**
+ * Writes a run's outputs into `dir` so that no half-written set is left:
+ * every file goes to a temporary name first and is renamed only when all
+ * were written.
+ */
+export async function writeFiles(dir: string, files: Record<string, string>): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const tag = randomBytes(4).toString("hex");
+  const staged = Object.entries(files).map(([name, content]) => ({ final: join(dir, name), temp: join(dir, `.${name}.${tag}.tmp`), content }));
+  try {
+    for (const f of staged) await writeFile(f.temp, f.content, "utf8");
+    for (const f of staged) await rename(f.temp, f.final);
+  } catch (error) {
+    await Promise.all(staged.map((f) => rm(f.temp, { force: true })));
+    throw error;
+  }
+  return staged.map((f) => f.final);
+}
+
+/** The folder holding package.json, from wherever this file was compiled to. */
+export function packageRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = resolve(dir, "..")) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (resolve(dir, "..") === dir) throw new Error("the mailflow-guard package folder was not found");
+  }
+}

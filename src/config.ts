@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { DEFAULT_MAX_REMOVAL_SHARE } from "./feed/guard.js";
+import { parseInstance, type Instance } from "./feed/instances.js";
+import { validate } from "./validation.js";
+
+/** The product's own settings, read from app settings or the environment; storage settings live in state/open.ts. */
+export interface Settings {
+  feedBaseUrl: string;
+  /** 0..1: the share of last good EOP addresses a new feed may drop before it is refused. */
+  maxRemovalShare: number;
+  /** A feed version an admin accepted although it drops more than the share allows. */
+  acceptVersion: string | undefined;
+  /** Instances whose feed the hourly timer keeps fresh besides those already in use. */
+  instances: Instance[];
+  /** Largest inventory the HTTP endpoint takes. */
+  maxInventoryBytes: number;
+}
+
+const share = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?%?$/, { message: 'expected a share such as "0.25" or "25%"' })
+  .transform((s) => (s.endsWith("%") ? Number(s.slice(0, -1)) / 100 : Number(s)))
+  .refine((n) => n > 0 && n <= 1, { message: "expected a share above 0 and at most 100%" });
+
+const env = z.object({
+  M365_ENDPOINTS_BASE_URL: z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }).default("https://endpoints.office.com"),
+  MAILFLOW_GUARD_MAX_REMOVAL_SHARE: share.optional(),
+  MAILFLOW_GUARD_ACCEPT_FEED_VERSION: z.string().regex(/^\d{10}$/, { message: "expected a feed version of 10 digits (YYYYMMDDNN)" }).optional(),
+  MAILFLOW_GUARD_INSTANCES: z.string().default("Worldwide"),
+  MAILFLOW_GUARD_MAX_INVENTORY_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+});
+
+/** Reads the settings; a bad value is one InputError line naming the setting. */
+export function settingsFromEnv(source: Record<string, string | undefined>): Settings {
+  const known = Object.fromEntries(Object.keys(env.shape).map((k) => [k, source[k] === "" ? undefined : source[k]]));
+  const parsed = validate(env, known, "settings");
+  return {
+    feedBaseUrl: parsed.M365_ENDPOINTS_BASE_URL,
+    maxRemovalShare: parsed.MAILFLOW_GUARD_MAX_REMOVAL_SHARE ?? DEFAULT_MAX_REMOVAL_SHARE,
+    acceptVersion: parsed.MAILFLOW_GUARD_ACCEPT_FEED_VERSION,
+    instances: parsed.MAILFLOW_GUARD_INSTANCES.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => parseInstance(s)),
+    maxInventoryBytes: parsed.MAILFLOW_GUARD_MAX_INVENTORY_BYTES,
+  };
+}

@@ -1,0 +1,204 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { INSTANCES, type Instance } from "../feed/instances.js";
+
+/** What the server publishes per instance; change it between requests to move the feed on. */
+export interface RecordedInstance {
+  /** `YYYYMMDDNN`, answered by /version. */
+  version: string;
+  /** The raw /endpoints answer: an array of endpoint sets, or anything a test wants to send. */
+  endpoints: unknown;
+  /** Change records; /changes/{instance}/{v} answers those with a version after v. */
+  changes?: unknown[];
+}
+
+export type RecordedFeed = Partial<Record<Instance, RecordedInstance>>;
+
+export interface FeedServerRequest {
+  method: string;
+  /** The path as received, without the query. */
+  path: string;
+  /** The query parameters as sent (names in their original case). */
+  query: Record<string, string>;
+}
+
+/** A canned answer in place of the feed's. */
+export interface InterceptedResponse {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Wait this long before answering (for timeouts). */
+  delayMs?: number;
+}
+
+export interface FeedServerOptions {
+  port?: number;
+  /** Serve under a path prefix, e.g. "/m365", as a mirror or proxy would. */
+  basePath?: string;
+  /** Called for every request first; an answer replaces the feed's. */
+  intercept?: (request: FeedServerRequest) => InterceptedResponse | undefined;
+}
+
+export interface FeedServer {
+  /** The base URL to give a feed client, without a trailing slash. */
+  url: string;
+  /** Every request, in order, intercepted ones included. */
+  requests: FeedServerRequest[];
+  close(): Promise<void>;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A local stand-in for the Microsoft 365 endpoints service on 127.0.0.1,
+ * answering /version, /endpoints and /changes the way the real one does
+ * (case-insensitive names, CRLF pretty-printed JSON, a GUID required), for
+ * the demo and for tests that need real HTTP.
+ *
+ * @example
+ * const server = await startFeedServer({ Worldwide: { version: "2025010100", endpoints: sets } });
+ * const feed = createFeedClient({ baseUrl: server.url, clientRequestId: randomUUID() });
+ * await server.close();
+ */
+export async function startFeedServer(feed: RecordedFeed, options: FeedServerOptions = {}): Promise<FeedServer> {
+  const basePath = (options.basePath ?? "").replace(/\/+$/, "");
+  const requests: FeedServerRequest[] = [];
+  const pending = new Set<NodeJS.Timeout>();
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const request: FeedServerRequest = { method: req.method ?? "GET", path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    requests.push(request);
+    const canned = options.intercept?.(request);
+    if (!canned) return answer(res, route(feed, req, url, basePath));
+    if (!canned.delayMs) return sendCanned(res, canned);
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      sendCanned(res, canned);
+    }, canned.delayMs);
+    pending.add(timer);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}${basePath}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of pending) clearTimeout(timer);
+        pending.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive sockets and delayed answers would hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+type Answer = { status: number; json: unknown } | { status: number; text: string };
+
+function route(feed: RecordedFeed, req: IncomingMessage, url: URL, basePath: string): Answer {
+  if (req.method !== "GET" && req.method !== "HEAD") return { status: 405, text: "The requested resource does not support this HTTP method." };
+  const segments = routeSegments(url.pathname, basePath);
+  const [operation = "", instanceName, since] = segments ?? [];
+  const kind = operation.toLowerCase();
+  const known =
+    segments !== undefined &&
+    ((kind === "version" && segments.length <= 2) || (kind === "endpoints" && segments.length === 2) || (kind === "changes" && segments.length === 3));
+  if (!known) return notFound();
+
+  // The service's parameter names are case-insensitive.
+  const param = (name: string) => [...url.searchParams].find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+  const guid = param("clientrequestid");
+  if (guid === undefined || !GUID.test(guid)) {
+    return { status: 400, text: "Invalid ClientRequestId: a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) is required." };
+  }
+
+  if (instanceName === undefined) {
+    return { status: 200, json: INSTANCES.flatMap((name) => (feed[name] ? [{ instance: name, latest: feed[name].version }] : [])) };
+  }
+  const instance = INSTANCES.find((name) => name.toLowerCase() === instanceName.toLowerCase());
+  const recorded = instance && feed[instance];
+  if (!instance || !recorded) return notFound();
+
+  if (kind === "version") return { status: 200, json: { instance, latest: recorded.version } };
+  if (kind === "changes") {
+    if (since === undefined || !/^\d{10}$/.test(since)) return { status: 400, text: "Invalid version: expected 10 digits (YYYYMMDDNN)." };
+    return { status: 200, json: (recorded.changes ?? []).filter((record) => isAfter(record, since)) };
+  }
+  return { status: 200, json: filterEndpoints(recorded.endpoints, param("ServiceAreas"), param("NoIPv6")?.toLowerCase() === "true") };
+}
+
+/** The decoded path segments after `basePath`; undefined when the path is outside it or malformed. */
+function routeSegments(pathname: string, basePath: string): string[] | undefined {
+  const lower = pathname.toLowerCase();
+  const base = basePath.toLowerCase();
+  if (base && lower !== base && !lower.startsWith(`${base}/`)) return undefined;
+  try {
+    return pathname.slice(basePath.length).split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records that carry no comparable version pass, so tests can send malformed ones. */
+function isAfter(record: unknown, version: string): boolean {
+  const recordVersion = isObject(record) ? record["version"] : undefined;
+  return typeof recordVersion !== "string" || recordVersion > version;
+}
+
+function filterEndpoints(endpoints: unknown, serviceAreas: string | undefined, noIPv6: boolean): unknown {
+  if (!Array.isArray(endpoints)) return endpoints;
+  const areas = serviceAreas
+    ?.split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  return endpoints
+    .filter((set) => !areas || !isObject(set) || typeof set["serviceArea"] !== "string" || areas.includes(set["serviceArea"].toLowerCase()))
+    .map((set) => (noIPv6 && isObject(set) && Array.isArray(set["ips"]) ? withoutIPv6(set, set["ips"]) : set));
+}
+
+/** Like the service: the IPv6 entries go, and `ips` disappears when nothing is left. */
+function withoutIPv6(set: Record<string, unknown>, ips: unknown[]): Record<string, unknown> {
+  const copy = { ...set, ips: ips.filter((ip) => typeof ip !== "string" || !ip.includes(":")) };
+  if (copy.ips.length === 0) delete (copy as Record<string, unknown>)["ips"];
+  return copy;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function notFound(): Answer {
+  return { status: 404, text: "The resource you are looking for has been removed, had its name changed, or is temporarily unavailable." };
+}
+
+function answer(res: ServerResponse, result: Answer): void {
+  if ("json" in result) {
+    // The service pretty-prints with two spaces and CRLF line ends.
+    const body = JSON.stringify(result.json, null, 2).replace(/\n/g, "\r\n");
+    res.writeHead(result.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+    res.end(res.req.method === "HEAD" ? undefined : body);
+  } else {
+    res.writeHead(result.status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(result.text) });
+    res.end(res.req.method === "HEAD" ? undefined : result.text);
+  }
+}
+
+/** A declared Content-Length above the body's size cuts the connection after the body, like a dropped download. */
+function sendCanned(res: ServerResponse, canned: InterceptedResponse): void {
+  if (res.destroyed) return;
+  const body = canned.body ?? "";
+  const headers = { "content-type": "application/json; charset=utf-8", ...canned.headers };
+  const declared = Object.entries(headers).find(([name]) => name.toLowerCase() === "content-length")?.[1];
+  res.writeHead(canned.status, headers);
+  if (declared !== undefined && Number(declared) > Buffer.byteLength(body)) {
+    res.write(body, () => res.destroy());
+  } else {
+    res.end(body);
+  }
+}

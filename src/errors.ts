@@ -1,0 +1,143 @@
+/**
+ * The error hierarchy. Every error the product raises on purpose is a
+ * MailflowGuardError, so the CLI and the handlers can print one line for it
+ * and keep stack traces for the unexpected.
+ *
+ *   MailflowGuardError
+ *   ├─ InputError          bad input: a file, request body or entry (exit 1 / HTTP 400)
+ *   │   └─ InvalidRangeError   an entry that is not an address, CIDR or range
+ *   ├─ HttpError           a service answered with an error status
+ *   │   └─ ThrottledError      429: wait, do not hammer
+ *   ├─ TransportError      no answer: refused, reset, timed out
+ *   ├─ MissingFeedError    no feed was ever accepted for an instance
+ *   └─ StateStoreError     the state store failed
+ *       └─ ConcurrencyError    someone else wrote first (ETag mismatch)
+ */
+export class MailflowGuardError extends Error {
+  override name = "MailflowGuardError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface InputLocation {
+  /** The file, or a description such as "request body". */
+  source?: string | undefined;
+  /** Where inside it, e.g. `receiveConnectors[0].remoteIPRanges[3]`. */
+  path?: string | undefined;
+}
+
+/** Bad input. The message reads `source: path: what is wrong, what was expected`. */
+export class InputError extends MailflowGuardError {
+  override name = "InputError";
+  readonly source: string | undefined;
+  readonly path: string | undefined;
+  /** The problem alone, without the location. */
+  readonly detail: string;
+
+  constructor(detail: string, location: InputLocation = {}, options?: { cause?: unknown }) {
+    super([location.source, location.path, detail].filter(Boolean).join(": "), options);
+    this.detail = detail;
+    this.source = location.source;
+    this.path = location.path;
+  }
+
+  /** The same problem, placed: inner locations stay, outer ones are filled in. */
+  at(location: InputLocation): InputError {
+    const path = joinPath(location.path, this.path);
+    return new InputError(this.detail, { source: this.source ?? location.source, path }, { cause: this });
+  }
+}
+
+/** `receiveConnectors[0]` + `mode` → `receiveConnectors[0].mode`; `entries` + `[3]` → `entries[3]`. */
+function joinPath(outer: string | undefined, inner: string | undefined): string | undefined {
+  if (!outer) return inner || undefined;
+  if (!inner) return outer;
+  return inner.startsWith("[") ? outer + inner : `${outer}.${inner}`;
+}
+
+/** An IP entry that cannot be parsed; `entry` is the offending text. */
+export class InvalidRangeError extends InputError {
+  override name = "InvalidRangeError";
+  readonly entry: string;
+  constructor(entry: string, reason: string) {
+    super(`${JSON.stringify(entry)} ${reason}`);
+    this.entry = entry;
+  }
+}
+
+/** An HTTP service answered with an error status. The URL is kept without its query. */
+export class HttpError extends MailflowGuardError {
+  override name = "HttpError";
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  constructor(message: string, init: { status: number; method: string; url: string }, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = init.status;
+    this.method = init.method;
+    this.url = redactUrl(init.url);
+  }
+}
+
+/** 429: the caller must wait (`retryAfterSeconds` when the service said) and not retry now. */
+export class ThrottledError extends HttpError {
+  override name = "ThrottledError";
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, init: { method: string; url: string; retryAfterSeconds?: number | undefined }) {
+    super(message, { ...init, status: 429 });
+    this.retryAfterSeconds = init.retryAfterSeconds;
+  }
+}
+
+/** No usable answer: connection refused or reset, DNS failure, timeout. */
+export class TransportError extends MailflowGuardError {
+  override name = "TransportError";
+  readonly url: string;
+  constructor(message: string, url: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.url = redactUrl(url);
+  }
+}
+
+/** No feed has ever been accepted for the instance, so there is nothing to check against. */
+export class MissingFeedError extends MailflowGuardError {
+  override name = "MissingFeedError";
+  constructor(instance: string, refusedReason?: string) {
+    super(
+      refusedReason === undefined
+        ? `no ${instance} feed has been accepted yet, so there is nothing to check against`
+        : `the ${instance} feed was refused (${refusedReason}) and no earlier feed was ever accepted, so there is nothing to check against`,
+    );
+  }
+}
+
+export class StateStoreError extends MailflowGuardError {
+  override name = "StateStoreError";
+}
+
+/** A conditional write lost: the document changed since it was read. */
+export class ConcurrencyError extends StateStoreError {
+  override name = "ConcurrencyError";
+}
+
+/**
+ * A URL fit for logs and errors: the query (which may carry keys, signatures
+ * or client ids) and any user info are dropped.
+ *
+ * @example redactUrl("https://x.example/a?code=secret") // "https://x.example/a"
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+/** One line for any thrown value: the message of our own errors, a short form of the rest. */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}

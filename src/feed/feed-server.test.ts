@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startFeedServer, type FeedServer, type RecordedFeed } from "../demo/feed-server.js";
+
+// The stand-in service the feed tests and the demo rely on must answer like the real one.
+
+const exchange = (id: number, tcpPorts: string, ips?: string[]) => ({
+  id,
+  serviceArea: "Exchange",
+  serviceAreaDisplayName: "Exchange Online",
+  ...(ips ? { ips } : {}),
+  tcpPorts,
+  expressRoute: true,
+  category: "Allow",
+  required: true,
+});
+const skype = { id: 11, serviceArea: "Skype", serviceAreaDisplayName: "Skype for Business Online and Microsoft Teams", ips: ["52.112.0.0/14"], udpPorts: "3478,3479,3480,3481", expressRoute: true, category: "Optimize", required: true };
+
+let server: FeedServer;
+let feed: RecordedFeed;
+const guid = randomUUID();
+
+beforeEach(async () => {
+  feed = {
+    Worldwide: {
+      version: "2025020100",
+      endpoints: [exchange(9, "443", ["40.92.0.0/15"]), exchange(10, "25", ["40.92.0.0/15", "2a01:111:f400::/48"]), exchange(12, "25", ["2a01:111:f403::/48"]), skype],
+      changes: [
+        { id: 1, endpointSetId: 10, disposition: "Add", version: "2025010100" },
+        { id: 2, endpointSetId: 10, disposition: "Remove", version: "2025020100" },
+      ],
+    },
+    USGovDoD: { version: "2025011500", endpoints: [exchange(6, "25", ["52.127.80.0/23"])] },
+  };
+  server = await startFeedServer(feed);
+});
+afterEach(() => server.close());
+
+const get = (path: string, query = `clientrequestid=${guid}`) => fetch(`${server.url}${path}${query ? `?${query}` : ""}`);
+
+describe("startFeedServer", () => {
+  it("answers pretty-printed JSON with CRLF and two spaces, like the service", async () => {
+    const response = await get("/version/Worldwide");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await response.text()).toBe('{\r\n  "instance": "Worldwide",\r\n  "latest": "2025020100"\r\n}');
+  });
+
+  it("wants a valid clientrequestid", async () => {
+    for (const query of ["", "clientrequestid=123", "clientrequestid="]) {
+      const response = await get("/version/Worldwide", query);
+      expect(response.status).toBe(400);
+      expect(await response.text()).toMatch(/ClientRequestId/);
+    }
+    expect((await get("/version/Worldwide", `ClientRequestId=${guid}`)).status).toBe(200);
+  });
+
+  it("matches instances and operations in any case, and answers 404 otherwise", async () => {
+    expect(await (await get("/Version/usgovdod")).json()).toEqual({ instance: "USGovDoD", latest: "2025011500" });
+    for (const path of ["/version/Germany", "/version/China", "/endpoints", "/endpoints/Worldwide/extra", "/changes/Worldwide", "/ips/Worldwide", "/"]) {
+      expect((await get(path)).status, path).toBe(404);
+    }
+  });
+
+  it("answers /version without an instance with one entry per published instance", async () => {
+    expect(await (await get("/version")).json()).toEqual([
+      { instance: "Worldwide", latest: "2025020100" },
+      { instance: "USGovDoD", latest: "2025011500" },
+    ]);
+  });
+
+  it("filters /endpoints by ServiceAreas and drops IPv6 for NoIPv6=true", async () => {
+    const ids = async (query: string) => ((await (await get("/endpoints/Worldwide", query)).json()) as Array<{ id: number }>).map((s) => s.id);
+    expect(await ids(`clientrequestid=${guid}`)).toEqual([9, 10, 12, 11]);
+    expect(await ids(`clientrequestid=${guid}&ServiceAreas=Exchange`)).toEqual([9, 10, 12]);
+    expect(await ids(`clientrequestid=${guid}&serviceareas=skype,%20exchange`)).toEqual([9, 10, 12, 11]);
+    const sets = (await (await get("/endpoints/Worldwide", `clientrequestid=${guid}&NoIPv6=true`)).json()) as Array<{ id: number; ips?: string[] }>;
+    expect(sets.find((s) => s.id === 10)?.ips).toEqual(["40.92.0.0/15"]);
+    expect(sets.find((s) => s.id === 12)).not.toHaveProperty("ips");
+  });
+
+  it("answers /changes with the records after the version asked", async () => {
+    const ids = async (since: string) => ((await (await get(`/changes/worldwide/${since}`)).json()) as Array<{ id: number }>).map((r) => r.id);
+    expect(await ids("0000000000")).toEqual([1, 2]);
+    expect(await ids("2025010100")).toEqual([2]);
+    expect(await ids("2025020100")).toEqual([]);
+    expect(await (await get("/changes/USGovDoD/0000000000")).json()).toEqual([]);
+    expect((await get("/changes/Worldwide/latest")).status).toBe(400);
+  });
+
+  it("reads the feed at each request, so tests can move it", async () => {
+    feed.Worldwide!.version = "2025030100";
+    delete feed.USGovDoD;
+    expect(await (await get("/version")).json()).toEqual([{ instance: "Worldwide", latest: "2025030100" }]);
+  });
+
+  it("records every request and lets a test answer instead", async () => {
+    await server.close();
+    server = await startFeedServer(feed, { intercept: (req) => (req.path.startsWith("/endpoints") ? { status: 503, body: "busy", headers: { "retry-after": "5" } } : undefined) });
+    const response = await get("/endpoints/Worldwide", `clientrequestid=${guid}&ServiceAreas=Exchange`);
+    expect([response.status, response.headers.get("retry-after"), await response.text()]).toEqual([503, "5", "busy"]);
+    expect((await get("/version/Worldwide")).status).toBe(200);
+    expect(server.requests).toEqual([
+      { method: "GET", path: "/endpoints/Worldwide", query: { clientrequestid: guid, ServiceAreas: "Exchange" } },
+      { method: "GET", path: "/version/Worldwide", query: { clientrequestid: guid } },
+    ]);
+  });
+
+  it("closes promptly with a delayed answer pending", async () => {
+    await server.close();
+    server = await startFeedServer(feed, { intercept: () => ({ status: 200, body: "{}", delayMs: 60_000 }) });
+    const pending = get("/version/Worldwide").catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await pending).toBeInstanceOf(Error);
+    server = await startFeedServer(feed);
+  });
+
+  it("serves under a path prefix and nowhere else", async () => {
+    const mirror = await startFeedServer(feed, { basePath: "/m365/" });
+    try {
+      expect(mirror.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/m365$/);
+      expect((await fetch(`${mirror.url}/version/Worldwide?clientrequestid=${guid}`)).status).toBe(200);
+      expect((await fetch(`${mirror.url.replace("/m365", "")}/version/Worldwide?clientrequestid=${guid}`)).status).toBe(404);
+      expect((await fetch(`${mirror.url}x/version/Worldwide?clientrequestid=${guid}`)).status).toBe(404);
+    } finally {
+      await mirror.close();
+    }
+  });
+});

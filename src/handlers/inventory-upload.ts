@@ -1,0 +1,39 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { entryCount } from "../inventory/inventory.js";
+import { saveInventory } from "../inventory/inventory-store.js";
+import { parseInventory } from "../inventory/parse.js";
+import type { HandlerDeps } from "./deps.js";
+import { answer, HttpProblem, json, readJsonBody } from "./http.js";
+
+/**
+ * POST /api/inventory: registers or replaces a tenant's inventory. The body
+ * is the documented inventory JSON, or raw `Get-ReceiveConnector |
+ * ConvertTo-Json` output with `?tenant=` (and optional `?instance=`,
+ * `?mode=exact|superset`). Everything is validated before the one write, so a
+ * bad body changes nothing.
+ */
+export function uploadInventory(deps: () => Promise<HandlerDeps>) {
+  return (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+    answer(context, async () => {
+      const d = await deps();
+      const data = await readJsonBody(request, d.settings.maxInventoryBytes);
+      const mode = request.query.get("mode") ?? undefined;
+      if (mode !== undefined && mode !== "exact" && mode !== "superset") throw new HttpProblem(400, `?mode=${JSON.stringify(mode)}: expected "exact" or "superset"`);
+      const inventory = parseInventory(data, {
+        source: "request body",
+        tenant: request.query.get("tenant") ?? undefined,
+        instance: request.query.get("instance") ?? undefined,
+        mode,
+      });
+      const existed = (await d.store.list("inventory")).includes(inventory.tenant);
+      await saveInventory(d.store, inventory);
+      context.log(`inventory of ${inventory.tenant} ${existed ? "replaced" : "registered"}: ${entryCount(inventory)} entries`);
+      return json(existed ? 200 : 201, {
+        tenant: inventory.tenant,
+        instance: inventory.instance,
+        receiveConnectors: inventory.receiveConnectors.length,
+        allowlists: inventory.allowlists.length,
+        entries: entryCount(inventory),
+      });
+    });
+}

@@ -1,0 +1,75 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext, StorageQueueOutput } from "@azure/functions";
+import { z } from "zod";
+import { loadArtifacts } from "../check/report-store.js";
+import { listTenants } from "../inventory/inventory-store.js";
+import { createRun, loadRun, RUN_ID } from "../run/run.js";
+import { validate } from "../validation.js";
+import type { DriftCheckMessage, HandlerDeps } from "./deps.js";
+import { answer, HttpProblem, json, readJsonBody } from "./http.js";
+
+const body = z.strictObject({
+  tenant: z.string().trim().toLowerCase().optional(),
+  tenants: z.array(z.string().trim().toLowerCase()).min(1).optional(),
+});
+
+/**
+ * POST /api/resync `{"tenant": "contoso.onmicrosoft.com"}` (or `"tenants"`,
+ * or an empty body for every tenant): asks the feed service now and re-checks.
+ * Answers 202 at once with the run id; the work runs on the queue, because an
+ * HTTP answer may not take longer than 230 s.
+ */
+export function startResync(deps: () => Promise<HandlerDeps>, queue: StorageQueueOutput) {
+  return (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+    answer(context, async () => {
+      const d = await deps();
+      const wanted = validate(body, (await readJsonBody(request, 64 * 1024, { allowEmpty: true })) ?? {}, "request body");
+      const registered = await listTenants(d.store);
+      const tenants = wanted.tenants ?? (wanted.tenant !== undefined ? [wanted.tenant] : registered);
+      const unknown = tenants.filter((t) => !registered.includes(t));
+      if (unknown.length > 0) throw new HttpProblem(404, `tenant ${unknown.join(", ")} has no inventory; post one to /api/inventory first`);
+      if (tenants.length === 0) throw new HttpProblem(409, "no tenants are registered; post an inventory to /api/inventory first");
+      const run = await createRun(d.store, { id: d.newRunId(), trigger: "manual", tenants, now: d.now() });
+      const messages: DriftCheckMessage[] = tenants.map((tenant) => ({ runId: run.id, tenant, forceFeed: true }));
+      context.extraOutputs.set(queue, messages);
+      const statusUrl = new URL(`resync/${run.id}`, routeBase(request.url)).pathname;
+      context.log(`run ${run.id}: manual re-sync of ${tenants.length} tenant${tenants.length === 1 ? "" : "s"}`);
+      return json(202, { runId: run.id, status: run.status, tenants, statusUrl }, { Location: statusUrl });
+    });
+}
+
+/**
+ * GET /api/resync/{runId}: the run's status and each tenant's result.
+ * `?tenant=…&file=remediation.ps1` (or report.md, report.json,
+ * eop-allowlist.txt) returns that output of a finished tenant.
+ */
+export function resyncStatus(deps: () => Promise<HandlerDeps>) {
+  return (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+    answer(context, async () => {
+      const d = await deps();
+      const runId = request.params.runId ?? "";
+      if (!RUN_ID.test(runId)) throw new HttpProblem(400, `run id ${JSON.stringify(runId)} is not a run id (expected a GUID)`);
+      const run = await loadRun(d.store, runId);
+      if (!run) throw new HttpProblem(404, `run ${runId} does not exist`);
+      const tenant = request.query.get("tenant")?.toLowerCase();
+      const file = request.query.get("file");
+      if (file === null) return json(200, run);
+      if (tenant === undefined || !(tenant in run.tenants)) throw new HttpProblem(400, `?file= needs ?tenant= naming one of the run's tenants (${Object.keys(run.tenants).join(", ")})`);
+      const artifacts = await loadArtifacts(d.store, tenant, runId);
+      const content = artifacts?.[file];
+      if (content === undefined) {
+        throw new HttpProblem(404, artifacts ? `run ${runId} has no file ${JSON.stringify(file)} for ${tenant} (it has ${Object.keys(artifacts).join(", ")})` : `run ${runId} has no outputs for ${tenant} yet`);
+      }
+      return { status: 200, body: content, headers: { "Content-Type": contentType(file), "Content-Disposition": `attachment; filename="${file}"`, "Cache-Control": "no-store" } };
+    });
+}
+
+/** `https://host/api/resync` → `https://host/api/`, so links keep whatever route prefix the host uses. */
+function routeBase(url: string): string {
+  return url.replace(/[?#].*$/, "").replace(/[^/]*$/, "");
+}
+
+function contentType(file: string): string {
+  if (file.endsWith(".json")) return "application/json; charset=utf-8";
+  if (file.endsWith(".md")) return "text/markdown; charset=utf-8";
+  return "text/plain; charset=utf-8";
+}

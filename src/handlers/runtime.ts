@@ -1,0 +1,25 @@
+import { randomUUID } from "node:crypto";
+import { settingsFromEnv } from "../config.js";
+import { createFeedClient } from "../feed/client.js";
+import { clientRequestId } from "../state/installation.js";
+import { openStateStore, storageSettingFromEnv } from "../state/open.js";
+import type { HandlerDeps } from "./deps.js";
+
+/** The handlers' dependencies from app settings: Table Storage, the live feed, the clock. */
+export async function handlerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<HandlerDeps> {
+  const settings = settingsFromEnv(env);
+  const store = openStateStore(storageSettingFromEnv(env));
+  const feed = createFeedClient({ baseUrl: settings.feedBaseUrl, clientRequestId: await clientRequestId(store) });
+  return { store, feed, settings, now: () => new Date(), newRunId: randomUUID, log: (line) => console.log(line) };
+}
+
+let shared: Promise<HandlerDeps> | undefined;
+
+/** Built once per worker process and shared by its functions; a failed build (bad settings) is tried again next time. */
+export function appDeps(): Promise<HandlerDeps> {
+  shared ??= handlerDepsFromEnv().catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
+  return shared;
+}

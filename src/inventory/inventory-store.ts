@@ -1,0 +1,25 @@
+import { InputError, StateStoreError } from "../errors.js";
+import type { StateStore } from "../state/store.js";
+import type { Inventory } from "./inventory.js";
+import { parseInventory } from "./parse.js";
+
+/** Replaces the tenant's inventory in one write. */
+export async function saveInventory(store: StateStore, inventory: Inventory): Promise<void> {
+  await store.put("inventory", inventory.tenant, inventory);
+}
+
+/** The stored inventory, validated again on the way in: the store is a boundary like any file. */
+export async function loadInventory(store: StateStore, tenant: string): Promise<Inventory | undefined> {
+  const doc = await store.get("inventory", tenant);
+  if (!doc) return undefined;
+  try {
+    return parseInventory(doc.value, { source: `stored inventory of ${tenant}` });
+  } catch (error) {
+    if (error instanceof InputError) throw new StateStoreError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+export function listTenants(store: StateStore): Promise<string[]> {
+  return store.list("inventory");
+}

@@ -1,0 +1,113 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../errors.js";
+import { parseInventory } from "./parse.js";
+
+const example = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), "utf8"));
+
+function errorOf(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error("expected an InputError");
+}
+
+const doc = (over: Record<string, unknown> = {}) => ({
+  tenant: "Contoso.onmicrosoft.com",
+  instance: "worldwide",
+  receiveConnectors: [{ identity: "EX01\\Inbound from Office 365", mode: "exact", remoteIPRanges: ["40.92.0.0/15"], protected: ["127.0.0.1"] }],
+  allowlists: [{ name: "edge-fw smtp-in", mode: "superset", entries: ["40.92.0.0/16"], protected: [] }],
+  ...over,
+});
+
+describe("parseInventory: the documented shape", () => {
+  it("reads the demo inventory and normalises tenant and instance", () => {
+    const inv = parseInventory(example("demo/inventory.json"), { source: "inventory.json" });
+    expect(inv.tenant).toBe("contoso.onmicrosoft.com");
+    expect(inv.instance).toBe("Worldwide");
+    expect(inv.receiveConnectors.map((c) => c.identity)).toEqual(["EX01\\Inbound from Office 365", "EX01\\Default Frontend EX01"]);
+    expect(inv.receiveConnectors[1]!.mode).toBe("superset");
+    expect(inv.allowlists[0]!.entries).toContain("40.93.0.0/16");
+  });
+
+  it("defaults mode to superset (never proposes removals) and lists to empty", () => {
+    const inv = parseInventory({ tenant: "fabrikam.onmicrosoft.com", receiveConnectors: [{ identity: "EX02\\EOP", remoteIPRanges: ["40.92.0.0/15"] }] }, { source: "f.json" });
+    expect(inv.receiveConnectors[0]).toEqual({ identity: "EX02\\EOP", mode: "superset", remoteIPRanges: ["40.92.0.0/15"], protected: [] });
+    expect(inv.allowlists).toEqual([]);
+    expect(inv.instance).toBe("Worldwide");
+  });
+
+  it("accepts Exchange IPRange objects and the Windows PowerShell {value:[…]} wrapper inside the documented shape", () => {
+    const inv = parseInventory(
+      doc({
+        receiveConnectors: [
+          {
+            identity: "EX01\\EOP",
+            mode: "exact",
+            remoteIPRanges: { value: [{ LowerBound: "40.92.0.0", UpperBound: "40.93.255.255", RangeFormat: 1 }, "127.0.0.1"], Count: 2 },
+          },
+        ],
+      }),
+      { source: "i.json" },
+    );
+    expect(inv.receiveConnectors[0]!.remoteIPRanges).toEqual(["40.92.0.0-40.93.255.255", "127.0.0.1"]);
+  });
+
+  it.each([
+    [{ tenant: "not a tenant" }, "i.json: tenant: expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID"],
+    [{ instance: "Germany" }, "i.json: instance:"],
+    [{ instance: "Mars" }, "i.json: instance:"],
+    [{ allowlists: [{ name: "fw", mode: "all", entries: [] }] }, 'i.json: allowlists[0].mode: expected "exact" or "superset"'],
+    [{ allowlists: [{ name: "fw\nInvoke-Evil", entries: [] }] }, "i.json: allowlists[0].name: must not contain control characters or line breaks"],
+    [{ allowlists: [{ name: "fw", entries: ["10.0.0.1"], extra: 1 }] }, "i.json: allowlists[0]:"],
+    [{ allowlists: [{ name: "fw", entries: ["10.0.0.1", "10.0.0.300"] }] }, 'i.json: allowlists[0].entries[1]: "10.0.0.300"'],
+    [{ allowlists: [{ name: "fw", entries: ["10.0.0.0/33"] }] }, 'i.json: allowlists[0].entries[0]: "10.0.0.0/33"'],
+    [{ allowlists: [{ name: "fw", entries: ["10.0.0.9-10.0.0.1"] }] }, 'i.json: allowlists[0].entries[0]: "10.0.0.9-10.0.0.1"'],
+    [{ allowlists: [{ name: "fw", entries: [], protected: ["localhost"] }] }, 'i.json: allowlists[0].protected[0]: "localhost"'],
+    [{ receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: ["1.2.3.4", "fe80::1%"] }] }, 'i.json: receiveConnectors[0].remoteIPRanges[1]: "fe80::1%"'],
+    [{ receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ RangeFormat: "CIDR" }] }] }, 'i.json: receiveConnectors[0].remoteIPRanges[0]: expected "Expression" or both'],
+    [
+      { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ Expression: "40.92.0.0/15", LowerBound: "40.92.0.0", UpperBound: "40.92.255.255" }] }] },
+      'i.json: receiveConnectors[0].remoteIPRanges[0]: Expression "40.92.0.0/15" does not match LowerBound/UpperBound "40.92.0.0-40.92.255.255"',
+    ],
+    [{ allowlists: [{ name: "fw", entries: [] }, { name: "FW", entries: [] }] }, 'i.json: allowlists[1]: repeats the name "FW" of allowlists[0]'],
+  ])("rejects %j with one line naming the file and the entry", (over, expected) => {
+    const error = errorOf(() => parseInventory(doc(over), { source: "i.json" }));
+    expect(error.message.startsWith(expected)).toBe(true);
+    expect(error.message).not.toMatch(/\n/);
+  });
+});
+
+describe("parseInventory: raw Get-ReceiveConnector | ConvertTo-Json output", () => {
+  it("reads the objects, taking Expression from each IPRange", () => {
+    const inv = parseInventory(example("get-receiveconnector.json"), { source: "rc.json", tenant: "contoso.onmicrosoft.com", mode: "exact" });
+    expect(inv.receiveConnectors).toHaveLength(2);
+    expect(inv.receiveConnectors[0]).toEqual({
+      identity: "EX01\\Inbound from Office 365",
+      mode: "exact",
+      remoteIPRanges: ["40.92.0.0/15", "40.107.0.0/16", "104.47.0.0/17", "65.55.88.0/24", "127.0.0.1"],
+      protected: [],
+    });
+    expect(inv.receiveConnectors[1]!.remoteIPRanges).toEqual(["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0.0.0.0-255.255.255.255"]);
+  });
+
+  it("takes a single object, and builds the identity from Server and Name when Identity is an object", () => {
+    const inv = parseInventory(
+      { Identity: { Name: "x" }, Name: "Relay", Server: { Name: "EX03" }, RemoteIPRanges: ["192.168.1.10(255.255.255.0)"] },
+      { source: "one.json", tenant: "contoso.onmicrosoft.com" },
+    );
+    expect(inv.receiveConnectors[0]!.identity).toBe("EX03\\Relay");
+    expect(inv.receiveConnectors[0]!.mode).toBe("superset");
+  });
+
+  it("needs a tenant, and names the connector of a bad entry", () => {
+    expect(errorOf(() => parseInventory(example("get-receiveconnector.json"), { source: "rc.json" })).message).toBe(
+      "rc.json: is raw Get-ReceiveConnector output, which names no tenant: give the tenant (--tenant / ?tenant=)",
+    );
+    const raw = [{ Identity: "EX01\\A", RemoteIPRanges: ["1.2.3.4"] }, { Identity: "EX01\\B", RemoteIPRanges: ["1.2.3"] }];
+    expect(errorOf(() => parseInventory(raw, { source: "rc.json", tenant: "contoso.onmicrosoft.com" })).message).toMatch(/^rc\.json: \[1\]\.RemoteIPRanges\[0\]: "1\.2\.3"/);
+  });
+});

@@ -1,0 +1,210 @@
+import { z } from "zod";
+import { InputError, InvalidRangeError } from "../errors.js";
+import { parseInstance, type Instance } from "../feed/instances.js";
+import { parseRange } from "../ip/index.js";
+import { hasUnsafeCharacters, validate } from "../validation.js";
+import { targetsOf, type Inventory, type TargetMode } from "./inventory.js";
+
+export interface ParseInventoryOptions {
+  /** The file or "request body", named in every error. */
+  source: string;
+  /** For raw `Get-ReceiveConnector | ConvertTo-Json` output, which names no tenant. */
+  tenant?: string | undefined;
+  instance?: string | undefined;
+  /** Mode given to raw connectors (default `superset`, which never proposes removals). */
+  mode?: TargetMode | undefined;
+}
+
+const TENANT = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const tenantName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((t) => TENANT.test(t), { message: "expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID" });
+
+const displayName = z
+  .string()
+  .trim()
+  .min(1, { message: "expected a non-empty name" })
+  .max(512, { message: "expected a name of at most 512 characters" })
+  .refine((n) => !hasUnsafeCharacters(n), { message: "must not contain control characters or line breaks" });
+
+const mode = z.enum(["exact", "superset"], { message: 'expected "exact" or "superset"' });
+
+/**
+ * A RemoteIPRanges item as `ConvertTo-Json` writes an Exchange IPRange object.
+ * RangeFormat may arrive as its name or, from Windows PowerShell, as a number.
+ */
+const exchangeIpRange = z.looseObject({
+  Expression: z.string().optional(),
+  LowerBound: z.string().optional(),
+  UpperBound: z.string().optional(),
+  RangeFormat: z.union([z.string(), z.number()]).optional(),
+});
+
+const entry = z.union([z.string(), exchangeIpRange], {
+  message: 'expected an address, CIDR or range string, or an object with "Expression" or "LowerBound"/"UpperBound"',
+});
+
+// Windows PowerShell 5.1 serialises some multi-valued properties as {"value":[…],"Count":n}.
+const entryList = z.union([z.array(entry), z.looseObject({ value: z.array(entry) }).transform((o) => o.value)], {
+  message: "expected a list of addresses, CIDRs or ranges",
+});
+
+const receiveConnector = z.strictObject({
+  identity: displayName,
+  mode: mode.default("superset"),
+  remoteIPRanges: entryList,
+  protected: z.array(z.string()).default([]),
+});
+
+const allowlist = z.strictObject({
+  name: displayName,
+  mode: mode.default("superset"),
+  entries: entryList,
+  protected: z.array(z.string()).default([]),
+});
+
+const documented = z.looseObject({
+  tenant: tenantName,
+  instance: z.string().default("Worldwide"),
+  receiveConnectors: z.array(z.unknown()).default([]),
+  allowlists: z.array(allowlist).default([]),
+});
+
+/** A receive connector exactly as `Get-ReceiveConnector | ConvertTo-Json` writes it. */
+const rawReceiveConnector = z.looseObject({
+  Identity: z.union([z.string(), z.looseObject({ Name: z.string().optional() })]).optional(),
+  Name: z.string().optional(),
+  Server: z.union([z.string(), z.looseObject({ Name: z.string().optional() })]).optional(),
+  RemoteIPRanges: entryList,
+});
+
+type Entry = z.infer<typeof entry>;
+
+/**
+ * Reads an inventory: the documented JSON shape (whose receive connectors may
+ * also be raw Exchange objects), or raw `Get-ReceiveConnector | ConvertTo-Json`
+ * output for one tenant. Every entry is parsed, so a bad one is reported here
+ * with its file and position, never later in a run.
+ */
+export function parseInventory(data: unknown, options: ParseInventoryOptions): Inventory {
+  const { source } = options;
+  const raw = rawConnectorList(data);
+  let inventory: Inventory;
+  if (raw) {
+    if (options.tenant === undefined) {
+      throw new InputError("is raw Get-ReceiveConnector output, which names no tenant: give the tenant (--tenant / ?tenant=)", { source });
+    }
+    inventory = {
+      tenant: validate(tenantName, options.tenant, "tenant"),
+      instance: parseInstanceAt(options.instance ?? "Worldwide", source, "instance"),
+      receiveConnectors: raw.map((item, i) => fromRawConnector(item, options.mode ?? "superset", source, `[${i}]`)),
+      allowlists: [],
+    };
+  } else {
+    const doc = validate(documented, data, source);
+    inventory = {
+      tenant: doc.tenant,
+      instance: parseInstanceAt(doc.instance, source, "instance"),
+      receiveConnectors: doc.receiveConnectors.map((item, i) => {
+        const path = `receiveConnectors[${i}]`;
+        if (isRawConnector(item)) return fromRawConnector(item, options.mode ?? "superset", source, path);
+        const c = validateAt(receiveConnector, item, source, path);
+        return { ...c, remoteIPRanges: entryTexts(c.remoteIPRanges, source, `${path}.remoteIPRanges`) };
+      }),
+      allowlists: doc.allowlists.map((a, i) => ({ ...a, entries: entryTexts(a.entries, source, `allowlists[${i}].entries`) })),
+    };
+  }
+  checkTargets(inventory, source);
+  return inventory;
+}
+
+function rawConnectorList(data: unknown): unknown[] | undefined {
+  if (Array.isArray(data)) return data.length > 0 && data.every(isRawConnector) ? data : undefined;
+  if (isRawConnector(data)) return [data];
+  if (isObject(data) && Array.isArray(data.value) && !("tenant" in data)) return rawConnectorList(data.value);
+  return undefined;
+}
+
+function isRawConnector(value: unknown): value is Record<string, unknown> {
+  return isObject(value) && "RemoteIPRanges" in value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function fromRawConnector(item: unknown, targetMode: TargetMode, source: string, path: string) {
+  const c = validateAt(rawReceiveConnector, item, source, path);
+  const server = typeof c.Server === "string" ? c.Server : c.Server?.Name;
+  const identity =
+    typeof c.Identity === "string" ? c.Identity : server !== undefined && c.Name !== undefined ? `${server}\\${c.Name}` : (c.Identity?.Name ?? c.Name);
+  if (identity === undefined) throw new InputError("has no Identity or Name", { source, path });
+  return {
+    identity: validateAt(displayName, identity, source, `${path}.Identity`),
+    mode: targetMode,
+    remoteIPRanges: entryTexts(c.RemoteIPRanges, source, `${path}.RemoteIPRanges`),
+    protected: [],
+  };
+}
+
+/** Turns each entry into the text Exchange shows, checking that object forms agree with themselves. */
+function entryTexts(entries: readonly Entry[], source: string, path: string): string[] {
+  return entries.map((e, i) => {
+    if (typeof e === "string") return e.trim();
+    const at = { source, path: `${path}[${i}]` };
+    const bounds = e.LowerBound !== undefined && e.UpperBound !== undefined ? (e.LowerBound === e.UpperBound ? e.LowerBound : `${e.LowerBound}-${e.UpperBound}`) : undefined;
+    const text = e.Expression ?? bounds;
+    if (text === undefined) throw new InputError('expected "Expression" or both "LowerBound" and "UpperBound"', at);
+    if (e.Expression !== undefined && bounds !== undefined) {
+      const a = parseAt(e.Expression, at);
+      const b = parseAt(bounds, at);
+      if (a.first !== b.first || a.last !== b.last) {
+        throw new InputError(`Expression ${JSON.stringify(e.Expression)} does not match LowerBound/UpperBound ${JSON.stringify(bounds)}`, at);
+      }
+    }
+    return text.trim();
+  });
+}
+
+function checkTargets(inventory: Inventory, source: string): void {
+  const seen = new Map<string, string>();
+  for (const target of targetsOf(inventory)) {
+    const owner = target.path.replace(/\.[^.]+$/, "");
+    const key = `${target.kind}\u0000${target.name.toLowerCase()}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) throw new InputError(`repeats the name ${JSON.stringify(target.name)} of ${earlier}`, { source, path: owner });
+    seen.set(key, owner);
+    target.entries.forEach((text, i) => parseAt(text, { source, path: `${target.path}[${i}]` }));
+    target.protected.forEach((text, i) => parseAt(text, { source, path: `${owner}.protected[${i}]` }));
+  }
+}
+
+function parseAt(text: string, at: { source: string; path: string }) {
+  try {
+    return parseRange(text);
+  } catch (error) {
+    if (error instanceof InvalidRangeError) throw error.at(at);
+    throw error;
+  }
+}
+
+function validateAt<S extends z.ZodType>(schema: S, value: unknown, source: string, path: string): z.output<S> {
+  try {
+    return validate(schema, value, source);
+  } catch (error) {
+    if (error instanceof InputError) throw error.at({ path });
+    throw error;
+  }
+}
+
+function parseInstanceAt(text: string, source: string, path: string): Instance {
+  try {
+    return parseInstance(text);
+  } catch (error) {
+    if (error instanceof InputError) throw error.at({ source, path });
+    throw error;
+  }
+}

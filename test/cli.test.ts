@@ -1,0 +1,169 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli } from "../src/cli/cli.js";
+import { startFeedServer } from "../src/demo/feed-server.js";
+import { EOP_WORLDWIDE, worldwide, worldwideWithEop } from "./support/feed.js";
+
+const FIXTURE = new URL("../../shared/fixtures/m365/endpoints-worldwide-2025.json", import.meta.url).pathname;
+const DEMO_INVENTORY = new URL("../examples/demo/inventory.json", import.meta.url).pathname;
+const RAW = new URL("../examples/get-receiveconnector.json", import.meta.url).pathname;
+
+async function run(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"))) {
+  let stdout = "";
+  let stderr = "";
+  const code = await cli(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env, cwd });
+  return { code, stdout, stderr, cwd };
+}
+
+function file(dir: string, name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "mfg-cli-files-"));
+});
+
+describe("feed and diff", () => {
+  it("feed --feed-file --json prints the EOP SMTP set as a minimal CIDR cover", async () => {
+    const { code, stdout } = await run(["feed", "--feed-file", FIXTURE, "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ instance: "Worldwide", version: null, ranges: ["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"], setIds: [10] });
+  });
+
+  it("feed asks the live service (version first) and caches the snapshot in the state directory", async () => {
+    const server = await startFeedServer({ Worldwide: { version: "2025060100", endpoints: worldwide() } });
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+      const { code, stdout } = await run(["feed", "--json"], { M365_ENDPOINTS_BASE_URL: server.url }, cwd);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ instance: "Worldwide", version: "2025060100", ranges: EOP_WORLDWIDE });
+      expect(readdirSync(join(cwd, ".mailflow-guard"))).toEqual(expect.arrayContaining(["feed", "installation"]));
+      expect(server.requests.map((r) => r.path)).toEqual(["/version/Worldwide", "/endpoints/Worldwide"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("diff prints added and removed ranges", async () => {
+    const to = file(dir, "to.json", worldwideWithEop(["40.92.0.0/16", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48"]));
+    const { code, stdout } = await run(["diff", "--from", FIXTURE, "--to", to, "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ added: ["2a01:111:f400::/48"], removed: ["40.93.0.0/16"] });
+    const human = await run(["diff", "--from", FIXTURE, "--to", to]);
+    expect(human.stdout).toBe("+ 2a01:111:f400::/48\n- 40.93.0.0/16\n");
+  });
+});
+
+describe("check", () => {
+  it("finds the demo tenant's drift: exit 2, the JSON contract, the files in --out", async () => {
+    const { code, stdout, cwd } = await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", FIXTURE, "--json"]);
+    expect(code).toBe(2);
+    const result = JSON.parse(stdout);
+    expect(result.status).toBe("drift");
+    expect(result.findings.map((f: { rule: string; target: string; ranges: string[] }) => ({ rule: f.rule, target: f.target, ranges: f.ranges }))).toEqual([
+      { rule: "missing-eop-range", target: "edge-fw smtp-in", ranges: ["52.100.0.0/14"] },
+      { rule: "missing-eop-range", target: "EX01\\Inbound from Office 365", ranges: ["52.100.0.0/14"] },
+      { rule: "stale-eop-range", target: "EX01\\Inbound from Office 365", ranges: ["23.103.132.0/22", "65.55.88.0/24", "207.46.100.0/24", "213.199.154.0/24"] },
+    ]);
+    const out = join(cwd, "out");
+    expect(readdirSync(out).sort()).toEqual(["eop-allowlist.txt", "remediation.ps1", "report.json", "report.md"]);
+    const script = readFileSync(join(out, "remediation.ps1"), "utf8");
+    expect(script).toContain("Remove = @('23.103.132.0/22', '65.55.88.0/24', '207.46.100.0/24', '213.199.154.0-213.199.154.255')");
+    expect(script).toContain("Add = @('52.100.0.0/14')");
+  });
+
+  it("exits 0 when in sync, and reads raw Get-ReceiveConnector output with --tenant", async () => {
+    const inv = file(dir, "sync.json", { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries: ["40.92.0.0/14", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"] }] });
+    const { code, stdout } = await run(["check", "--inventory", inv, "--feed-file", FIXTURE]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^In sync: all 1 target of contoso\.onmicrosoft\.com match the EOP SMTP set/);
+    const raw = await run(["check", "--inventory", RAW, "--tenant", "contoso.onmicrosoft.com", "--mode", "exact", "--feed-file", FIXTURE, "--json"]);
+    expect(raw.code).toBe(2);
+    expect(JSON.parse(raw.stdout).findings.map((f: { rule: string }) => f.rule)).toEqual(["missing-eop-range", "stale-eop-range", "stale-eop-range"]);
+  });
+
+  it("refuses a suspicious feed: exit 1 with one line, the last good feed used, no removal proposed", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+    expect((await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", FIXTURE], {}, cwd)).code).toBe(2);
+    const shrunk = file(dir, "shrunk.json", worldwideWithEop(["104.47.0.0/17"]));
+    const refused = await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", shrunk, "--json"], {}, cwd);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      "mailflow-guard: the Worldwide feed was refused: it would remove 93.3 % of the IPv4 EOP addresses of the last good feed (40.92.0.0/15, 40.107.0.0/16, 52.100.0.0/14); at most 25 % may go in one step\n",
+    );
+    const result = JSON.parse(refused.stdout);
+    expect(result.findings[0].rule).toBe("feed-suspicious");
+    expect(result.feed.eopRanges).toEqual(["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"]);
+    expect(readFileSync(join(cwd, "out", "remediation.ps1"), "utf8")).not.toContain("Remove =");
+    // With a larger share allowed the same file is accepted.
+    expect((await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", shrunk, "--max-removal-share", "95%"], {}, cwd)).code).toBe(2);
+  });
+
+  it("with no earlier good feed, a refused one is an error that says why", async () => {
+    const empty = file(dir, "no-eop.json", worldwide((sets) => sets.splice(sets.findIndex((s) => s.id === 10), 1)));
+    const { code, stderr, stdout } = await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", empty]);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      "mailflow-guard: the Worldwide feed was refused (it has no Exchange endpoint set with TCP port 25 (the EOP SMTP set)) and no earlier feed was ever accepted, so there is nothing to check against\n",
+    );
+  });
+
+  it("checks against the live feed service when no feed file is given", async () => {
+    const server = await startFeedServer({ Worldwide: { version: "2025060100", endpoints: worldwide() } });
+    try {
+      const { code, stdout } = await run(["check", "--inventory", DEMO_INVENTORY, "--json"], { M365_ENDPOINTS_BASE_URL: server.url });
+      expect(code).toBe(2);
+      expect(JSON.parse(stdout).feed).toMatchObject({ status: "accepted", version: "2025060100" });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("bad input: exit 1 and one line naming the file and the entry", () => {
+  const inventory = (entries: string[]) => file(dir, `inv-${entries.join("_").replace(/[^0-9a-z]/gi, "")}.json`, { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries }] });
+  it.each([
+    [() => ["check", "--inventory", join(dir, "missing.json")], (d: string) => `mailflow-guard: ${join(d, "missing.json")}: does not exist\n`],
+    [() => ["check", "--inventory", file(dir, "bad.json", "{ nope")], (d: string) => `mailflow-guard: ${join(d, "bad.json")}: is not valid JSON`],
+    [() => ["check", "--inventory", inventory(["10.0.0.1", "mail.contoso.com"])], () => `allowlists[0].entries[1]: "mail.contoso.com" is not`],
+    [() => ["check", "--inventory", inventory(["10.0.0.0/33"])], () => `allowlists[0].entries[0]: "10.0.0.0/33" has a prefix length above 32`],
+    [() => ["check", "--inventory", inventory(["2001:db8::/129"])], () => `allowlists[0].entries[0]: "2001:db8::/129"`],
+    [() => ["check", "--inventory", inventory(["10.0.0.9-10.0.0.1"])], () => `allowlists[0].entries[0]: "10.0.0.9-10.0.0.1" ends below its start`],
+    [() => ["check", "--inventory", DEMO_INVENTORY, "--feed-file", join(dir, "nofeed.json")], (d: string) => `${join(d, "nofeed.json")}: does not exist`],
+    [() => ["diff", "--from", FIXTURE], () => "mailflow-guard: diff needs --from FILE and --to FILE"],
+    [() => ["check", "--inventroy", "x"], () => "mailflow-guard: Unknown option '--inventroy'"],
+    [() => ["feed", "--instance", "Germany"], () => 'mailflow-guard: "Germany" is retired'],
+    [() => ["frobnicate"], () => 'mailflow-guard: unknown command "frobnicate"'],
+  ])("case %#", async (args, expected) => {
+    const { code, stderr, stdout } = await run(args());
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain(expected(dir));
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(stderr).not.toMatch(/\bat .+:\d+:\d+/);
+  });
+});
+
+describe("demo", () => {
+  let result: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    result = await run(["demo"]);
+  });
+  afterAll(() => {});
+
+  it("runs the daily check of the example tenant against the recorded feed and writes ./out", () => {
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("[feedVersionCheck] Worldwide feed version 2025060100 accepted: 4 EOP SMTP ranges");
+    expect(result.stdout).toContain("Drift: 2 of 3 targets of contoso.onmicrosoft.com do not match the EOP SMTP set");
+    expect(result.stdout).toContain(`Files in ${join(result.cwd, "out")}:`);
+    for (const name of ["remediation.ps1", "eop-allowlist.txt", "report.md", "report.json"]) expect(existsSync(join(result.cwd, "out", name))).toBe(true);
+    expect(readdirSync(result.cwd)).toEqual(["out"]);
+  });
+});

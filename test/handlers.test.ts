@@ -1,0 +1,170 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFeedServer } from "../src/demo/feed-server.js";
+import { loadFeedState } from "../src/feed/feed-state.js";
+import { driftCheckQueueOutput } from "../src/handlers/bindings.js";
+import { dailyDriftCheck } from "../src/handlers/daily-drift-check.js";
+import type { DriftCheckMessage, HandlerDeps } from "../src/handlers/deps.js";
+import { driftCheckWorker } from "../src/handlers/drift-check-worker.js";
+import { feedVersionCheck } from "../src/handlers/feed-version-check.js";
+import { uploadInventory } from "../src/handlers/inventory-upload.js";
+import { resyncStatus, startResync } from "../src/handlers/resync.js";
+import { loadInventory } from "../src/inventory/inventory-store.js";
+import type { RunRecord } from "../src/run/run.js";
+import { worldwide } from "./support/feed.js";
+import { azuriteDeps, invocation, request, timer } from "./support/handlers.js";
+
+const demoInventory = readFileSync(new URL("../examples/demo/inventory.json", import.meta.url), "utf8");
+const rawConnectors = readFileSync(new URL("../examples/get-receiveconnector.json", import.meta.url), "utf8");
+const API = "https://mfg.example.net/api";
+
+let server: Awaited<ReturnType<typeof startFeedServer>>;
+let feed: Parameters<typeof startFeedServer>[0];
+let deps: HandlerDeps;
+const clock = { now: new Date("2026-11-22T05:00:00Z") };
+const getDeps = async () => deps;
+
+beforeAll(async () => {
+  feed = { Worldwide: { version: "2025060100", endpoints: worldwide() } };
+  server = await startFeedServer(feed);
+  deps = await azuriteDeps(server.url, clock);
+});
+afterAll(() => server.close());
+
+async function post(path: string, body?: string) {
+  const { context, logs } = invocation(path);
+  const handler = path.startsWith("inventory") ? uploadInventory(getDeps) : startResync(getDeps, driftCheckQueueOutput);
+  const response = await handler(request("POST", `${API}/${path}`, body === undefined ? {} : { body }), context);
+  return { response, context, logs, body: response.jsonBody as Record<string, unknown> };
+}
+
+async function getRun(runId: string, query = "") {
+  const { context } = invocation("resyncStatus");
+  return resyncStatus(getDeps)(request("GET", `${API}/resync/${runId}${query}`, { params: { runId } }), context);
+}
+
+async function work(messages: DriftCheckMessage[]) {
+  for (const message of messages) {
+    const { context } = invocation("driftCheckWorker");
+    await driftCheckWorker(getDeps)(message, context);
+  }
+}
+
+describe("inventory upload", () => {
+  it("registers a tenant (201), then replaces it (200)", async () => {
+    const first = await post("inventory", demoInventory);
+    expect(first.response.status).toBe(201);
+    expect(first.body).toEqual({ tenant: "contoso.onmicrosoft.com", instance: "Worldwide", receiveConnectors: 2, allowlists: 1, entries: 15 });
+    expect((await post("inventory", demoInventory)).response.status).toBe(200);
+    expect((await loadInventory(deps.store, "contoso.onmicrosoft.com"))!.receiveConnectors[0]!.mode).toBe("exact");
+  });
+
+  it("takes raw Get-ReceiveConnector output with ?tenant= and ?mode=", async () => {
+    const { context } = invocation("inventory");
+    const response = await uploadInventory(getDeps)(request("POST", `${API}/inventory?tenant=Fabrikam.onmicrosoft.com&mode=exact`, { body: rawConnectors }), context);
+    expect(response.status).toBe(201);
+    const stored = await loadInventory(deps.store, "fabrikam.onmicrosoft.com");
+    expect(stored!.receiveConnectors[0]).toMatchObject({ identity: "EX01\\Inbound from Office 365", mode: "exact" });
+  });
+
+  it.each([
+    ["{not json", /^request body: is not valid JSON/],
+    ["", /^request body: is empty: expected JSON$/],
+    [JSON.stringify({ tenant: "bad.onmicrosoft.com", receiveConnectors: [{ identity: "EX01\\X", remoteIPRanges: ["1.2.3.4", "1.2.3.4/40"] }] }), /^request body: receiveConnectors\[0\]\.remoteIPRanges\[1\]: "1\.2\.3\.4\/40"/],
+    [rawConnectors, /^request body: is raw Get-ReceiveConnector output, which names no tenant/],
+  ])("answers 400 with one line and stores nothing for %j", async (body, message) => {
+    const before = await deps.store.list("inventory");
+    const { response, body: answer } = await post("inventory", body);
+    expect(response.status).toBe(400);
+    expect(answer.error).toMatch(message);
+    expect(String(answer.error)).not.toContain("\n");
+    expect(await deps.store.list("inventory")).toEqual(before);
+  });
+
+  it("refuses a body over the size limit with 413 before parsing it", async () => {
+    const huge = JSON.stringify({ tenant: "huge.onmicrosoft.com", allowlists: [{ name: "fw", entries: Array.from({ length: 20_000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`) }] });
+    const { response, body } = await post("inventory", huge);
+    expect(response.status).toBe(413);
+    expect(body.error).toMatch(/larger than the limit of 200000 bytes/);
+    expect(await deps.store.list("inventory")).not.toContain("huge.onmicrosoft.com");
+  });
+});
+
+describe("timers, queue worker and re-sync", () => {
+  it("the hourly feed check fetches the feed once and then only when an hour passed", async () => {
+    const { context, logs } = invocation("feedVersionCheck");
+    await feedVersionCheck(getDeps)(timer, context);
+    expect(logs.map((l) => l.text)).toEqual(["Worldwide feed version 2025060100 accepted: 6 EOP SMTP ranges"]);
+    const { state } = await loadFeedState(deps.store, "Worldwide");
+    expect(state.lastGood!.version).toBe("2025060100");
+    const count = server.requests.length;
+    await feedVersionCheck(getDeps)(timer, invocation("feedVersionCheck").context);
+    expect(server.requests).toHaveLength(count);
+    clock.now = new Date(clock.now.getTime() + 3600_000);
+    await feedVersionCheck(getDeps)(timer, invocation("feedVersionCheck").context);
+    expect(server.requests.slice(count).map((r) => r.path)).toEqual(["/version/Worldwide"]);
+  });
+
+  it("the daily check fans out one message per tenant, and the worker records each result", async () => {
+    const { context } = invocation("dailyDriftCheck");
+    await dailyDriftCheck(getDeps, driftCheckQueueOutput)(timer, context);
+    const messages = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
+    expect(messages.map((m) => m.tenant)).toEqual(["contoso.onmicrosoft.com", "fabrikam.onmicrosoft.com"]);
+    const runId = messages[0]!.runId;
+    expect(((await getRun(runId)).jsonBody as RunRecord).status).toBe("queued");
+    await work(messages);
+    const run = (await getRun(runId)).jsonBody as RunRecord;
+    expect(run.status).toBe("succeeded");
+    expect(run.trigger).toBe("timer");
+    expect(run.tenants["contoso.onmicrosoft.com"]).toMatchObject({ status: "drift", feedVersion: "2025060100" });
+    expect(run.tenants["contoso.onmicrosoft.com"]!.findings).toContainEqual({ rule: "missing-eop-range", target: "EX01\\Inbound from Office 365", ranges: ["52.100.0.0/14", "2a01:111:f400::/48", "2a01:111:f403::/48"] });
+
+    const script = await getRun(runId, "?tenant=contoso.onmicrosoft.com&file=remediation.ps1");
+    expect(script.status).toBe(200);
+    expect(script.headers).toMatchObject({ "Content-Type": "text/plain; charset=utf-8" });
+    expect(String(script.body)).toContain("Set-ReceiveConnector -Identity 'EX01\\Inbound from Office 365'");
+  });
+
+  it("a manual re-sync answers 202 with the run id and asks /version at once", async () => {
+    const { response, body, context } = await post("resync", JSON.stringify({ tenant: "Contoso.onmicrosoft.com" }));
+    expect(response.status).toBe(202);
+    const runId = String(body.runId);
+    expect(body.statusUrl).toBe(`/api/resync/${runId}`);
+    expect(response.headers).toMatchObject({ Location: `/api/resync/${runId}` });
+    const messages = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
+    expect(messages).toEqual([{ runId, tenant: "contoso.onmicrosoft.com", forceFeed: true }]);
+    const before = server.requests.length;
+    await work(messages);
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual(["/version/Worldwide"]);
+    expect(((await getRun(runId)).jsonBody as RunRecord).tenants["contoso.onmicrosoft.com"]!.status).toBe("drift");
+  });
+
+  it("a re-sync with no body covers every tenant; unknown tenants and bad bodies are refused", async () => {
+    const all = await post("resync");
+    expect(all.response.status).toBe(202);
+    expect(all.body.tenants).toEqual(["contoso.onmicrosoft.com", "fabrikam.onmicrosoft.com"]);
+    expect((await post("resync", JSON.stringify({ tenant: "nobody.onmicrosoft.com" }))).response.status).toBe(404);
+    const bad = await post("resync", JSON.stringify({ tenant: 42 }));
+    expect(bad.response.status).toBe(400);
+    expect(bad.body.error).toMatch(/^request body: tenant: /);
+  });
+
+  it("status answers 400 for a malformed id and 404 for an unknown run", async () => {
+    expect((await getRun("../../etc")).status).toBe(400);
+    expect((await getRun("5f1c2f7e-8f0a-4a51-9d9e-0c6a3b1d2e4f")).status).toBe(404);
+  });
+
+  it("the worker records a tenant without inventory as failed and ignores malformed messages", async () => {
+    const { context } = invocation("dailyDriftCheck");
+    await dailyDriftCheck(getDeps, driftCheckQueueOutput)(timer, context);
+    const [message] = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
+    await deps.store.delete("inventory", "contoso.onmicrosoft.com");
+    await work([message!]);
+    const run = (await getRun(message!.runId)).jsonBody as RunRecord;
+    expect(run.tenants["contoso.onmicrosoft.com"]).toMatchObject({ status: "failed", error: "no inventory is registered for tenant contoso.onmicrosoft.com" });
+
+    const bad = invocation("driftCheckWorker");
+    await driftCheckWorker(getDeps)({ runId: "nope" }, bad.context);
+    expect(bad.logs).toEqual([{ level: "error", text: expect.stringMatching(/^ignored queue message: runId: /) }]);
+  });
+});

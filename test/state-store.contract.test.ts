@@ -1,0 +1,438 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TableClient } from "@azure/data-tables";
+import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { ConcurrencyError, InputError, StateStoreError } from "../src/errors.js";
+import { FileStateStore } from "../src/state/file-store.js";
+import { openStateStore, storageSettingFromEnv } from "../src/state/open.js";
+import type { StateStore } from "../src/state/store.js";
+import { TableStateStore } from "../src/state/table-store.js";
+import { uniqueTableName } from "./support/tables.js";
+
+const connectionString = inject("azuriteTableConnectionString");
+const accountKey = /AccountKey=([^;]+)/.exec(connectionString)?.[1] ?? "";
+
+const tempDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "mailflow-guard-state-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function azuriteClient(tableName = uniqueTableName()): TableClient {
+  return TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+}
+
+/** About `size` characters of JSON, with non-ASCII text and surrogate pairs spread over it so some land on chunk boundaries. */
+function bigDocument(size: number): { entries: { id: number; range: string; note: string }[] } {
+  const entries = [];
+  for (let id = 0, length = 0; length < size; id++) {
+    const entry = { id, range: `10.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}/32`, note: `Zoë ✓ 日本 😀 "quoted" \\ ${id}` };
+    entries.push(entry);
+    length += JSON.stringify(entry).length + 1;
+  }
+  return { entries };
+}
+
+async function outcomes(writes: Promise<unknown>[]): Promise<{ won: number; lost: unknown[] }> {
+  const results = await Promise.allSettled(writes);
+  const lost = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+  return { won: results.length - lost.length, lost };
+}
+
+function stateStoreContract(name: string, open: () => Promise<StateStore>): void {
+  describe(`${name}: StateStore contract`, () => {
+    let store: StateStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+
+    it("round-trips nested JSON with unicode", async () => {
+      const value = {
+        tenant: "contoso.onmicrosoft.com",
+        names: ["Zoë", "日本語", "😀", "line\nbreak", 'quote " and \\ backslash', "\u2028"],
+        nested: { numbers: [0, -1, 2.5, 1e21], flags: [true, false, null], empty: {}, none: [] },
+      };
+      const etag = await store.put("installation", "contoso", value);
+      expect(await store.get("installation", "contoso")).toEqual({ value, etag });
+    });
+
+    it("returns undefined for a missing document and an empty list for an empty kind", async () => {
+      expect(await store.get("feed", "Worldwide")).toBeUndefined();
+      expect(await store.list("feed")).toEqual([]);
+    });
+
+    it("lists keys of awkward characters in ascending order, and only of the kind asked for", async () => {
+      const keys = ["contoso.onmicrosoft.com", "a/b#c?d\\e", "%", "100%25", "with space", "Zoë/日本", "😀", ".hidden", "..", "~tilde", "a~0001", "tab\there", "Zeta", "alpha"];
+      for (const key of keys) await store.put("run", key, { key });
+      await store.put("report", "other", {});
+
+      expect(await store.list("run")).toEqual([...keys].sort());
+      for (const key of keys) expect((await store.get("run", key))?.value).toEqual({ key });
+      expect(await store.list("report")).toEqual(["other"]);
+    });
+
+    it("overwrites a document with a new ETag", async () => {
+      const first = await store.put("feed", "Worldwide", { version: 1 });
+      const second = await store.put("feed", "Worldwide", { version: 2 });
+      expect(second).not.toBe(first);
+      expect(await store.get("feed", "Worldwide")).toEqual({ value: { version: 2 }, etag: second });
+      expect(await store.list("feed")).toEqual(["Worldwide"]);
+    });
+
+    it("deletes a document once", async () => {
+      await store.put("run", "r1", { ok: true });
+      expect(await store.delete("run", "r1")).toBe(true);
+      expect(await store.get("run", "r1")).toBeUndefined();
+      expect(await store.list("run")).toEqual([]);
+      expect(await store.delete("run", "r1")).toBe(false);
+      expect(await store.delete("run", "never-written")).toBe(false);
+    });
+
+    it("writes with ifMatch only while the ETag is current", async () => {
+      const first = await store.put("feed", "China", { n: 1 });
+      const second = await store.put("feed", "China", { n: 2 }, { ifMatch: first });
+      expect(await store.get("feed", "China")).toEqual({ value: { n: 2 }, etag: second });
+
+      await expect(store.put("feed", "China", { n: 3 }, { ifMatch: first })).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.put("feed", "USGovDoD", { n: 1 }, { ifMatch: first })).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await store.get("feed", "China")).toEqual({ value: { n: 2 }, etag: second });
+      expect(await store.get("feed", "USGovDoD")).toBeUndefined();
+    });
+
+    it("deletes with ifMatch only while the ETag is current", async () => {
+      const first = await store.put("inventory", "ex01", { n: 1 });
+      const second = await store.put("inventory", "ex01", { n: 2 });
+      await expect(store.delete("inventory", "ex01", { ifMatch: first })).rejects.toBeInstanceOf(ConcurrencyError);
+      expect((await store.get("inventory", "ex01"))?.value).toEqual({ n: 2 });
+      expect(await store.delete("inventory", "ex01", { ifMatch: second })).toBe(true);
+      expect(await store.get("inventory", "ex01")).toBeUndefined();
+    });
+
+    it('creates with ifNoneMatch "*" only when no document exists', async () => {
+      const etag = await store.put("installation", "self", { id: "a" }, { ifNoneMatch: "*" });
+      await expect(store.put("installation", "self", { id: "b" }, { ifNoneMatch: "*" })).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await store.get("installation", "self")).toEqual({ value: { id: "a" }, etag });
+
+      await store.delete("installation", "self");
+      await store.put("installation", "self", { id: "c" }, { ifNoneMatch: "*" });
+      expect((await store.get("installation", "self"))?.value).toEqual({ id: "c" });
+    });
+
+    it("round-trips a 2.5 MB document exactly", async () => {
+      const value = bigDocument(2_500_000);
+      const etag = await store.put("inventory", "big", value);
+      const stored = await store.get("inventory", "big");
+      expect(stored?.etag).toBe(etag);
+      expect(JSON.stringify(stored?.value)).toBe(JSON.stringify(value));
+    });
+
+    it("keeps one document when it shrinks from many rows to one and grows again", async () => {
+      await store.put("inventory", "ex01", bigDocument(2_500_000));
+      const etag = await store.put("inventory", "ex01", { small: true });
+      expect(await store.get("inventory", "ex01")).toEqual({ value: { small: true }, etag });
+      expect(await store.list("inventory")).toEqual(["ex01"]);
+
+      const grown = bigDocument(1_000_000);
+      await store.put("inventory", "ex01", grown, { ifMatch: etag });
+      expect((await store.get("inventory", "ex01"))?.value).toEqual(grown);
+      expect(await store.list("inventory")).toEqual(["ex01"]);
+    });
+
+    it("shows readers the old or the new multi-row document while it is being replaced, never a mix", async () => {
+      const versions = [bigDocument(1_200_000), bigDocument(900_000), { small: true }];
+      await store.put("inventory", "ex01", versions[0]);
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 1; i <= 12; i++) await store.put("inventory", "ex01", versions[i % versions.length]);
+        writing = false;
+      })();
+      const reads: unknown[] = [];
+      while (writing) reads.push((await store.get("inventory", "ex01"))?.value);
+      await writer;
+      expect(reads.length).toBeGreaterThan(0);
+      for (const value of reads) expect(versions).toContainEqual(value);
+    });
+
+    it("lets exactly one of several concurrent ifMatch writers win", async () => {
+      const etag = await store.put("feed", "Worldwide", { writer: -1 });
+      const { won, lost } = await outcomes(Array.from({ length: 8 }, (_, writer) => store.put("feed", "Worldwide", { writer }, { ifMatch: etag })));
+      expect(won).toBe(1);
+      for (const error of lost) expect(error).toBeInstanceOf(ConcurrencyError);
+      expect((await store.get("feed", "Worldwide"))?.value).not.toEqual({ writer: -1 });
+    });
+
+    it("lets exactly one of several concurrent ifMatch writers of multi-row documents win", async () => {
+      const etag = await store.put("inventory", "ex01", bigDocument(1_500_000));
+      const versions = Array.from({ length: 4 }, (_, writer) => ({ writer, ...bigDocument(1_000_000 + writer * 300_000) }));
+      const { won, lost } = await outcomes(versions.map((value) => store.put("inventory", "ex01", value, { ifMatch: etag })));
+      expect(won).toBe(1);
+      for (const error of lost) expect(error).toBeInstanceOf(ConcurrencyError);
+      const stored = (await store.get("inventory", "ex01"))?.value as { writer: number };
+      expect(stored).toEqual(versions[stored.writer]);
+    });
+
+    it('lets exactly one of several concurrent ifNoneMatch "*" writers win', async () => {
+      const { won, lost } = await outcomes(Array.from({ length: 8 }, (_, writer) => store.put("installation", "self", { writer }, { ifNoneMatch: "*" })));
+      expect(won).toBe(1);
+      for (const error of lost) expect(error).toBeInstanceOf(ConcurrencyError);
+    });
+
+    it("lets every concurrent unconditional writer finish, the last one winning", async () => {
+      await store.put("report", "daily", bigDocument(600_000));
+      const values = Array.from({ length: 5 }, (_, writer) => ({ writer }));
+      const { won } = await outcomes(values.map((value) => store.put("report", "daily", value)));
+      expect(won).toBe(5);
+      expect(values).toContainEqual((await store.get("report", "daily"))?.value);
+      expect(await store.list("report")).toEqual(["daily"]);
+    });
+
+    it("refuses an empty key, a value that is not JSON and contradictory conditions", async () => {
+      await expect(store.put("run", "", {})).rejects.toBeInstanceOf(StateStoreError);
+      await expect(store.put("run", "r1", undefined)).rejects.toBeInstanceOf(StateStoreError);
+      await expect(store.put("run", "r1", {}, { ifMatch: "x", ifNoneMatch: "*" })).rejects.toBeInstanceOf(StateStoreError);
+      expect(await store.list("run")).toEqual([]);
+    });
+  });
+}
+
+stateStoreContract("FileStateStore", async () => new FileStateStore(await tempDir()));
+stateStoreContract("TableStateStore on Azurite", async () => new TableStateStore(azuriteClient()));
+
+describe("FileStateStore", () => {
+  it("names files by encoded keys and never leaves the kind's directory", async () => {
+    const dir = await tempDir();
+    const store = new FileStateStore(dir);
+    for (const key of ["contoso.onmicrosoft.com", ".hidden", "../escape", "a/b c", "Zoë"]) await store.put("installation", key, {});
+    expect((await readdir(join(dir, "installation"))).sort()).toEqual(
+      ["contoso.onmicrosoft.com.json", "%2Ehidden.json", "%2E.%2Fescape.json", "a%2Fb%20c.json", "Zo%C3%AB.json"].sort(),
+    );
+    expect(await readdir(dir)).toEqual(["installation"]);
+  });
+
+  it("stores { etag, value } per document", async () => {
+    const dir = await tempDir();
+    const etag = await new FileStateStore(dir).put("feed", "Worldwide", { version: "2026010100" });
+    expect(JSON.parse(await readFile(join(dir, "feed", "Worldwide.json"), "utf8"))).toEqual({ etag, value: { version: "2026010100" } });
+  });
+
+  it("names a document that is not valid JSON", async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, "feed"));
+    const path = join(dir, "feed", "Worldwide.json");
+    await writeFile(path, '{"etag":"x","value":{"trunc');
+    const store = new FileStateStore(dir);
+    await expect(store.get("feed", "Worldwide")).rejects.toThrow(StateStoreError);
+    await expect(store.get("feed", "Worldwide")).rejects.toThrow(path);
+    await expect(store.put("feed", "Worldwide", {}, { ifMatch: "x" })).rejects.toThrow(path);
+  });
+
+  it("names a JSON file that is not a state document", async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, "feed"));
+    await writeFile(join(dir, "feed", "Worldwide.json"), '{"version":"2026010100"}');
+    await expect(new FileStateStore(dir).get("feed", "Worldwide")).rejects.toThrow(/Worldwide\.json is not a state document/);
+  });
+
+  it("leaves no temporary or lock files behind, after failed writes either", async () => {
+    const dir = await tempDir();
+    const store = new FileStateStore(dir);
+    const etag = await store.put("run", "r1", { n: 1 });
+    await store.put("run", "r1", bigDocument(100_000), { ifMatch: etag });
+    await expect(store.put("run", "r1", {}, { ifMatch: etag })).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.put("run", "r1", {}, { ifNoneMatch: "*" })).rejects.toBeInstanceOf(ConcurrencyError);
+    await Promise.allSettled(Array.from({ length: 5 }, (_, n) => store.put("run", "r2", { n }, { ifNoneMatch: "*" })));
+    await store.delete("run", "r2");
+    expect(await readdir(join(dir, "run"))).toEqual(["r1.json"]);
+  });
+
+  it("takes over a lock left by a crashed writer", async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, "run"));
+    const lock = join(dir, "run", ".r1.lock");
+    await writeFile(lock, "");
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(lock, longAgo, longAgo);
+    const store = new FileStateStore(dir);
+    await store.put("run", "r1", { n: 1 });
+    expect((await store.get("run", "r1"))?.value).toEqual({ n: 1 });
+    expect(await readdir(join(dir, "run"))).toEqual(["r1.json"]);
+  });
+
+  it("describes itself by its absolute directory", () => {
+    expect(new FileStateStore("/var/lib/mfg").description).toBe("local state directory /var/lib/mfg");
+    expect(new FileStateStore("rel").description).toBe(`local state directory ${join(process.cwd(), "rel")}`);
+  });
+});
+
+describe("TableStateStore", () => {
+  async function rowKeys(client: TableClient, kind: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const row of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${kind}'`, select: ["RowKey"] } })) keys.push(row.rowKey ?? "");
+    return keys;
+  }
+
+  it("spreads a large document over rows and removes them when it shrinks", async () => {
+    const client = azuriteClient();
+    const store = new TableStateStore(client);
+    await store.put("inventory", "ex01", bigDocument(2_500_000));
+    const rows = await rowKeys(client, "inventory");
+    expect(rows.length).toBeGreaterThan(2);
+    expect(rows[0]).toBe("ex01");
+
+    await store.put("inventory", "ex01", { small: true });
+    expect(await rowKeys(client, "inventory")).toEqual(["ex01"]);
+    await store.put("inventory", "ex01", bigDocument(2_500_000));
+    expect(await store.delete("inventory", "ex01")).toBe(true);
+    expect(await rowKeys(client, "inventory")).toEqual([]);
+  });
+
+  it("encodes the characters Table keys forbid, and the escape and separator characters", async () => {
+    const client = azuriteClient();
+    await new TableStateStore(client).put("run", "a/b\\c#d?e%f~g\u0001", {});
+    expect(await rowKeys(client, "run")).toEqual(["a%2Fb%5Cc%23d%3Fe%25f%7Eg%01"]);
+  });
+
+  it("refuses a document whose chunk count does not match its first row", async () => {
+    const client = azuriteClient();
+    const store = new TableStateStore(client);
+    await store.put("feed", "Worldwide", { version: 1 });
+    await client.updateEntity({ partitionKey: "feed", rowKey: "Worldwide", chunks: 2 }, "Merge");
+    await expect(store.get("feed", "Worldwide")).rejects.toThrow(/feed "Worldwide" is damaged: 1 of its 2 chunks found/);
+  });
+
+  it("refuses a document whose continuation rows are missing", async () => {
+    const client = azuriteClient();
+    const store = new TableStateStore(client);
+    await store.put("inventory", "ex01", bigDocument(2_500_000));
+    const continuation = (await rowKeys(client, "inventory")).find((key) => key.includes("~"));
+    await client.deleteEntity("inventory", continuation ?? "");
+    await expect(store.get("inventory", "ex01")).rejects.toThrow(/inventory "ex01" .* is incomplete/);
+  });
+
+  it("refuses a document too large for one transaction before sending it", async () => {
+    const store = new TableStateStore(azuriteClient());
+    await expect(store.put("report", "huge", bigDocument(5_000_000))).rejects.toThrow(/too large for Table Storage/);
+  });
+
+  it("maps an unreachable service to StateStoreError without the account key", async () => {
+    const unreachable = connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, "TableEndpoint=http://127.0.0.1:9");
+    const client = TableClient.fromConnectionString(unreachable, uniqueTableName(), { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+    const error = await new TableStateStore(client).get("feed", "Worldwide").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateStoreError);
+    expect((error as Error).message).toMatch(/^Table Storage: could not create the table/);
+    expect((error as Error).message).not.toContain(accountKey);
+    expect((error as Error).cause).toBeDefined();
+  });
+
+  it("describes itself by endpoint and table, without credentials", () => {
+    const tableName = uniqueTableName();
+    const description = new TableStateStore(azuriteClient(tableName)).description;
+    expect(description).toMatch(new RegExp(`^Table Storage http://127\\.0\\.0\\.1:\\d+/devstoreaccount1/${tableName}$`));
+    expect(description).not.toContain(accountKey);
+  });
+});
+
+describe("storageSettingFromEnv", () => {
+  it("takes the AzureWebJobsStorage connection string, with the default table", () => {
+    expect(storageSettingFromEnv({ AzureWebJobsStorage: "UseDevelopmentStorage=true" })).toEqual({
+      kind: "table",
+      connectionString: "UseDevelopmentStorage=true",
+      tableName: "mailflowguard",
+    });
+  });
+
+  it("takes the identity-based table endpoint with the managed identity's client id", () => {
+    const env = {
+      AzureWebJobsStorage__tableServiceUri: "https://acct.table.core.windows.net",
+      AzureWebJobsStorage__clientId: "00000000-0000-0000-0000-000000000001",
+      MAILFLOW_GUARD_TABLE: "guardstate",
+    };
+    expect(storageSettingFromEnv(env)).toEqual({
+      kind: "table",
+      endpoint: "https://acct.table.core.windows.net",
+      tableName: "guardstate",
+      managedIdentityClientId: "00000000-0000-0000-0000-000000000001",
+    });
+  });
+
+  it("derives the endpoint from the account name", () => {
+    expect(storageSettingFromEnv({ AzureWebJobsStorage__accountName: "acct" })).toEqual({
+      kind: "table",
+      endpoint: "https://acct.table.core.windows.net",
+      tableName: "mailflowguard",
+    });
+  });
+
+  it("prefers the connection string to identity-based settings", () => {
+    const setting = storageSettingFromEnv({ AzureWebJobsStorage: "UseDevelopmentStorage=true", AzureWebJobsStorage__accountName: "acct" });
+    expect(setting).toMatchObject({ connectionString: "UseDevelopmentStorage=true" });
+  });
+
+  it("falls back to the directory, treating empty settings as unset", () => {
+    expect(storageSettingFromEnv({ AzureWebJobsStorage: " " }, "/state")).toEqual({ kind: "directory", dir: "/state" });
+  });
+
+  it("names the expected settings when there is no storage and no fallback", () => {
+    expect(() => storageSettingFromEnv({})).toThrow(InputError);
+    expect(() => storageSettingFromEnv({})).toThrow(/AzureWebJobsStorage.*AzureWebJobsStorage__tableServiceUri.*AzureWebJobsStorage__accountName/);
+  });
+
+  it("refuses malformed settings, naming them", () => {
+    expect(() => storageSettingFromEnv({ AzureWebJobsStorage: "UseDevelopmentStorage=true", MAILFLOW_GUARD_TABLE: "state-table" })).toThrow(/MAILFLOW_GUARD_TABLE/);
+    expect(() => storageSettingFromEnv({ AzureWebJobsStorage__tableServiceUri: "acct.table" })).toThrow(/AzureWebJobsStorage__tableServiceUri/);
+    expect(() => storageSettingFromEnv({ AzureWebJobsStorage__accountName: "My_Account" })).toThrow(/AzureWebJobsStorage__accountName/);
+  });
+});
+
+describe("openStateStore", () => {
+  it("opens the local state directory", () => {
+    const store = openStateStore({ kind: "directory", dir: "/state" });
+    expect(store).toBeInstanceOf(FileStateStore);
+    expect(store.description).toBe("local state directory /state");
+  });
+
+  it("opens Table Storage from a connection string, over http for Azurite", async () => {
+    const tableName = uniqueTableName();
+    const store = openStateStore({ kind: "table", connectionString, tableName });
+    expect(store).toBeInstanceOf(TableStateStore);
+    expect(store.description).not.toContain(accountKey);
+    const etag = await store.put("installation", "self", { ok: true });
+    expect(await store.get("installation", "self")).toEqual({ value: { ok: true }, etag });
+  });
+
+  it("understands UseDevelopmentStorage=true without contacting it", () => {
+    expect(openStateStore({ kind: "table", connectionString: "UseDevelopmentStorage=true" }).description).toBe(
+      "Table Storage http://127.0.0.1:10002/devstoreaccount1/mailflowguard",
+    );
+  });
+
+  it("opens Table Storage by endpoint with a managed identity, without contacting Azure", () => {
+    const store = openStateStore({ kind: "table", endpoint: "https://acct.table.core.windows.net", managedIdentityClientId: "00000000-0000-0000-0000-000000000001" });
+    expect(store).toBeInstanceOf(TableStateStore);
+    expect(store.description).toBe("Table Storage https://acct.table.core.windows.net/mailflowguard");
+  });
+
+  it("refuses a malformed connection string without repeating it", () => {
+    const secret = "AccountName=acct;AccountKey=c2VjcmV0;Bogus";
+    let error: unknown;
+    try {
+      openStateStore({ kind: "table", connectionString: secret });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).not.toContain("c2VjcmV0");
+  });
+
+  it("keeps a SAS token out of the description", () => {
+    const sas = "TableEndpoint=https://acct.table.core.windows.net/;SharedAccessSignature=sv=2024-01-01&sig=c2VjcmV0";
+    const store = openStateStore({ kind: "table", connectionString: sas, tableName: "guardstate" });
+    expect(store.description).toBe("Table Storage https://acct.table.core.windows.net/guardstate");
+  });
+});
