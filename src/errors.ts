@@ -60,9 +60,16 @@ function joinPath(outer: string | undefined, inner: string | undefined): string 
 export class InvalidRangeError extends InputError {
   override name = "InvalidRangeError";
   readonly entry: string;
-  constructor(entry: string, reason: string) {
-    super(`${JSON.stringify(entry)} ${reason}`);
+  readonly reason: string;
+  constructor(entry: string, reason: string, location: InputLocation = {}, options?: { cause?: unknown }) {
+    super(`${JSON.stringify(entry)} ${reason}`, location, options);
     this.entry = entry;
+    this.reason = reason;
+  }
+
+  override at(location: InputLocation): InvalidRangeError {
+    const path = joinPath(location.path, this.path);
+    return new InvalidRangeError(this.entry, this.reason, { source: this.source ?? location.source, path }, { cause: this });
   }
 }
 

@@ -61,7 +61,8 @@ export async function cli(argv: readonly string[], io: CliIo): Promise<number> {
     const command = name as keyof typeof COMMANDS;
     let values: Record<string, string | boolean | undefined>;
     try {
-      ({ values } = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: false }));
+      // Every option is a string or a boolean, so the parsed values are too.
+      values = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: false }).values as typeof values;
     } catch (error) {
       throw new InputError(`${oneLine(error)} (see mailflow-guard --help)`);
     }

@@ -56,7 +56,7 @@ export async function demoCommand(flags: Record<string, string | boolean | undef
     await saveInventory(store, inventory);
     io.stdout(`mailflow-guard demo: ${inventory.tenant} against the recorded ${meta.instance} feed, served at ${server.url}\n\n`);
 
-    const timer = { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
+    const timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
     const getDeps = async () => deps;
     await feedVersionCheck(getDeps)(timer, context("feedVersionCheck", io));
     const daily = context("dailyDriftCheck", io);

@@ -39,7 +39,7 @@ export function invocation(functionName: string): { context: InvocationContext; 
   return { context, logs };
 }
 
-export const timer: Timer = { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
+export const timer: Timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
 
 export function request(method: string, url: string, init: { body?: string; params?: Record<string, string>; headers?: Record<string, string> } = {}): HttpRequest {
   return new HttpRequest({
