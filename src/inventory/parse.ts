@@ -150,11 +150,17 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, source: string,
   };
 }
 
-/** Turns each entry into the text Exchange shows, checking that object forms agree with themselves. */
+/**
+ * Turns each entry into the text Exchange shows and checks it parses, naming
+ * the entry where the input file has it; object forms must agree with themselves.
+ */
 function entryTexts(entries: readonly Entry[], source: string, path: string): string[] {
   return entries.map((e, i) => {
-    if (typeof e === "string") return e.trim();
     const at = { source, path: `${path}[${i}]` };
+    if (typeof e === "string") {
+      parseAt(e, at);
+      return e.trim();
+    }
     const bounds = e.LowerBound !== undefined && e.UpperBound !== undefined ? (e.LowerBound === e.UpperBound ? e.LowerBound : `${e.LowerBound}-${e.UpperBound}`) : undefined;
     const text = e.Expression ?? bounds;
     if (text === undefined) throw new InputError('expected "Expression" or both "LowerBound" and "UpperBound"', at);
@@ -164,6 +170,8 @@ function entryTexts(entries: readonly Entry[], source: string, path: string): st
       if (a.first !== b.first || a.last !== b.last) {
         throw new InputError(`Expression ${JSON.stringify(e.Expression)} does not match LowerBound/UpperBound ${JSON.stringify(bounds)}`, at);
       }
+    } else {
+      parseAt(text, at);
     }
     return text.trim();
   });
@@ -177,7 +185,6 @@ function checkTargets(inventory: Inventory, source: string): void {
     const earlier = seen.get(key);
     if (earlier !== undefined) throw new InputError(`repeats the name ${JSON.stringify(target.name)} of ${earlier}`, { source, path: owner });
     seen.set(key, owner);
-    target.entries.forEach((text, i) => parseAt(text, { source, path: `${target.path}[${i}]` }));
     target.protected.forEach((text, i) => parseAt(text, { source, path: `${owner}.protected[${i}]` }));
   }
 }
