@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { randomUUID } from "node:crypto";
-import { InvocationContext } from "@azure/functions";
+import azureFunctions, { type InvocationContext as Context } from "@azure/functions";
 import { z } from "zod";
 import { loadArtifacts } from "../check/report-store.js";
 import { ARTIFACTS } from "../check/evaluate.js";
@@ -24,6 +24,9 @@ import { validate } from "../validation.js";
 import { EXIT, humanSummary } from "./commands.js";
 import type { CliIo } from "./context.js";
 import { packageRoot, readJsonFile, writeFiles } from "./files.js";
+
+// @azure/functions is CommonJS and Node's ESM loader cannot see this class as a named export.
+const { InvocationContext } = azureFunctions;
 
 const recording = z.object({ instance: z.literal("Worldwide"), version: z.string().regex(/^\d{10}$/), endpoints: z.string() });
 
@@ -78,7 +81,7 @@ export async function demoCommand(flags: Record<string, string | boolean | undef
 }
 
 /** An invocation context whose log lines go to the terminal, as the host would show them. */
-function context(functionName: string, io: CliIo): InvocationContext {
+function context(functionName: string, io: CliIo): Context {
   return new InvocationContext({
     functionName,
     invocationId: randomUUID(),
