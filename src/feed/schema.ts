@@ -10,10 +10,20 @@ import { InputError } from "../errors.js";
 
 export { validate } from "../validation.js";
 
-/** Both spellings occur: JSON booleans in /endpoints, the strings "true"/"false" in real /changes records. */
-const looseBoolean = z.union([z.boolean(), z.enum(["true", "false"]).transform((s) => s === "true")], {
-  error: 'expected true or false (or the strings "true" and "false")',
-});
+/**
+ * Both spellings occur: JSON booleans in /endpoints, the strings "true"/"false"
+ * in real /changes records. Any case, since .NET writes "True".
+ */
+const looseBoolean = z.union(
+  [
+    z.boolean(),
+    z
+      .string()
+      .refine((s) => /^(true|false)$/i.test(s))
+      .transform((s) => s.toLowerCase() === "true"),
+  ],
+  { error: 'expected true or false (or the strings "true" and "false")' },
+);
 
 /** `YYYYMMDDNN`; 0000000000 is valid too: it asks /changes for everything. */
 export const versionSchema = z.string().regex(/^\d{10}$/, { message: "expected a version of 10 digits (YYYYMMDDNN)" });

@@ -6,7 +6,6 @@
  */
 
 export const IPV4_MAX = 0xffff_ffff;
-export const IPV6_MAX = (1n << 128n) - 1n;
 
 const DOT = 46;
 const COLON = 58;
@@ -43,61 +42,87 @@ export function parseIPv4(text: string, start = 0, end = text.length): number {
   return leadingZero ? -2 : value * 256 + octet;
 }
 
+// Scratch space: parsing is synchronous, so one buffer serves every call.
+const groups = new Array<number>(8).fill(0);
+const view = new DataView(new ArrayBuffer(16));
+
 /**
- * IPv6 in [start, end): full, `::`-compressed, or with an IPv4 tail
- * (`::ffff:192.0.2.1`). Hex groups of one to four digits, any case.
+ * IPv6 in [start, end) into four 32-bit words, most significant first: full,
+ * `::`-compressed, or with an IPv4 tail (`::ffff:192.0.2.1`). Hex groups of
+ * one to four digits, any case. Returns false when the text is not IPv6.
  */
-export function parseIPv6(text: string, start = 0, end = text.length): bigint | undefined {
-  const groups: number[] = [];
+export function parseIPv6Words(text: string, start: number, end: number, words: Uint32Array): boolean {
+  let count = 0;
   let gap = -1;
   let i = start;
-  if (end - start < 2) return undefined;
+  if (end - start < 2) return false;
   if (text.charCodeAt(i) === COLON) {
-    if (text.charCodeAt(i + 1) !== COLON) return undefined;
+    if (text.charCodeAt(i + 1) !== COLON) return false;
     gap = 0;
     i += 2;
   }
   while (i < end) {
     let value = 0;
-    let digits = 0;
     let j = i;
     for (; j < end; j++) {
       const d = hexDigit(text.charCodeAt(j));
       if (d < 0) break;
       value = value * 16 + d;
-      digits++;
     }
     if (j < end && text.charCodeAt(j) === DOT) {
       // An IPv4 tail takes the last two groups.
       const v4 = parseIPv4(text, i, end);
-      if (v4 < 0) return undefined;
-      groups.push(Math.floor(v4 / 65536), v4 % 65536);
-      i = end;
+      if (v4 < 0 || count > 6) return false;
+      groups[count++] = Math.floor(v4 / 65536);
+      groups[count++] = v4 % 65536;
       break;
     }
-    if (digits === 0 || digits > 4) return undefined;
-    groups.push(value);
+    if (j === i || j - i > 4 || count === 8) return false;
+    groups[count++] = value;
     i = j;
     if (i === end) break;
-    if (text.charCodeAt(i) !== COLON) return undefined;
+    if (text.charCodeAt(i) !== COLON) return false;
     i++;
     if (text.charCodeAt(i) === COLON) {
-      if (gap >= 0) return undefined;
-      gap = groups.length;
+      if (gap >= 0) return false;
+      gap = count;
       i++;
     } else if (i === end) {
-      return undefined; // a trailing single colon
+      return false; // a trailing single colon
     }
   }
-  if (gap < 0 ? groups.length !== 8 : groups.length > 7) return undefined;
-  if (gap >= 0) groups.splice(gap, 0, ...new Array<number>(8 - groups.length).fill(0));
-  // Four 32-bit halves keep the bigint work to a few operations per address.
-  return (
-    (BigInt(groups[0]! * 65536 + groups[1]!) << 96n) |
-    (BigInt(groups[2]! * 65536 + groups[3]!) << 64n) |
-    (BigInt(groups[4]! * 65536 + groups[5]!) << 32n) |
-    BigInt(groups[6]! * 65536 + groups[7]!)
-  );
+  if (gap < 0 ? count !== 8 : count > 7) return false;
+  if (gap >= 0) {
+    // Move the groups after `::` to the end and fill the gap with zeros.
+    const shift = 8 - count;
+    for (let k = count - 1; k >= gap; k--) groups[k + shift] = groups[k]!;
+    for (let k = gap; k < gap + shift; k++) groups[k] = 0;
+  }
+  for (let k = 0; k < 4; k++) words[k] = groups[2 * k]! * 65536 + groups[2 * k + 1]!;
+  return true;
+}
+
+/** Four 32-bit words as one bigint, with two bigint reads instead of a dozen bigint operations. */
+export function wordsToBigint(w0: number, w1: number, w2: number, w3: number): bigint {
+  view.setUint32(0, w0);
+  view.setUint32(4, w1);
+  view.setUint32(8, w2);
+  view.setUint32(12, w3);
+  return (view.getBigUint64(0) << 64n) | view.getBigUint64(8);
+}
+
+/** The inverse of wordsToBigint: writes the four words of `value` at `offset`. */
+export function bigintToWords(value: bigint, into: Uint32Array, offset: number): void {
+  view.setBigUint64(0, value >> 64n);
+  view.setBigUint64(8, value & 0xffff_ffff_ffff_ffffn);
+  for (let k = 0; k < 4; k++) into[offset + k] = view.getUint32(4 * k);
+}
+
+const scratchWords = new Uint32Array(4);
+
+export function parseIPv6(text: string, start = 0, end = text.length): bigint | undefined {
+  if (!parseIPv6Words(text, start, end, scratchWords)) return undefined;
+  return wordsToBigint(scratchWords[0]!, scratchWords[1]!, scratchWords[2]!, scratchWords[3]!);
 }
 
 function hexDigit(c: number): number {
@@ -107,17 +132,23 @@ function hexDigit(c: number): number {
   return -1;
 }
 
+const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
+
 export function formatIPv4(value: number): string {
-  return `${Math.floor(value / 16777216)}.${Math.floor(value / 65536) % 256}.${Math.floor(value / 256) % 256}.${value % 256}`;
+  return `${DECIMAL[value >>> 24]}.${DECIMAL[(value >>> 16) & 255]}.${DECIMAL[(value >>> 8) & 255]}.${DECIMAL[value & 255]}`;
 }
 
 /** RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero groups as `::` (the first on a tie). */
 export function formatIPv6(value: bigint): string {
-  const groups = new Array<number>(8);
+  bigintToWords(value, scratchWords, 0);
+  return formatIPv6Words(scratchWords, 0);
+}
+
+/** formatIPv6 of the four words at `offset`. */
+export function formatIPv6Words(words: Uint32Array, offset: number): string {
   for (let k = 0; k < 4; k++) {
-    const half = Number((value >> BigInt(96 - 32 * k)) & 0xffff_ffffn);
-    groups[2 * k] = Math.floor(half / 65536);
-    groups[2 * k + 1] = half % 65536;
+    groups[2 * k] = words[offset + k]! >>> 16;
+    groups[2 * k + 1] = words[offset + k]! & 0xffff;
   }
   let bestStart = -1;
   let bestLength = 1;
@@ -134,7 +165,15 @@ export function formatIPv6(value: bigint): string {
     }
     k = end;
   }
-  const hex = (g: number) => g.toString(16);
-  if (bestStart < 0) return groups.map(hex).join(":");
-  return `${groups.slice(0, bestStart).map(hex).join(":")}::${groups.slice(bestStart + bestLength).map(hex).join(":")}`;
+  let text = "";
+  for (let k = 0; k < 8; k++) {
+    if (k === bestStart) {
+      text += "::";
+      k += bestLength - 1;
+      continue;
+    }
+    if (text !== "" && !text.endsWith(":")) text += ":";
+    text += groups[k]!.toString(16);
+  }
+  return text;
 }

@@ -1,65 +1,67 @@
 import { InvalidRangeError } from "../errors.js";
-import { parseRange, rangeToCidrs, type IpFamily, type IpRange } from "./range.js";
+import { bigintToWords, wordsToBigint } from "./address.js";
+import { compareWords, ipv4Cidrs, ipv6CidrsOfWords, parsedRange, parseRangeInto, type IpFamily, type IpRange } from "./range.js";
 
 /**
- * Sorted, disjoint, non-adjacent intervals flattened as [first0, last0,
- * first1, last1, …]. Adjacent intervals are merged, which gives coverage
- * semantics: 40.92.0.0/16 plus 40.93.0.0/16 is one interval, so it covers
- * 40.92.0.0/15.
+ * Each family is a list of sorted, disjoint, non-adjacent intervals.
+ * Adjacent intervals are merged, which gives coverage semantics:
+ * 40.92.0.0/16 plus 40.93.0.0/16 is one interval, so it covers 40.92.0.0/15.
+ *
+ * IPv4: numbers, flattened as [first0, last0, first1, last1, …].
+ * IPv6: 32-bit words, 8 per interval (first address, then last, most
+ * significant word first). Keeping IPv6 out of bigint until someone asks for
+ * a bigint saves most of the time and garbage of large sets.
  */
-type Intervals<T> = readonly T[];
-
-/** `x + 1` and `x - 1` for one family's number type. */
-interface Step<T> {
-  next(value: T): T;
-  previous(value: T): T;
-}
-const V4: Step<number> = { next: (v) => v + 1, previous: (v) => v - 1 };
-const V6: Step<bigint> = { next: (v) => v + 1n, previous: (v) => v - 1n };
+type V4Intervals = readonly number[];
+type V6Intervals = Uint32Array;
 
 /** Where a range stands against a set. */
 export type Relation = "inside" | "partial" | "outside";
 
-/**
- * An immutable set of IPv4 and IPv6 addresses. Every operation is a linear
- * merge over the sorted intervals of each family, and IPv4 stays in plain
- * numbers so the common case never touches bigint.
- */
+/** An immutable set of IPv4 and IPv6 addresses; every operation is a linear merge of sorted intervals. */
 export class RangeSet {
-  static readonly empty = new RangeSet([], []);
+  static readonly empty = new RangeSet([], new Uint32Array(0));
 
   private constructor(
-    private readonly v4: Intervals<number>,
-    private readonly v6: Intervals<bigint>,
+    private readonly v4: V4Intervals,
+    private readonly v6: V6Intervals,
   ) {}
 
   /** Parses entries; a bad one throws InvalidRangeError placed at `[index]`. */
   static parse(entries: readonly string[]): RangeSet {
-    const ranges = new Array<IpRange>(entries.length);
+    const builder = new Builder(entries.length);
+    const parsed = parsedRange();
     for (let i = 0; i < entries.length; i++) {
       try {
-        ranges[i] = parseRange(entries[i]!);
+        parseRangeInto(entries[i]!, parsed);
       } catch (error) {
         if (error instanceof InvalidRangeError) throw error.at({ path: `[${i}]` });
         throw error;
       }
+      if (parsed.family === 4) builder.add4(parsed.first4, parsed.last4);
+      else builder.add6(parsed.v6);
     }
-    return RangeSet.of(ranges);
+    return builder.build();
   }
 
   static of(ranges: Iterable<IpRange>): RangeSet {
-    const firsts4: number[] = [];
-    const lasts4: number[] = [];
-    const v6: IpRange[] = [];
+    const builder = new Builder(0);
+    const words = new Uint32Array(8);
     for (const range of ranges) {
       if (range.family === 4) {
-        firsts4.push(range.first);
-        lasts4.push(range.last);
+        builder.add4(range.first, range.last);
       } else {
-        v6.push(range);
+        bigintToWords(range.first, words, 0);
+        bigintToWords(range.last, words, 4);
+        builder.add6(words);
       }
     }
-    return new RangeSet(normaliseV4(firsts4, lasts4), normaliseV6(v6));
+    return builder.build();
+  }
+
+  /** @internal */
+  static fromIntervals(v4: V4Intervals, v6: V6Intervals): RangeSet {
+    return new RangeSet(v4, v6);
   }
 
   get isEmpty(): boolean {
@@ -67,15 +69,15 @@ export class RangeSet {
   }
 
   union(other: RangeSet): RangeSet {
-    return new RangeSet(union(this.v4, other.v4, V4), union(this.v6, other.v6, V6));
+    return new RangeSet(union4(this.v4, other.v4), union6(this.v6, other.v6));
   }
 
   intersect(other: RangeSet): RangeSet {
-    return new RangeSet(intersect(this.v4, other.v4), intersect(this.v6, other.v6));
+    return new RangeSet(intersect4(this.v4, other.v4), intersect6(this.v6, other.v6));
   }
 
   subtract(other: RangeSet): RangeSet {
-    return new RangeSet(subtract(this.v4, other.v4, V4), subtract(this.v6, other.v6, V6));
+    return new RangeSet(subtract4(this.v4, other.v4), subtract6(this.v6, other.v6));
   }
 
   /** Every address of `other` is in this set. */
@@ -89,7 +91,10 @@ export class RangeSet {
 
   /** Whether a range lies wholly inside the set, partly, or not at all; a binary search. */
   relation(range: IpRange): Relation {
-    return range.family === 4 ? relation(this.v4, range.first, range.last) : relation(this.v6, range.first, range.last);
+    if (range.family === 4) return relation4(this.v4, range.first, range.last);
+    bigintToWords(range.first, probe, 0);
+    bigintToWords(range.last, probe, 4);
+    return relation6(this.v6, probe);
   }
 
   equals(other: RangeSet): boolean {
@@ -104,7 +109,9 @@ export class RangeSet {
       for (let i = 0; i < this.v4.length; i += 2) v4 += this.v4[i + 1]! - this.v4[i]! + 1;
       count += BigInt(v4);
     }
-    if (family !== 4) for (let i = 0; i < this.v6.length; i += 2) count += this.v6[i + 1]! - this.v6[i]! + 1n;
+    if (family !== 4) {
+      for (let i = 0; i < this.v6.length; i += 8) count += bigintAt(this.v6, i + 4) - bigintAt(this.v6, i) + 1n;
+    }
     return count;
   }
 
@@ -112,80 +119,159 @@ export class RangeSet {
   ranges(): IpRange[] {
     const out: IpRange[] = [];
     for (let i = 0; i < this.v4.length; i += 2) out.push({ family: 4, first: this.v4[i]!, last: this.v4[i + 1]! });
-    for (let i = 0; i < this.v6.length; i += 2) out.push({ family: 6, first: this.v6[i]!, last: this.v6[i + 1]! });
+    for (let i = 0; i < this.v6.length; i += 8) out.push({ family: 6, first: bigintAt(this.v6, i), last: bigintAt(this.v6, i + 4) });
     return out;
   }
 
   /** The minimal CIDR cover: IPv4 before IPv6, each family in ascending address order. */
   toCidrs(): string[] {
     const out: string[] = [];
-    for (const range of this.ranges()) rangeToCidrs(range, out);
+    for (let i = 0; i < this.v4.length; i += 2) ipv4Cidrs(this.v4[i]!, this.v4[i + 1]!, out);
+    for (let i = 0; i < this.v6.length; i += 8) ipv6CidrsOfWords(this.v6, i, out);
     return out;
   }
 }
 
-/** Above this many entries the packed sort key (first × 2^21 + index) would lose precision. */
-const PACKED_SORT_LIMIT = 2 ** 21;
+const probe = new Uint32Array(8);
 
-function normaliseV4(firsts: number[], lasts: number[]): number[] {
-  const n = firsts.length;
+function bigintAt(words: Uint32Array, offset: number): bigint {
+  return wordsToBigint(words[offset]!, words[offset + 1]!, words[offset + 2]!, words[offset + 3]!);
+}
+
+/**
+ * Collects ranges in flat typed arrays, then orders each family with a radix
+ * sort and merges it in one pass. IPv6 stays in 32-bit words until the
+ * merged intervals, so a large set makes bigints only for its result.
+ */
+class Builder {
+  private v4: Float64Array;
+  private count4 = 0;
+  /** Per range 8 words: the first address, then the last. */
+  private v6: Uint32Array;
+  private count6 = 0;
+
+  constructor(capacity: number) {
+    this.v4 = new Float64Array(2 * Math.max(capacity, 8));
+    this.v6 = new Uint32Array(8 * 8);
+  }
+
+  add4(first: number, last: number): void {
+    if (2 * this.count4 === this.v4.length) this.v4 = grow(this.v4, new Float64Array(this.v4.length * 2));
+    this.v4[2 * this.count4] = first;
+    this.v4[2 * this.count4 + 1] = last;
+    this.count4++;
+  }
+
+  /** `words`: 8 words, first address then last. */
+  add6(words: Uint32Array): void {
+    if (8 * this.count6 === this.v6.length) this.v6 = grow(this.v6, new Uint32Array(this.v6.length * 2));
+    this.v6.set(words.subarray(0, 8), 8 * this.count6++);
+  }
+
+  build(): RangeSet {
+    return RangeSet.fromIntervals(this.merge4(), this.merge6());
+  }
+
+  private merge4(): number[] {
+    const n = this.count4;
+    const ranges = this.v4;
+    const out: number[] = [];
+    if (n === 0) return out;
+    const keys = new Uint32Array(n);
+    for (let i = 0; i < n; i++) keys[i] = ranges[2 * i]!;
+    const order = radixOrder(keys, 1, 1, n);
+    let first = ranges[2 * order[0]!]!;
+    let last = ranges[2 * order[0]! + 1]!;
+    for (let k = 1; k < n; k++) {
+      const i = 2 * order[k]!;
+      const f = ranges[i]!;
+      if (f > last + 1) {
+        out.push(first, last);
+        first = f;
+        last = ranges[i + 1]!;
+      } else if (ranges[i + 1]! > last) {
+        last = ranges[i + 1]!;
+      }
+    }
+    out.push(first, last);
+    return out;
+  }
+
+  private merge6(): Uint32Array {
+    const n = this.count6;
+    const w = this.v6;
+    const out: number[] = [];
+    if (n === 0) return new Uint32Array(0);
+    const order = radixOrder(w, 8, 4, n);
+    const current = w.slice(8 * order[0]!, 8 * order[0]! + 8);
+    // The address after the current interval, unless it ends at the top of the space.
+    const after = new Uint32Array(4);
+    let atTop = increment(current, after);
+    for (let k = 1; k < n; k++) {
+      const i = 8 * order[k]!;
+      if (!atTop && compareWords(w, i, after, 0) > 0) {
+        for (let k = 0; k < 8; k++) out.push(current[k]!);
+        current.set(w.subarray(i, i + 8));
+        atTop = increment(current, after);
+      } else if (compareWords(w, i + 4, current, 4) > 0) {
+        current.set(w.subarray(i + 4, i + 8), 4);
+        atTop = increment(current, after);
+      }
+    }
+    for (let k = 0; k < 8; k++) out.push(current[k]!);
+    return Uint32Array.from(out);
+  }
+}
+
+function grow<A extends Float64Array | Uint32Array>(old: A, bigger: A): A {
+  bigger.set(old);
+  return bigger;
+}
+
+/** Writes the last address of `range` (words 4..7) plus one into `after`; true when it overflows. */
+function increment(range: Uint32Array, after: Uint32Array): boolean {
+  return successor(range, 4, after, 0);
+}
+
+/**
+ * The order of `n` keys, each `words` 32-bit words (most significant first)
+ * at a stride of `stride`, by a stable LSD radix sort on 16-bit digits.
+ * Passes where every key has the same digit are skipped, which is most of
+ * them for IPv6 prefixes that share their leading bits.
+ */
+function radixOrder(keys: Uint32Array, stride: number, words: number, n: number): Uint32Array {
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let spare = new Uint32Array(n);
+  const counts = new Uint32Array(65536);
+  for (let word = words - 1; word >= 0; word--) {
+    for (let shift = 0; shift <= 16; shift += 16) {
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[(keys[i * stride + word]! >>> shift) & 0xffff]!++;
+      if (counts[(keys[word]! >>> shift) & 0xffff] === n) continue;
+      let sum = 0;
+      for (let d = 0; d < 65536; d++) {
+        const c = counts[d]!;
+        counts[d] = sum;
+        sum += c;
+      }
+      for (let k = 0; k < n; k++) {
+        const i = order[k]!;
+        spare[counts[(keys[i * stride + word]! >>> shift) & 0xffff]!++] = i;
+      }
+      [order, spare] = [spare, order];
+    }
+  }
+  return order;
+}
+
+function union4(a: V4Intervals, b: V4Intervals): number[] {
   const out: number[] = [];
-  if (n === 0) return out;
-  // Sorting one Float64Array of packed keys natively is several times faster than sorting objects with a comparator.
-  let order: ArrayLike<number>;
-  if (n <= PACKED_SORT_LIMIT) {
-    const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = firsts[i]! * PACKED_SORT_LIMIT + i;
-    keys.sort();
-    for (let i = 0; i < n; i++) keys[i] = keys[i]! % PACKED_SORT_LIMIT;
-    order = keys;
-  } else {
-    order = Array.from(firsts.keys()).sort((a, b) => firsts[a]! - firsts[b]!);
-  }
-  let first = firsts[order[0]!]!;
-  let last = lasts[order[0]!]!;
-  for (let k = 1; k < n; k++) {
-    const i = order[k]!;
-    const f = firsts[i]!;
-    if (f > last + 1) {
-      out.push(first, last);
-      first = f;
-      last = lasts[i]!;
-    } else if (lasts[i]! > last) {
-      last = lasts[i]!;
-    }
-  }
-  out.push(first, last);
-  return out;
-}
-
-function normaliseV6(ranges: IpRange[]): bigint[] {
-  const out: bigint[] = [];
-  if (ranges.length === 0) return out;
-  const sorted = (ranges as { first: bigint; last: bigint }[]).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
-  let { first, last } = sorted[0]!;
-  for (let k = 1; k < sorted.length; k++) {
-    const range = sorted[k]!;
-    if (range.first > last + 1n) {
-      out.push(first, last);
-      ({ first, last } = range);
-    } else if (range.last > last) {
-      last = range.last;
-    }
-  }
-  out.push(first, last);
-  return out;
-}
-
-function union<T extends number | bigint>(a: Intervals<T>, b: Intervals<T>, step: Step<T>): T[] {
-  if (a.length === 0) return b.slice();
-  if (b.length === 0) return a.slice();
-  const out: T[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    let first: T;
-    let last: T;
+    let first: number;
+    let last: number;
     if (j >= b.length || (i < a.length && a[i]! <= b[j]!)) {
       first = a[i]!;
       last = a[i + 1]!;
@@ -196,7 +282,7 @@ function union<T extends number | bigint>(a: Intervals<T>, b: Intervals<T>, step
       j += 2;
     }
     const n = out.length;
-    if (n > 0 && first <= step.next(out[n - 1]!)) {
+    if (n > 0 && first <= out[n - 1]! + 1) {
       if (last > out[n - 1]!) out[n - 1] = last;
     } else {
       out.push(first, last);
@@ -205,13 +291,13 @@ function union<T extends number | bigint>(a: Intervals<T>, b: Intervals<T>, step
   return out;
 }
 
-function intersect<T extends number | bigint>(a: Intervals<T>, b: Intervals<T>): T[] {
-  const out: T[] = [];
+function intersect4(a: V4Intervals, b: V4Intervals): number[] {
+  const out: number[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    const first = a[i]! > b[j]! ? a[i]! : b[j]!;
-    const last = a[i + 1]! < b[j + 1]! ? a[i + 1]! : b[j + 1]!;
+    const first = Math.max(a[i]!, b[j]!);
+    const last = Math.min(a[i + 1]!, b[j + 1]!);
     if (first <= last) out.push(first, last);
     if (a[i + 1]! < b[j + 1]!) i += 2;
     else j += 2;
@@ -219,30 +305,25 @@ function intersect<T extends number | bigint>(a: Intervals<T>, b: Intervals<T>):
   return out;
 }
 
-function subtract<T extends number | bigint>(a: Intervals<T>, b: Intervals<T>, step: Step<T>): T[] {
+function subtract4(a: V4Intervals, b: V4Intervals): number[] {
   if (a.length === 0 || b.length === 0) return a.slice();
-  const out: T[] = [];
+  const out: number[] = [];
   let j = 0;
   for (let i = 0; i < a.length; i += 2) {
     let first = a[i]!;
     const last = a[i + 1]!;
     while (j < b.length && b[j + 1]! < first) j += 2;
-    let k = j;
-    while (k < b.length && b[k]! <= last) {
-      if (b[k]! > first) out.push(first, step.previous(b[k]!));
-      if (b[k + 1]! >= last) {
-        first = step.next(last);
-        break;
-      }
-      first = step.next(b[k + 1]!);
-      k += 2;
+    for (let k = j; k < b.length && b[k]! <= last; k += 2) {
+      if (b[k]! > first) out.push(first, b[k]! - 1);
+      first = b[k + 1]! + 1;
+      if (first > last) break;
     }
     if (first <= last) out.push(first, last);
   }
   return out;
 }
 
-function relation<T extends number | bigint>(intervals: Intervals<T>, first: T, last: T): Relation {
+function relation4(intervals: V4Intervals, first: number, last: number): Relation {
   // The last interval starting at or before `first`.
   let low = 0;
   let high = intervals.length / 2 - 1;
@@ -261,6 +342,134 @@ function relation<T extends number | bigint>(intervals: Intervals<T>, first: T, 
   return next < intervals.length && intervals[next]! <= last ? "partial" : "outside";
 }
 
-function sameIntervals<T>(a: Intervals<T>, b: Intervals<T>): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
+/** `to[j..j+3] = from[i..i+3] + 1`; true when it passes the top of the address space. */
+function successor(from: Uint32Array, i: number, to: Uint32Array, j: number): boolean {
+  let carry = 1;
+  for (let k = 3; k >= 0; k--) {
+    const sum = from[i + k]! + carry;
+    to[j + k] = sum === 2 ** 32 ? 0 : sum;
+    carry = sum === 2 ** 32 ? 1 : 0;
+  }
+  return carry === 1;
+}
+
+/** `to[j..j+3] = from[i..i+3] − 1`, for a value above zero. */
+function predecessor(from: Uint32Array, i: number, to: Uint32Array, j: number): void {
+  let borrow = 1;
+  for (let k = 3; k >= 0; k--) {
+    const difference = from[i + k]! - borrow;
+    to[j + k] = difference < 0 ? 2 ** 32 - 1 : difference;
+    borrow = difference < 0 ? 1 : 0;
+  }
+}
+
+/** Appends 4 words of `from` at `i`. */
+function push4(out: number[], from: Uint32Array, i: number): void {
+  out.push(from[i]!, from[i + 1]!, from[i + 2]!, from[i + 3]!);
+}
+
+function union6(a: V6Intervals, b: V6Intervals): V6Intervals {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out: number[] = [];
+  const current = new Uint32Array(8);
+  const after = new Uint32Array(4);
+  let started = false;
+  let atTop = false;
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    let from: Uint32Array;
+    let at: number;
+    if (j >= b.length || (i < a.length && compareWords(a, i, b, j) <= 0)) {
+      from = a;
+      at = i;
+      i += 8;
+    } else {
+      from = b;
+      at = j;
+      j += 8;
+    }
+    if (started && (atTop || compareWords(from, at, after, 0) <= 0)) {
+      if (compareWords(from, at + 4, current, 4) > 0) {
+        for (let k = 4; k < 8; k++) current[k] = from[at + k]!;
+        atTop = successor(current, 4, after, 0);
+      }
+      continue;
+    }
+    if (started) push4(out, current, 0), push4(out, current, 4);
+    for (let k = 0; k < 8; k++) current[k] = from[at + k]!;
+    atTop = successor(current, 4, after, 0);
+    started = true;
+  }
+  push4(out, current, 0);
+  push4(out, current, 4);
+  return Uint32Array.from(out);
+}
+
+function intersect6(a: V6Intervals, b: V6Intervals): V6Intervals {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [fa, fi] = compareWords(a, i, b, j) >= 0 ? [a, i] : [b, j];
+    const [la, li] = compareWords(a, i + 4, b, j + 4) <= 0 ? [a, i + 4] : [b, j + 4];
+    if (compareWords(fa, fi, la, li) <= 0) push4(out, fa, fi), push4(out, la, li);
+    if (compareWords(a, i + 4, b, j + 4) < 0) i += 8;
+    else j += 8;
+  }
+  return Uint32Array.from(out);
+}
+
+function subtract6(a: V6Intervals, b: V6Intervals): V6Intervals {
+  if (a.length === 0 || b.length === 0) return a;
+  const out: number[] = [];
+  const first = new Uint32Array(4);
+  const scratch = new Uint32Array(4);
+  let j = 0;
+  for (let i = 0; i < a.length; i += 8) {
+    for (let k = 0; k < 4; k++) first[k] = a[i + k]!;
+    while (j < b.length && compareWords(b, j + 4, first, 0) < 0) j += 8;
+    let done = false;
+    for (let k = j; k < b.length && compareWords(b, k, a, i + 4) <= 0; k += 8) {
+      if (compareWords(b, k, first, 0) > 0) {
+        predecessor(b, k, scratch, 0);
+        push4(out, first, 0);
+        push4(out, scratch, 0);
+      }
+      if (compareWords(b, k + 4, a, i + 4) >= 0) {
+        done = true;
+        break;
+      }
+      successor(b, k + 4, first, 0); // b's interval ends below a's, so this cannot overflow
+    }
+    if (!done) push4(out, first, 0), push4(out, a, i + 4);
+  }
+  return Uint32Array.from(out);
+}
+
+function relation6(intervals: V6Intervals, range: Uint32Array): Relation {
+  let low = 0;
+  let high = intervals.length / 8 - 1;
+  let found = -1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (compareWords(intervals, 8 * mid, range, 0) <= 0) {
+      found = mid;
+      low = mid + 1;
+    } else {
+      high = mid - 1;
+    }
+  }
+  if (found >= 0 && compareWords(intervals, 8 * found + 4, range, 0) >= 0) {
+    return compareWords(intervals, 8 * found + 4, range, 4) >= 0 ? "inside" : "partial";
+  }
+  const next = 8 * (found + 1);
+  return next < intervals.length && compareWords(intervals, next, range, 4) <= 0 ? "partial" : "outside";
+}
+
+function sameIntervals(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -1,10 +1,28 @@
 import { InvalidRangeError } from "../errors.js";
-import { formatIPv4, formatIPv6, IPV4_MAX, parseIPv4, parseIPv6 } from "./address.js";
+import { bigintToWords, formatIPv4, formatIPv6, formatIPv6Words, IPV4_MAX, parseIPv4, parseIPv6Words, wordsToBigint } from "./address.js";
 
 export type IpFamily = 4 | 6;
 
 /** An inclusive address range of one family. IPv4 uses numbers, IPv6 bigints. */
 export type IpRange = { family: 4; first: number; last: number } | { family: 6; first: bigint; last: bigint };
+
+/**
+ * What the parser found, written into one reused object so that building a
+ * set of 200,000 entries allocates no intermediate ranges. Only the fields
+ * of `family` are meaningful.
+ */
+export interface ParsedRange {
+  family: IpFamily;
+  first4: number;
+  last4: number;
+  /** IPv6 as 32-bit words, most significant first: [0..3] the first address, [4..7] the last. */
+  v6: Uint32Array;
+}
+
+/** A fresh result buffer for parseRangeInto. */
+export function parsedRange(): ParsedRange {
+  return { family: 4, first4: 0, last4: 0, v6: new Uint32Array(8) };
+}
 
 /**
  * Parses one entry in any form Exchange's RemoteIPRanges or a firewall
@@ -18,68 +36,186 @@ export type IpRange = { family: 4; first: number; last: number } | { family: 6; 
  * Throws InvalidRangeError saying what is wrong with the entry.
  */
 export function parseRange(entry: string): IpRange {
+  const p = parseRangeInto(entry, scratch);
+  if (p.family === 4) return { family: 4, first: p.first4, last: p.last4 };
+  const w = p.v6;
+  return { family: 6, first: wordsToBigint(w[0]!, w[1]!, w[2]!, w[3]!), last: wordsToBigint(w[4]!, w[5]!, w[6]!, w[7]!) };
+}
+
+const scratch = parsedRange();
+
+/** parseRange without the allocation: fills and returns `out`. */
+export function parseRangeInto(entry: string, out: ParsedRange): ParsedRange {
+  if (ipv4Fast(entry, out) || ipv6Fast(entry, out)) return out;
   const text = entry.trim();
   if (text === "") throw new InvalidRangeError(entry, "is empty; expected an IP address, CIDR or range");
   const dash = text.indexOf("-");
   if (dash >= 0) {
-    const first = parseAddress(entry, text.slice(0, dash).trim());
-    const last = parseAddress(entry, text.slice(dash + 1).trim());
-    if (first.family !== last.family) throw new InvalidRangeError(entry, "mixes IPv4 and IPv6 in one range");
-    if (last.value < first.value) throw new InvalidRangeError(entry, "ends below its start");
-    return first.family === 4
-      ? { family: 4, first: first.value as number, last: last.value as number }
-      : { family: 6, first: first.value as bigint, last: last.value as bigint };
+    const firstText = text.slice(0, dash).trim();
+    const lastText = text.slice(dash + 1).trim();
+    const family = familyOf(firstText);
+    if (family !== familyOf(lastText)) throw new InvalidRangeError(entry, "mixes IPv4 and IPv6 in one range");
+    out.family = family;
+    if (family === 4) {
+      out.first4 = ipv4(entry, firstText);
+      out.last4 = ipv4(entry, lastText);
+      if (out.last4 < out.first4) throw new InvalidRangeError(entry, "ends below its start");
+    } else {
+      ipv6(entry, firstText, words);
+      out.v6.set(words, 0);
+      ipv6(entry, lastText, words);
+      out.v6.set(words, 4);
+      if (compareWords(out.v6, 4, out.v6, 0) < 0) throw new InvalidRangeError(entry, "ends below its start");
+    }
+    return out;
   }
   const slash = text.indexOf("/");
-  if (slash >= 0) return network(entry, text.slice(0, slash), text.slice(slash + 1));
+  if (slash >= 0) return network(entry, text.slice(0, slash).trim(), text.slice(slash + 1).trim(), out);
   // Exchange's own mask notation: 192.168.1.0(255.255.255.0).
   const paren = text.indexOf("(");
-  if (paren >= 0 && text.endsWith(")")) return network(entry, text.slice(0, paren), text.slice(paren + 1, -1));
-  const address = parseAddress(entry, text);
-  return address.family === 4
-    ? { family: 4, first: address.value as number, last: address.value as number }
-    : { family: 6, first: address.value as bigint, last: address.value as bigint };
+  if (paren >= 0 && text.endsWith(")")) return network(entry, text.slice(0, paren).trim(), text.slice(paren + 1, -1).trim(), out);
+  return network(entry, text, undefined, out);
 }
 
-type Address = { family: 4; value: number } | { family: 6; value: bigint };
+const words = new Uint32Array(4);
+/** 2^(32 − prefix): the size of an IPv4 block by prefix length. */
+const BLOCK_SIZE = Array.from({ length: 33 }, (_, prefix) => 2 ** (32 - prefix));
 
-function parseAddress(entry: string, text: string): Address {
-  if (text.includes(":")) {
-    // A zone index (fe80::1%eth0) names an interface, not addresses.
-    const percent = text.indexOf("%");
-    const end = percent >= 0 ? percent : text.length;
-    if (percent === 0 || percent === text.length - 1) throw notAnAddress(entry);
-    const value = parseIPv6(text, 0, end);
-    if (value === undefined) throw notAnAddress(entry);
-    return { family: 6, value };
+/**
+ * The common case, `a.b.c.d` or `a.b.c.d/len`, in one pass over the text.
+ * Anything else, including every malformed entry, goes to the general parser,
+ * which words the error.
+ */
+function ipv4Fast(text: string, out: ParsedRange): boolean {
+  const n = text.length;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return false;
+      octet = octet * 10 + c - 48;
+      if (++digits > 3) return false;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3 || octet > 255) return false;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c === 47) {
+      break;
+    } else {
+      return false;
+    }
   }
+  if (dots !== 3 || digits === 0 || octet > 255) return false;
+  value = value * 256 + octet;
+  let prefix = 32;
+  if (i < n) {
+    if (n - i < 2 || n - i > 3) return false;
+    prefix = 0;
+    for (let j = i + 1; j < n; j++) {
+      const c = text.charCodeAt(j);
+      if (c < 48 || c > 57) return false;
+      prefix = prefix * 10 + c - 48;
+    }
+    if (prefix > 32) return false;
+  }
+  const size = BLOCK_SIZE[prefix]!;
+  out.family = 4;
+  out.first4 = value - (value % size);
+  out.last4 = out.first4 + size - 1;
+  return true;
+}
+
+/** Compares the 128-bit values at word offsets `i` of `a` and `j` of `b`. */
+export function compareWords(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
+  for (let k = 0; k < 4; k++) {
+    const d = a[i + k]! - b[j + k]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** `2001:db8::1` or `2001:db8::/32` with nothing around it; anything else goes to the general parser. */
+function ipv6Fast(text: string, out: ParsedRange): boolean {
+  const slash = text.indexOf("/");
+  const end = slash < 0 ? text.length : slash;
+  if (!parseIPv6Words(text, 0, end, words)) return false;
+  let prefix = 128;
+  if (slash >= 0) {
+    const digits = text.length - slash - 1;
+    if (digits < 1 || digits > 3) return false;
+    prefix = 0;
+    for (let j = slash + 1; j < text.length; j++) {
+      const c = text.charCodeAt(j);
+      if (c < 48 || c > 57) return false;
+      prefix = prefix * 10 + c - 48;
+    }
+    if (prefix > 128) return false;
+  }
+  maskIPv6(prefix, out);
+  return true;
+}
+
+/** Fills `out` with the block of `prefix` around the address in `words`. */
+function maskIPv6(prefix: number, out: ParsedRange): void {
+  out.family = 6;
+  for (let k = 0; k < 4; k++) {
+    const size = BLOCK_SIZE[Math.min(32, Math.max(0, prefix - 32 * k))]!;
+    out.v6[k] = words[k]! - (words[k]! % size);
+    out.v6[k + 4] = out.v6[k]! + size - 1;
+  }
+}
+
+function familyOf(text: string): IpFamily {
+  return text.includes(":") ? 6 : 4;
+}
+
+function ipv4(entry: string, text: string): number {
   const value = parseIPv4(text);
   if (value === -2) throw new InvalidRangeError(entry, "has an octet with a leading zero, which tools read differently (octal or decimal)");
   if (value < 0) throw notAnAddress(entry);
-  return { family: 4, value };
+  return value;
+}
+
+function ipv6(entry: string, text: string, into: Uint32Array): void {
+  // A zone index (fe80::1%eth0) names an interface, not addresses.
+  const percent = text.indexOf("%");
+  if (percent === 0 || percent === text.length - 1) throw notAnAddress(entry);
+  if (!parseIPv6Words(text, 0, percent >= 0 ? percent : text.length, into)) throw notAnAddress(entry);
 }
 
 function notAnAddress(entry: string): InvalidRangeError {
   return new InvalidRangeError(entry, "is not an IP address, CIDR or range");
 }
 
-function network(entry: string, addressText: string, lengthText: string): IpRange {
-  const address = parseAddress(entry, addressText.trim());
-  const bits = address.family === 4 ? 32 : 128;
-  const prefix = prefixLength(entry, lengthText.trim(), address.family);
-  if (prefix > bits) throw new InvalidRangeError(entry, `has a prefix length above ${bits}`);
-  if (address.family === 4) {
-    const size = 2 ** (32 - prefix);
-    const first = address.value - (address.value % size);
-    return { family: 4, first, last: first + size - 1 };
+/** An address with an optional prefix length or mask; host bits are dropped. */
+function network(entry: string, addressText: string, lengthText: string | undefined, out: ParsedRange): ParsedRange {
+  if (familyOf(addressText) === 4) {
+    const value = ipv4(entry, addressText);
+    const size = BLOCK_SIZE[lengthText === undefined ? 32 : prefixLength(entry, lengthText, 4)]!;
+    out.family = 4;
+    out.first4 = value - (value % size);
+    out.last4 = out.first4 + size - 1;
+    return out;
   }
-  const hostBits = BigInt(128 - prefix);
-  const first = (address.value >> hostBits) << hostBits;
-  return { family: 6, first, last: first | ((1n << hostBits) - 1n) };
+  ipv6(entry, addressText, words);
+  const prefix = lengthText === undefined ? 128 : prefixLength(entry, lengthText, 6);
+  maskIPv6(prefix, out);
+  return out;
 }
 
 function prefixLength(entry: string, text: string, family: IpFamily): number {
-  if (/^\d{1,3}$/.test(text)) return Number(text);
+  const bits = family === 4 ? 32 : 128;
+  if (/^\d{1,3}$/.test(text)) {
+    const prefix = Number(text);
+    if (prefix > bits) throw new InvalidRangeError(entry, `has a prefix length above ${bits}`);
+    return prefix;
+  }
   if (family === 4) {
     const mask = parseIPv4(text);
     if (mask >= 0) {
@@ -89,7 +225,7 @@ function prefixLength(entry: string, text: string, family: IpFamily): number {
       return 32 - Math.log2(inverse + 1);
     }
   }
-  throw new InvalidRangeError(entry, `has a prefix length that is not a number from 0 to ${family === 4 ? 32 : 128}`);
+  throw new InvalidRangeError(entry, `has a prefix length that is not a number from 0 to ${bits}`);
 }
 
 /** The canonical text of a range: an address, a CIDR when the range is one block, else `first-last`. */
@@ -106,28 +242,71 @@ export function rangeToCidrs(range: IpRange, out: string[] = []): string[] {
   return out;
 }
 
-function ipv4Cidrs(first: number, last: number, out: string[]): void {
+export function ipv4Cidrs(first: number, last: number, out: string[]): void {
   while (first <= last) {
     // The largest block aligned at `first` that still ends within the range.
-    const aligned = first === 0 ? 2 ** 32 : ((first | 0) & -(first | 0)) >>> 0;
-    let size = aligned;
+    let size = first === 0 ? 2 ** 32 : ((first | 0) & -(first | 0)) >>> 0;
     const remaining = last - first + 1;
     while (size > remaining) size /= 2;
-    out.push(`${formatIPv4(first)}/${32 - Math.log2(size)}`);
+    out.push(`${formatIPv4(first)}/${size === 2 ** 32 ? 0 : Math.clz32(size) + 1}`);
     first += size;
   }
 }
 
 function ipv6Cidrs(first: bigint, last: bigint, out: string[]): void {
-  while (first <= last) {
-    const remaining = last - first + 1n;
-    let size = first === 0n ? 1n << 128n : first & -first;
-    while (size > remaining) size >>= 1n;
-    out.push(`${formatIPv6(first)}/${128 - bitLength(size) + 1}`);
-    first += size;
+  bigintToWords(first, rangeWords, 0);
+  bigintToWords(last, rangeWords, 4);
+  ipv6CidrsOfWords(rangeWords, 0, out);
+}
+
+const rangeWords = new Uint32Array(8);
+
+/** The IPv6 cover of the range in 8 words at `offset` (first, then last), without a bigint per block. */
+export function ipv6CidrsOfWords(range: Uint32Array, offset: number, out: string[]): void {
+  const w = coverWords;
+  for (let k = 0; k < 8; k++) w[k] = range[offset + k]!;
+  for (;;) {
+    // The largest block aligned at the first address (its trailing zero bits) that ends within the range.
+    let bits = trailingZeros(w);
+    while (bits > 0 && !blockEndsWithin(w, bits)) bits--;
+    out.push(`${formatIPv6Words(w, 0)}/${128 - bits}`);
+    if (compareBlockEnd(w, bits) === 0 || addPowerOfTwo(w, bits)) return;
   }
 }
 
-function bitLength(value: bigint): number {
-  return value.toString(2).length;
+const coverWords = new Uint32Array(8);
+
+function trailingZeros(w: Uint32Array): number {
+  for (let k = 3; k >= 0; k--) {
+    const word = w[k]!;
+    if (word !== 0) return 32 * (3 - k) + (31 - Math.clz32(word & -word));
+  }
+  return 128;
+}
+
+/** Compares the end of the block of 2^bits at the first address (words 0..3) with the last address (words 4..7). */
+function compareBlockEnd(w: Uint32Array, bits: number): number {
+  for (let k = 0; k < 4; k++) {
+    const hostBits = Math.min(32, Math.max(0, bits - 32 * (3 - k)));
+    const end = w[k]! + BLOCK_SIZE[32 - hostBits]! - 1;
+    if (end !== w[4 + k]) return end - w[4 + k]!;
+  }
+  return 0;
+}
+
+function blockEndsWithin(w: Uint32Array, bits: number): boolean {
+  return compareBlockEnd(w, bits) <= 0;
+}
+
+/** Adds 2^bits to the first address; true when that passes the top of the address space. */
+function addPowerOfTwo(w: Uint32Array, bits: number): boolean {
+  if (bits === 128) return true;
+  let k = 3 - Math.floor(bits / 32);
+  let carry = 2 ** (bits % 32);
+  for (; k >= 0 && carry > 0; k--) {
+    const sum = w[k]! + carry;
+    w[k] = sum % 2 ** 32;
+    carry = sum >= 2 ** 32 ? 1 : 0;
+  }
+  return carry > 0;
 }

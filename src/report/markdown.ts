@@ -42,7 +42,9 @@ export function renderMarkdown(report: CheckReport): string {
   );
   if (report.findings.length > 0) {
     out.push("## What drifted and what it breaks", "");
-    report.findings.forEach((f, i) => out.push(...renderFinding(f, i + 1)));
+    report.findings.forEach((f, i) => {
+      for (const line of renderFinding(f, i + 1)) out.push(line);
+    });
   }
   out.push("## Targets", "", "| Target | Kind | Mode | Entries | State | Add | Remove |", "|---|---|---|---|---|---|---|");
   for (const t of report.targets) out.push(targetRow(t));
@@ -58,10 +60,14 @@ export function renderMarkdown(report: CheckReport): string {
 
 function renderFinding(f: Finding, n: number): string[] {
   const out = [`### ${n}. ${f.rule}: ${KIND[f.targetKind]} ${mdCode(f.target)}`, "", `Severity: ${f.severity}.`, "", mdText(f.summary), "", `What it breaks: ${mdText(f.impact)}`, ""];
-  if (f.ranges.length > 0) out.push("Ranges:", "", ...f.ranges.map((r) => `- ${mdCode(r)}`), "");
+  // Lists can hold hundreds of thousands of ranges: push one by one, never spread them into a call.
   const list = (label: string, values: unknown) => {
-    if (Array.isArray(values) && values.length > 0) out.push(`${label}:`, "", ...values.map((v) => `- ${mdCode(String(v))}`), "");
+    if (!Array.isArray(values) || values.length === 0) return;
+    out.push(`${label}:`, "");
+    for (const value of values) out.push(`- ${mdCode(String(value))}`);
+    out.push("");
   };
+  list("Ranges", f.ranges);
   list("Add", f.evidence.add);
   list("Remove (entries as the target lists them)", f.evidence.remove);
   list("Kept because they overlap a protected entry", f.evidence.heldByProtected);

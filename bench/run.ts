@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: the range engine against the npm libraries admins'
+ * scripts usually reach for, on the same entries in the same run, then the
+ * full `check` of a 200,000-entry inventory in a child process for its wall
+ * time and peak memory. Figures are medians; these machines are shared, so
+ * read the ratios rather than the absolute numbers.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { excludeCidr, mergeCidr, parseCidr } from "cidr-tools";
+import ipaddr from "ipaddr.js";
+import { parseRange, RangeSet } from "../src/ip/index.js";
+import { allowlistEntries, largeInventory } from "./workload.js";
+
+const ENTRIES = 200_000;
+const RUNS = 5;
+const GOAL_MS = 1000;
+const GOAL_RSS_BYTES = 300 * 1024 * 1024;
+const EOP = ["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"];
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const feedFile = join(root, "examples/demo/feed/endpoints-worldwide.json");
+
+/** Median wall time of `RUNS` runs after one warm-up; `result` is the last run's value. */
+function measure<T>(work: () => T): { ms: number; result: T } {
+  let result = work();
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const started = performance.now();
+    result = work();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(RUNS / 2)]!, result };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const sameCidrs = (a: readonly string[], b: readonly string[]) => RangeSet.parse(a).equals(RangeSet.parse(b));
+
+function compare(title: string, ours: () => string[] | number, theirs: [string, () => string[] | number][]): void {
+  const mine = measure(ours);
+  console.log(`\n${title}`);
+  console.log(`  mailflow-guard   ${fmt(mine.ms)}`);
+  for (const [name, work] of theirs) {
+    const other = measure(work);
+    const agree = Array.isArray(mine.result) && Array.isArray(other.result) ? (sameCidrs(mine.result, other.result) ? "same result" : "RESULTS DIFFER") : "";
+    console.log(`  ${name.padEnd(16)} ${fmt(other.ms)}   ${(other.ms / mine.ms).toFixed(1)}× slower   ${agree}`);
+  }
+}
+
+console.log(`mailflow-guard benchmark · Node ${process.version} · ${ENTRIES.toLocaleString("en")} entries · median of ${RUNS} runs`);
+
+// The libraries read CIDRs and single addresses only, so the comparison leaves out a-b ranges.
+const cidrs = allowlistEntries(ENTRIES, { cidrOnly: true });
+const mixed = allowlistEntries(ENTRIES);
+const eopSet = RangeSet.parse(EOP);
+
+compare(`Parse ${ENTRIES.toLocaleString("en")} entries (IPv4 and IPv6 addresses and CIDRs)`, () => cidrs.map(parseRange).length, [
+  ["ipaddr.js", () => cidrs.map((e) => (e.includes("/") ? ipaddr.parseCIDR(e) : ipaddr.parse(e))).length],
+  ["cidr-tools", () => cidrs.map((e) => parseCidr(e)).length],
+]);
+
+compare("Merge into the minimal CIDR cover", () => RangeSet.parse(cidrs).toCidrs(), [["cidr-tools", () => mergeCidr(cidrs)]]);
+
+compare(
+  "Drift of the allowlist against the EOP set (missing = EOP − allowlist, stale = allowlist − EOP)",
+  () => {
+    const allowlist = RangeSet.parse(cidrs);
+    return [...eopSet.subtract(allowlist).toCidrs(), ...allowlist.subtract(eopSet).toCidrs()];
+  },
+  [["cidr-tools", () => [...excludeCidr(EOP, cidrs), ...excludeCidr(cidrs, EOP)]]],
+);
+
+const everyForm = measure(() => RangeSet.parse(mixed).toCidrs().length);
+console.log(`\nEvery form Exchange accepts, a-b ranges included (no library above reads them): ${fmt(everyForm.ms)} for parse, merge and cover`);
+
+console.log(`\nFull check: mailflow-guard check of an inventory with a ${ENTRIES.toLocaleString("en")}-entry allowlist, in its own process`);
+const work = await mkdtemp(join(tmpdir(), "mailflow-guard-bench-"));
+let failed = false;
+try {
+  for (const mode of ["superset", "exact"] as const) {
+    const inventory = join(work, `inventory-${mode}.json`);
+    await writeFile(inventory, JSON.stringify(largeInventory(mixed, mode)));
+    const runs: { ms: number; peakRssBytes: number; exitCode: number; stderr: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const dir = await mkdtemp(join(work, "run-"));
+      const child = spawnSync(process.execPath, [join(root, "dist/bench/full-check.js"), inventory, feedFile, dir], { encoding: "utf8" });
+      if (child.status !== 0) throw new Error(`the full check failed: ${child.stderr.trim()}`);
+      runs.push(JSON.parse(child.stdout) as (typeof runs)[number]);
+    }
+    const bad = runs.find((r) => r.exitCode !== 2);
+    if (bad) throw new Error(`the full check should find drift (exit 2) but exited ${bad.exitCode}: ${bad.stderr.trim()}`);
+    const ms = runs.map((r) => r.ms).sort((a, b) => a - b)[1]!;
+    const rss = Math.max(...runs.map((r) => r.peakRssBytes));
+    const ok = ms < GOAL_MS && rss < GOAL_RSS_BYTES;
+    failed ||= !ok;
+    console.log(
+      `  allowlist mode ${mode.padEnd(8)} ${fmt(ms)} (goal < ${GOAL_MS} ms)   peak RSS ${mib(rss)} (goal < ${mib(GOAL_RSS_BYTES)}, Node itself included)   ${ok ? "meets the goal" : "MISSES THE GOAL"}`,
+    );
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+if (failed) process.exitCode = 1;

@@ -1,0 +1,88 @@
+/**
+ * Deterministic large inventories for the benchmark: the same seed gives the
+ * same entries on every machine, so figures compare across runs.
+ */
+
+/** mulberry32: small, fast and good enough to spread addresses. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+export type EntryForm = "ipv4-cidr" | "ipv4-address" | "ipv4-range" | "ipv6-cidr" | "ipv6-address" | "ipv6-range";
+
+/** The share of each form: mostly IPv4 CIDRs, as in real allowlists, with every form present. */
+const MIX: readonly [EntryForm, number][] = [
+  ["ipv4-cidr", 0.45],
+  ["ipv4-address", 0.2],
+  ["ipv4-range", 0.1],
+  ["ipv6-cidr", 0.15],
+  ["ipv6-address", 0.05],
+  ["ipv6-range", 0.05],
+];
+
+/** `count` allowlist entries in the mix above; `cidrOnly` leaves out `a-b` ranges, which the npm libraries cannot read. */
+export function allowlistEntries(count: number, options: { seed?: number; cidrOnly?: boolean } = {}): string[] {
+  const random = seeded(options.seed ?? 2026);
+  const int = (below: number) => Math.floor(random() * below);
+  const ipv4 = () => `${1 + int(223)}.${int(256)}.${int(256)}.${int(256)}`;
+  const hex = () => int(65536).toString(16);
+  const ipv6 = () => `2a0${int(10)}:${hex()}:${hex()}:${hex()}::${hex()}`;
+  const mix = options.cidrOnly ? MIX.filter(([form]) => !form.endsWith("-range")) : MIX;
+  const total = mix.reduce((sum, [, share]) => sum + share, 0);
+  const entries: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let pick = random() * total;
+    const form = mix.find(([, share]) => (pick -= share) < 0)?.[0] ?? "ipv4-cidr";
+    switch (form) {
+      case "ipv4-cidr":
+        entries.push(`${ipv4()}/${16 + int(17)}`);
+        break;
+      case "ipv4-address":
+        entries.push(ipv4());
+        break;
+      case "ipv4-range": {
+        const a = `${1 + int(223)}.${int(256)}.${int(256)}`;
+        const from = int(200);
+        entries.push(`${a}.${from}-${a}.${from + int(56)}`);
+        break;
+      }
+      case "ipv6-cidr":
+        entries.push(`${ipv6()}/${48 + int(81)}`);
+        break;
+      case "ipv6-address":
+        entries.push(ipv6());
+        break;
+      case "ipv6-range": {
+        const prefix = `2a0${int(10)}:${hex()}:${hex()}:${hex()}::`;
+        const from = int(4096);
+        entries.push(`${prefix}${from.toString(16)}-${prefix}${(from + int(4096)).toString(16)}`);
+        break;
+      }
+    }
+  }
+  return entries;
+}
+
+/** An inventory in the documented shape: one big firewall allowlist and a dedicated EOP receive connector. */
+export function largeInventory(entries: readonly string[], allowlistMode: "exact" | "superset") {
+  return {
+    tenant: "bench.onmicrosoft.com",
+    instance: "Worldwide",
+    receiveConnectors: [
+      {
+        identity: "EX01\\Inbound from Office 365",
+        mode: "exact",
+        remoteIPRanges: ["40.92.0.0/15", "40.107.0.0/16", "104.47.0.0/17", "65.55.88.0/24", "127.0.0.1"],
+        protected: ["127.0.0.1"],
+      },
+    ],
+    allowlists: [{ name: "edge-fw smtp-in", mode: allowlistMode, entries, protected: [] }],
+  };
+}
