@@ -117,7 +117,7 @@ describe("timers, queue worker and re-sync", () => {
     expect(run.status).toBe("succeeded");
     expect(run.trigger).toBe("timer");
     expect(run.tenants["contoso.onmicrosoft.com"]).toMatchObject({ status: "drift", feedVersion: "2025060100" });
-    expect(run.tenants["contoso.onmicrosoft.com"]!.findings).toContainEqual({ rule: "missing-eop-range", target: "EX01\\Inbound from Office 365", ranges: ["52.100.0.0/14", "2a01:111:f400::/48", "2a01:111:f403::/48"] });
+    expect(run.tenants["contoso.onmicrosoft.com"]!.findings).toContainEqual({ rule: "missing-eop-range", target: "EX01\\Inbound from Office 365", rangeCount: 3, ranges: ["52.100.0.0/14", "2a01:111:f400::/48", "2a01:111:f403::/48"] });
 
     const script = await getRun(runId, "?tenant=contoso.onmicrosoft.com&file=remediation.ps1");
     expect(script.status).toBe(200);

@@ -54,6 +54,19 @@ describe("evaluateTenant", () => {
     expect(artifacts[ARTIFACTS.script]).not.toContain("Remove =");
   });
 
+  it("keeps the Markdown readable when a target lists thousands of stale ranges; report.json has them all", () => {
+    // 1,200 single addresses 2 apart: none merge, so the stale set needs 1,200 CIDRs.
+    const entries = Array.from({ length: 1200 }, (_, i) => `10.0.${Math.floor(i / 128)}.${(i % 128) * 2}`);
+    const big: Inventory = { ...inventory, receiveConnectors: [], allowlists: [{ name: "dedicated eop", mode: "exact", entries, protected: [] }] };
+    const { report, artifacts } = evaluateTenant(big, { instance: "Worldwide", lastGood: good }, run);
+    const stale = report.findings.find((f) => f.rule === "stale-eop-range")!;
+    expect(stale.ranges).toHaveLength(1200);
+    const md = artifacts[ARTIFACTS.markdown]!;
+    expect(md).toContain("- … and 700 more in report.json");
+    expect(md).not.toContain(entries[600]);
+    expect(JSON.parse(artifacts[ARTIFACTS.json]!).findings.find((f: { rule: string }) => f.rule === "stale-eop-range").ranges).toHaveLength(1200);
+  });
+
   it("cannot check without any accepted feed", () => {
     expect(() => evaluateTenant(inventory, { instance: "Worldwide" }, run)).toThrow(MissingFeedError);
   });

@@ -4,7 +4,7 @@ import type { Instance } from "../feed/instances.js";
 import { syncFeed, type FeedSource, type FeedSyncOptions, type FeedSyncResult } from "../feed/sync.js";
 import { loadInventory } from "../inventory/inventory-store.js";
 import type { StateStore } from "../state/store.js";
-import { createRun, loadRun, updateTenantRun, type RunRecord, type RunTrigger } from "../run/run.js";
+import { createRun, loadRun, RUN_RANGES_LIMIT, updateTenantRun, type RunRecord, type RunTrigger } from "../run/run.js";
 import { evaluateTenant, type TenantCheck } from "./evaluate.js";
 import { saveArtifacts } from "./report-store.js";
 
@@ -53,7 +53,7 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       deps.store,
       runId,
       tenant,
-      { status: report.status, feedVersion: report.feed.version, findings: report.findings.map((f) => ({ rule: f.rule, target: f.target, ranges: f.ranges })) },
+      { status: report.status, feedVersion: report.feed.version, findings: report.findings.map((f) => ({ rule: f.rule, target: f.target, rangeCount: f.ranges.length, ranges: f.ranges.slice(0, RUN_RANGES_LIMIT) })) },
       deps.now(),
     );
     return { tenant, check, feed };

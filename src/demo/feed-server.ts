@@ -29,6 +29,8 @@ export interface InterceptedResponse {
   headers?: Record<string, string>;
   /** Wait this long before answering (for timeouts). */
   delayMs?: number;
+  /** Send the headers and the first half of the body, then wait this long before the rest (a stalled download). */
+  stallMs?: number;
 }
 
 export interface FeedServerOptions {
@@ -37,6 +39,12 @@ export interface FeedServerOptions {
   basePath?: string;
   /** Called for every request first; an answer replaces the feed's. */
   intercept?: (request: FeedServerRequest) => InterceptedResponse | undefined;
+  /**
+   * Throttle like the service: after `requests` answered calls to /endpoints
+   * and /changes with one clientrequestid, those calls get 429 (with
+   * `Retry-After` when `retryAfterSeconds` is set). /version is never throttled.
+   */
+  rateLimit?: { requests: number; retryAfterSeconds?: number };
 }
 
 export interface FeedServer {
@@ -48,12 +56,17 @@ export interface FeedServer {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The real service answers a bad instance and a missing or malformed id alike, with this text and 400. */
+const BAD_REQUEST_TEXT =
+  "Invalid Instance string specified or ClientRequestId not specified in the Url. Documentation is available at http://aka.ms/ipurlws";
 
 /**
  * A local stand-in for the Microsoft 365 endpoints service on 127.0.0.1,
  * answering /version, /endpoints and /changes the way the real one does
- * (case-insensitive names, CRLF pretty-printed JSON, a GUID required), for
- * the demo and for tests that need real HTTP.
+ * (case-insensitive names, CRLF pretty-printed JSON, 400 without a GUID or
+ * for an unknown instance, ServiceAreas and NoIPv6 filters, optional 429),
+ * for the demo and for tests that need real HTTP. An instance that is valid
+ * but not in `feed` answers 404: the stand-in has nothing recorded for it.
  *
  * @example
  * const server = await startFeedServer({ Worldwide: { version: "2025010100", endpoints: sets } });
@@ -64,19 +77,24 @@ export async function startFeedServer(feed: RecordedFeed, options: FeedServerOpt
   const basePath = (options.basePath ?? "").replace(/\/+$/, "");
   const requests: FeedServerRequest[] = [];
   const pending = new Set<NodeJS.Timeout>();
+  const later = (ms: number, run: () => void) => {
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      run();
+    }, ms);
+    pending.add(timer);
+  };
+  /** Throttled calls per clientrequestid, counted like the service: per caller id, not per connection. */
+  const calls = new Map<string, number>();
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const request: FeedServerRequest = { method: req.method ?? "GET", path: url.pathname, query: Object.fromEntries(url.searchParams) };
     requests.push(request);
     const canned = options.intercept?.(request);
-    if (!canned) return answer(res, route(feed, req, url, basePath));
-    if (!canned.delayMs) return sendCanned(res, canned);
-    const timer = setTimeout(() => {
-      pending.delete(timer);
-      sendCanned(res, canned);
-    }, canned.delayMs);
-    pending.add(timer);
+    if (!canned) return answer(res, route(feed, req, url, basePath, options.rateLimit, calls));
+    if (!canned.delayMs) return sendCanned(res, canned, later);
+    later(canned.delayMs, () => sendCanned(res, canned, later));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -99,9 +117,16 @@ export async function startFeedServer(feed: RecordedFeed, options: FeedServerOpt
   };
 }
 
-type Answer = { status: number; json: unknown } | { status: number; text: string };
+type Answer = ({ status: number; json: unknown } | { status: number; text: string }) & { headers?: Record<string, string> };
 
-function route(feed: RecordedFeed, req: IncomingMessage, url: URL, basePath: string): Answer {
+function route(
+  feed: RecordedFeed,
+  req: IncomingMessage,
+  url: URL,
+  basePath: string,
+  rateLimit: FeedServerOptions["rateLimit"],
+  calls: Map<string, number>,
+): Answer {
   if (req.method !== "GET" && req.method !== "HEAD") return { status: 405, text: "The requested resource does not support this HTTP method." };
   const segments = routeSegments(url.pathname, basePath);
   const [operation = "", instanceName, since] = segments ?? [];
@@ -114,18 +139,27 @@ function route(feed: RecordedFeed, req: IncomingMessage, url: URL, basePath: str
   // The service's parameter names are case-insensitive.
   const param = (name: string) => [...url.searchParams].find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
   const guid = param("clientrequestid");
-  if (guid === undefined || !GUID.test(guid)) {
-    return { status: 400, text: "Invalid ClientRequestId: a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) is required." };
-  }
+  if (guid === undefined || !GUID.test(guid)) return { status: 400, text: BAD_REQUEST_TEXT };
 
   if (instanceName === undefined) {
     return { status: 200, json: INSTANCES.flatMap((name) => (feed[name] ? [{ instance: name, latest: feed[name].version }] : [])) };
   }
+  // Germany is retired, so it is as unknown as any other name.
   const instance = INSTANCES.find((name) => name.toLowerCase() === instanceName.toLowerCase());
-  const recorded = instance && feed[instance];
-  if (!instance || !recorded) return notFound();
+  if (!instance) return { status: 400, text: BAD_REQUEST_TEXT };
+  const recorded = feed[instance];
+  if (!recorded) return { status: 404, text: `The stand-in feed service has no recording for ${instance}.` };
 
   if (kind === "version") return { status: 200, json: { instance, latest: recorded.version } };
+  if (rateLimit) {
+    const key = guid.toLowerCase();
+    const count = (calls.get(key) ?? 0) + 1;
+    calls.set(key, count);
+    if (count > rateLimit.requests) {
+      const headers: Record<string, string> = rateLimit.retryAfterSeconds !== undefined ? { "retry-after": String(rateLimit.retryAfterSeconds) } : {};
+      return { status: 429, text: "Too many requests. Wait an hour or use a new ClientRequestId.", headers };
+    }
+  }
   if (kind === "changes") {
     if (since === undefined || !/^\d{10}$/.test(since)) return { status: 400, text: "Invalid version: expected 10 digits (YYYYMMDDNN)." };
     return { status: 200, json: (recorded.changes ?? []).filter((record) => isAfter(record, since)) };
@@ -178,27 +212,31 @@ function notFound(): Answer {
 }
 
 function answer(res: ServerResponse, result: Answer): void {
-  if ("json" in result) {
-    // The service pretty-prints with two spaces and CRLF line ends.
-    const body = JSON.stringify(result.json, null, 2).replace(/\n/g, "\r\n");
-    res.writeHead(result.status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
-    res.end(res.req.method === "HEAD" ? undefined : body);
-  } else {
-    res.writeHead(result.status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(result.text) });
-    res.end(res.req.method === "HEAD" ? undefined : result.text);
-  }
+  // The service pretty-prints with two spaces and CRLF line ends.
+  const json = "json" in result;
+  const body = json ? JSON.stringify(result.json, null, 2).replace(/\n/g, "\r\n") : result.text;
+  res.writeHead(result.status, {
+    "content-type": json ? "application/json; charset=utf-8" : "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    ...result.headers,
+  });
+  res.end(res.req.method === "HEAD" ? undefined : body);
 }
 
 /** A declared Content-Length above the body's size cuts the connection after the body, like a dropped download. */
-function sendCanned(res: ServerResponse, canned: InterceptedResponse): void {
+function sendCanned(res: ServerResponse, canned: InterceptedResponse, later: (ms: number, run: () => void) => void): void {
   if (res.destroyed) return;
-  const body = canned.body ?? "";
+  const body = Buffer.from(canned.body ?? "");
   const headers = { "content-type": "application/json; charset=utf-8", ...canned.headers };
   const declared = Object.entries(headers).find(([name]) => name.toLowerCase() === "content-length")?.[1];
   res.writeHead(canned.status, headers);
-  if (declared !== undefined && Number(declared) > Buffer.byteLength(body)) {
-    res.write(body, () => res.destroy());
-  } else {
-    res.end(body);
-  }
+  const finish = (rest: Buffer) => {
+    if (res.destroyed) return;
+    if (declared !== undefined && Number(declared) > body.byteLength) res.write(rest, () => res.destroy());
+    else res.end(rest);
+  };
+  if (!canned.stallMs) return finish(body);
+  const half = Math.floor(body.byteLength / 2);
+  res.write(body.subarray(0, half));
+  later(canned.stallMs, () => finish(body.subarray(half)));
 }

@@ -4,6 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFeedServer, type FeedServer, type InterceptedResponse, type RecordedFeed } from "../demo/feed-server.js";
 import { HttpError, InputError, ThrottledError, TransportError } from "../errors.js";
 import { createFeedClient, type FeedClientOptions } from "./client.js";
+import { selectEopSmtp } from "./eop.js";
+import type { Instance } from "./instances.js";
 
 const saved = JSON.parse(readFileSync(new URL("../../../shared/fixtures/m365/endpoints-worldwide-2025.json", import.meta.url), "utf8")) as Array<
   Record<string, unknown>
@@ -72,6 +74,65 @@ describe("requests", () => {
     expect(hrefs).toEqual([`${server.url}/endpoints/Worldwide?clientrequestid=${guid}&ServiceAreas=Exchange`]);
     expect(new Set(sets.map((s) => s.serviceArea))).toEqual(new Set(["Exchange"]));
     expect(sets.find((s) => s.id === 10)?.ips).toContain("2a01:111:f403::/48");
+  });
+
+  it("asks /endpoints without IPv6 when told", async () => {
+    const sets = await client().getEndpoints("Worldwide", { serviceAreas: "Exchange", noIPv6: true });
+    expect(server.requests[0]?.query).toEqual({ clientrequestid: guid, ServiceAreas: "Exchange", NoIPv6: "true" });
+    expect(selectEopSmtp(sets).ips).toEqual(["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"]);
+  });
+
+  it("sends the same clientrequestid on every call, retries included", async () => {
+    intercept = (n) => (n % 2 === 1 ? { status: 502, body: "Bad Gateway" } : undefined);
+    const feedClient = client();
+    await feedClient.getVersion("Worldwide");
+    await feedClient.getEndpoints("Worldwide");
+    await feedClient.getChanges("Worldwide", "0000000000");
+    expect(server.requests.map((r) => r.path)).toEqual([
+      "/version/Worldwide",
+      "/version/Worldwide",
+      "/endpoints/Worldwide",
+      "/endpoints/Worldwide",
+      "/changes/Worldwide/0000000000",
+      "/changes/Worldwide/0000000000",
+    ]);
+    expect(server.requests.every((r) => r.query["clientrequestid"] === guid)).toBe(true);
+  });
+
+  it("reads every instance, whatever ids its sets have, and finds its EOP SMTP set", async () => {
+    const sovereign = (id: number, ips: string[]) => [
+      { id: 1, serviceArea: "Exchange", serviceAreaDisplayName: "Exchange Online", ips: ["52.127.0.0/21"], tcpPorts: "80,443", expressRoute: false, category: "Optimize", required: true },
+      // Sovereign sets may list no URLs and carry attributes this client does not know.
+      { id, serviceArea: "Exchange", serviceAreaDisplayName: "Exchange Online", ips, tcpPorts: "25", expressRoute: false, category: "Allow", required: true, notes: "", newAttribute: 1 },
+    ];
+    feed.USGovDoD = { version: "2025011500", endpoints: sovereign(6, ["52.127.80.0/23", "2001:489a:2202::/48"]) };
+    feed.USGovGCCHigh = { version: "2025011600", endpoints: sovereign(6, ["52.127.64.0/21"]) };
+    feed.China = { version: "2025011700", endpoints: sovereign(2, ["42.159.33.192/27"]) };
+    const feedClient = client();
+    const seen: Array<[Instance, string, number[]]> = [];
+    for (const instance of ["Worldwide", "USGovDoD", "USGovGCCHigh", "China"] as const) {
+      const { latest } = await feedClient.getVersion(instance);
+      seen.push([instance, latest, selectEopSmtp(await feedClient.getEndpoints(instance, { serviceAreas: "Exchange" })).setIds]);
+    }
+    expect(seen).toEqual([
+      ["Worldwide", "2025020100", [10]],
+      ["USGovDoD", "2025011500", [6]],
+      ["USGovGCCHigh", "2025011600", [6]],
+      ["China", "2025011700", [2]],
+    ]);
+    expect(server.requests.filter((r) => r.path.startsWith("/endpoints/")).map((r) => r.path)).toEqual([
+      "/endpoints/Worldwide",
+      "/endpoints/USGovDoD",
+      "/endpoints/USGovGCCHigh",
+      "/endpoints/China",
+    ]);
+  });
+
+  it("refuses an instance that is not one, without asking", async () => {
+    const error = await failure(client().getVersion("Germany" as Instance));
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/"Germany" is retired/);
+    expect(server.requests).toHaveLength(0);
   });
 
   it("asks /endpoints for every area when not told otherwise", async () => {
@@ -159,6 +220,34 @@ describe("retries", () => {
     expectRedacted(error);
   });
 
+  it("times out a download that stalls halfway, and retries it", async () => {
+    intercept = () => ({ status: 200, body: JSON.stringify(worldwide), stallMs: 5_000 });
+    const error = await failure(client({ timeoutMs: 200, retries: 1 }).getEndpoints("Worldwide"));
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error.message).toBe(`GET ${server.url}/endpoints/Worldwide timed out after 0.2 s (2 attempts)`);
+    expect(server.requests).toHaveLength(2);
+    expect(sleeps).toHaveLength(1);
+    expectRedacted(error);
+  });
+
+  it("keeps the first failures as causes", async () => {
+    intercept = () => ({ status: 500, body: "boom" });
+    const error = await failure(client({ retries: 1 }).getVersion("Worldwide"));
+    expect(error.cause).toBeInstanceOf(HttpError);
+    expect((error.cause as HttpError).message).toMatch(/answered 500 Internal Server Error: boom$/);
+  });
+
+  it("says why a connection to a name with several addresses failed", async () => {
+    const port = new URL(server.url).port;
+    await server.close();
+    server = await startFeedServer({});
+    const error = await failure(client({ baseUrl: `http://localhost:${port}`, retries: 0 }).getVersion("Worldwide"));
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error.message).toMatch(new RegExp(`^GET http://localhost:${port}/version/Worldwide failed: .*ECONNREFUSED`));
+    expect(error.cause).toBeInstanceOf(Error);
+    expectRedacted(error);
+  });
+
   it("gives up on a refused connection with a TransportError", async () => {
     const url = server.url;
     await server.close();
@@ -177,6 +266,22 @@ describe("errors that are not retried", () => {
     expect(error).toBeInstanceOf(ThrottledError);
     expect((error as ThrottledError).retryAfterSeconds).toBe(120);
     expect(server.requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+    expectRedacted(error);
+  });
+
+  it("throws ThrottledError when the stand-in service rate-limits this GUID, and not for a new one", async () => {
+    await server.close();
+    server = await startFeedServer(feed, { rateLimit: { requests: 1, retryAfterSeconds: 3600 } });
+    const feedClient = client();
+    await feedClient.getEndpoints("Worldwide");
+    const error = await failure(feedClient.getChanges("Worldwide", "0000000000"));
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect((error as ThrottledError).retryAfterSeconds).toBe(3600);
+    expect(error.message).toBe(`GET ${server.url}/changes/Worldwide/0000000000 answered 429 Too Many Requests; it asks to wait 3600 s`);
+    expect((error as ThrottledError).url).toBe(`${server.url}/changes/Worldwide/0000000000`);
+    expect(await feedClient.getVersion("Worldwide")).toEqual({ instance: "Worldwide", latest: "2025020100" });
+    expect(await client({ clientRequestId: randomUUID() }).getEndpoints("Worldwide")).toHaveLength(63);
     expect(sleeps).toEqual([]);
     expectRedacted(error);
   });
@@ -222,6 +327,27 @@ describe("errors that are not retried", () => {
     expect(error.message).toBe(
       'GET /endpoints/Worldwide: [0].tcpPorts: endpoint set 1: "80,http" is not a port list ("http" is not a port or a range); expected ports and ranges such as "80,443" or "5000-5020"',
     );
+    expect(error.cause).toBeDefined();
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("names the field path of a bad /changes record", async () => {
+    feed.Worldwide!.changes = [{ ...changes[1], current: { required: "maybe" } }];
+    const error = await failure(client().getChanges("Worldwide", "0000000000"));
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).path).toBe("[0].current.required");
+    expect(error.message).toBe('GET /changes/Worldwide/0000000000: [0].current.required: expected true or false (or the strings "true" and "false")');
+  });
+
+  it("reads the real /changes records and the documentation's through HTTP", async () => {
+    const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../../shared/fixtures/m365/${name}`, import.meta.url), "utf8")) as unknown[];
+    feed.Worldwide!.changes = [...fixture("changes-worldwide-docs-example.json"), ...fixture("changes-worldwide-2020012800-record.json")];
+    const records = await client().getChanges("Worldwide", "0000000000");
+    expect(records.map((r) => [r.id, r.disposition, r.current?.required, r.add?.effectiveDate, r.remove?.ips?.length])).toEqual([
+      [3, "Change", undefined, undefined, 6],
+      [4, "Change", undefined, undefined, 6],
+      [500, "Add", true, "20191125", undefined],
+    ]);
   });
 
   it("refuses a version answer for another instance", async () => {

@@ -34,9 +34,16 @@ export interface FeedClient {
   /** The root the client asks, without a trailing slash. */
   readonly baseUrl: string;
   getVersion(instance: Instance): Promise<VersionInfo>;
-  getEndpoints(instance: Instance, options?: { serviceAreas?: "Exchange" }): Promise<EndpointSet[]>;
+  getEndpoints(instance: Instance, options?: EndpointsOptions): Promise<EndpointSet[]>;
   /** The change records published after `sinceVersion` (`0000000000` for all). */
   getChanges(instance: Instance, sinceVersion: string): Promise<ChangeRecord[]>;
+}
+
+export interface EndpointsOptions {
+  /** Only the sets of this area (`ServiceAreas=`). */
+  serviceAreas?: "Exchange";
+  /** Leave out IPv6 ranges (`NoIPv6=true`); the EOP check wants both, so this is for diagnostics. */
+  noIPv6?: boolean;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -134,7 +141,9 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
       return info;
     },
     async getEndpoints(instance, endpointOptions = {}) {
-      const params: Record<string, string> = endpointOptions.serviceAreas ? { ServiceAreas: endpointOptions.serviceAreas } : {};
+      const params: Record<string, string> = {};
+      if (endpointOptions.serviceAreas) params["ServiceAreas"] = endpointOptions.serviceAreas;
+      if (endpointOptions.noIPv6) params["NoIPv6"] = "true";
       const { data, source } = await get(["endpoints", parseInstance(instance)], params);
       return validate(endpointSetsSchema, data, source);
     },
@@ -192,8 +201,17 @@ function transportError(error: unknown, target: string, href: string, timeoutMs:
   }
   // fetch says only "fetch failed"; the reason (ECONNREFUSED, reset, DNS) is in the cause.
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const reason = oneLine(cause).split(href).join(redactUrl(href));
+  const reason = describeCause(cause).split(href).join(redactUrl(href));
   return new TransportError(`${target} failed: ${reason}`, href, { cause: error });
+}
+
+/** Connecting to a name with several addresses fails with an AggregateError whose message is empty. */
+function describeCause(cause: unknown): string {
+  const text = oneLine(cause);
+  if (text !== "") return text;
+  if (cause instanceof AggregateError && cause.errors.length > 0) return [...new Set(cause.errors.map((e) => oneLine(e)))].join("; ");
+  const code = (cause as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : "no reason given";
 }
 
 /** Seconds to wait: `Retry-After` is either a number of seconds or an HTTP date. */

@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFeedServer, type FeedServer, type RecordedFeed } from "../demo/feed-server.js";
+
+const readJson = (relative: string): unknown => JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8"));
+const fixture = (name: string) => readJson(`../../../shared/fixtures/m365/${name}`);
 
 // The stand-in service the feed tests and the demo rely on must answer like the real one.
 
@@ -46,18 +50,32 @@ describe("startFeedServer", () => {
     expect(await response.text()).toBe('{\r\n  "instance": "Worldwide",\r\n  "latest": "2025020100"\r\n}');
   });
 
-  it("wants a valid clientrequestid", async () => {
-    for (const query of ["", "clientrequestid=123", "clientrequestid="]) {
-      const response = await get("/version/Worldwide", query);
-      expect(response.status).toBe(400);
-      expect(await response.text()).toMatch(/ClientRequestId/);
+  it("wants a valid clientrequestid on every operation, and answers 400 like the service", async () => {
+    for (const path of ["/version", "/version/Worldwide", "/endpoints/Worldwide", "/changes/Worldwide/0000000000"]) {
+      for (const query of ["", "clientrequestid=123", "clientrequestid=", `requestid=${guid}`]) {
+        const response = await get(path, query);
+        expect(response.status, `${path}?${query}`).toBe(400);
+        expect(await response.text()).toBe(
+          "Invalid Instance string specified or ClientRequestId not specified in the Url. Documentation is available at http://aka.ms/ipurlws",
+        );
+      }
     }
     expect((await get("/version/Worldwide", `ClientRequestId=${guid}`)).status).toBe(200);
   });
 
-  it("matches instances and operations in any case, and answers 404 otherwise", async () => {
+  it("answers 400 for an unknown or retired instance, 404 for one it has no recording of", async () => {
     expect(await (await get("/Version/usgovdod")).json()).toEqual({ instance: "USGovDoD", latest: "2025011500" });
-    for (const path of ["/version/Germany", "/version/China", "/endpoints", "/endpoints/Worldwide/extra", "/changes/Worldwide", "/ips/Worldwide", "/"]) {
+    for (const path of ["/version/Germany", "/endpoints/germany", "/changes/GCC/0000000000", "/version/Worldwide2"]) {
+      const response = await get(path);
+      expect(response.status, path).toBe(400);
+      expect(await response.text()).toMatch(/^Invalid Instance string/);
+    }
+    expect((await get("/version/China")).status).toBe(404);
+    expect((await get("/endpoints/USGovGCCHigh")).status).toBe(404);
+  });
+
+  it("answers 404 for paths that are not an operation", async () => {
+    for (const path of ["/endpoints", "/endpoints/Worldwide/extra", "/changes/Worldwide", "/ips/Worldwide", "/"]) {
       expect((await get(path)).status, path).toBe(404);
     }
   });
@@ -116,6 +134,55 @@ describe("startFeedServer", () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await pending).toBeInstanceOf(Error);
     server = await startFeedServer(feed);
+  });
+
+  it("throttles /endpoints and /changes per clientrequestid, never /version", async () => {
+    await server.close();
+    server = await startFeedServer(feed, { rateLimit: { requests: 2, retryAfterSeconds: 3600 } });
+    expect((await get("/endpoints/Worldwide")).status).toBe(200);
+    expect((await get("/changes/Worldwide/0000000000")).status).toBe(200);
+    const throttled = await get("/endpoints/Worldwide");
+    expect([throttled.status, throttled.headers.get("retry-after")]).toEqual([429, "3600"]);
+    expect((await get("/changes/Worldwide/0000000000")).status).toBe(429);
+    expect((await get("/version/Worldwide")).status).toBe(200);
+    // The service's advice: a new GUID is served again.
+    expect((await get("/endpoints/Worldwide", `clientrequestid=${randomUUID()}`)).status).toBe(200);
+  });
+
+  it("throttles without Retry-After when none is set", async () => {
+    await server.close();
+    server = await startFeedServer(feed, { rateLimit: { requests: 0 } });
+    const response = await get("/endpoints/Worldwide");
+    expect([response.status, response.headers.has("retry-after")]).toEqual([429, false]);
+  });
+
+  it("stalls a canned answer halfway when asked", async () => {
+    await server.close();
+    server = await startFeedServer(feed, { intercept: () => ({ status: 200, body: '{"instance":"Worldwide","latest":"2025020100"}', stallMs: 300 }) });
+    const started = Date.now();
+    const response = await get("/version/Worldwide");
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(await response.json()).toEqual({ instance: "Worldwide", latest: "2025020100" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it("serves the recorded fixtures and the demo's recording as they are", async () => {
+    await server.close();
+    const recording = readJson("../../examples/demo/feed/recording.json") as { version: string; endpoints: string };
+    const demoEndpoints = readJson(`../../examples/demo/feed/${recording.endpoints}`);
+    const changes = [...(fixture("changes-worldwide-docs-example.json") as unknown[]), ...(fixture("changes-worldwide-2020012800-record.json") as unknown[])];
+    server = await startFeedServer({
+      Worldwide: { version: recording.version, endpoints: demoEndpoints, changes },
+      China: { version: "2025010100", endpoints: fixture("endpoints-worldwide-2025.json") },
+    });
+    expect(await (await get("/version/Worldwide")).json()).toEqual({ instance: "Worldwide", latest: recording.version });
+    expect(await (await get("/endpoints/Worldwide")).json()).toEqual(demoEndpoints);
+    const sets = (await (await get("/endpoints/China", `clientrequestid=${guid}&ServiceAreas=Exchange`)).json()) as Array<{ serviceArea: string }>;
+    expect(sets.length).toBeGreaterThan(0);
+    expect(sets.every((s) => s.serviceArea === "Exchange")).toBe(true);
+    const ids = async (since: string) => ((await (await get(`/changes/Worldwide/${since}`)).json()) as Array<{ id: number }>).map((r) => r.id);
+    expect(await ids("0000000000")).toEqual([3, 4, 500]);
+    expect(await ids("2018031301")).toEqual([500]);
   });
 
   it("serves under a path prefix and nowhere else", async () => {

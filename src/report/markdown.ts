@@ -58,13 +58,17 @@ export function renderMarkdown(report: CheckReport): string {
   return out.join("\n");
 }
 
+/** Items a Markdown list shows before pointing to report.json. */
+export const MARKDOWN_LIST_LIMIT = 500;
+
 function renderFinding(f: Finding, n: number): string[] {
   const out = [`### ${n}. ${f.rule}: ${KIND[f.targetKind]} ${mdCode(f.target)}`, "", `Severity: ${f.severity}.`, "", mdText(f.summary), "", `What it breaks: ${mdText(f.impact)}`, ""];
-  // Lists can hold hundreds of thousands of ranges: push one by one, never spread them into a call.
+  // A list can hold hundreds of thousands of ranges; the Markdown shows the first ones, report.json has them all.
   const list = (label: string, values: unknown) => {
     if (!Array.isArray(values) || values.length === 0) return;
     out.push(`${label}:`, "");
-    for (const value of values) out.push(`- ${mdCode(String(value))}`);
+    for (const value of values.slice(0, MARKDOWN_LIST_LIMIT)) out.push(`- ${mdCode(String(value))}`);
+    if (values.length > MARKDOWN_LIST_LIMIT) out.push(`- … and ${values.length - MARKDOWN_LIST_LIMIT} more in report.json`);
     out.push("");
   };
   list("Ranges", f.ranges);

@@ -7,12 +7,19 @@ export type RunTrigger = "timer" | "manual" | "cli";
 export type TenantRunStatus = "queued" | "running" | "in-sync" | "drift" | "failed";
 export type RunStatus = "queued" | "running" | "succeeded" | "failed";
 
+/** Ranges a run record keeps per finding. */
+export const RUN_RANGES_LIMIT = 50;
+
 export interface TenantRun {
   status: TenantRunStatus;
   updatedAt: string;
   /** The feed version checked against. */
   feedVersion?: string | null | undefined;
-  findings?: Array<{ rule: string; target: string; ranges: string[] }> | undefined;
+  /**
+   * The findings in brief: a run record holds every tenant of a run, so each
+   * keeps its first ranges and their count; the tenant's report.json has all.
+   */
+  findings?: Array<{ rule: string; target: string; rangeCount: number; ranges: string[] }> | undefined;
   /** One line, for a failed check. */
   error?: string | undefined;
 }
@@ -32,7 +39,7 @@ const tenantRun = z.object({
   status: z.enum(["queued", "running", "in-sync", "drift", "failed"]),
   updatedAt: z.string(),
   feedVersion: z.string().nullable().optional(),
-  findings: z.array(z.object({ rule: z.string(), target: z.string(), ranges: z.array(z.string()) })).optional(),
+  findings: z.array(z.object({ rule: z.string(), target: z.string(), rangeCount: z.number().int().nonnegative(), ranges: z.array(z.string()) })).optional(),
   error: z.string().optional(),
 });
 const runRecord = z.object({
