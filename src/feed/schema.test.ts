@@ -81,6 +81,12 @@ describe("endpoint sets", () => {
   it('accepts the strings "true" and "false" for booleans, and nothing else', () => {
     const [set] = validate(endpointSetsSchema, [exchangeSet({ expressRoute: "false", required: "true" })], "feed");
     expect(set).toMatchObject({ expressRoute: false, required: true });
+    // .NET spells them "True" and "False".
+    const [dotnet] = validate(endpointSetsSchema, [exchangeSet({ expressRoute: "True", required: "FALSE" })], "feed");
+    expect(dotnet).toMatchObject({ expressRoute: true, required: false });
+    for (const bad of ["yes", "", "1", 1, null]) {
+      expect(problem(() => validate(endpointSetsSchema, [exchangeSet({ expressRoute: bad })], "feed")).path).toBe("[0].expressRoute");
+    }
     expect(problem(() => validate(endpointSetsSchema, [exchangeSet({ required: "yes" })], "feed")).message).toBe(
       'feed: [0].required: expected true or false (or the strings "true" and "false")',
     );

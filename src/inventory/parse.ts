@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InputError, InvalidRangeError } from "../errors.js";
 import { parseInstance, type Instance } from "../feed/instances.js";
-import { parseRange } from "../ip/index.js";
+import { parsedRange, parseRange, parseRangeInto } from "../ip/index.js";
 import { hasUnsafeCharacters, validate } from "../validation.js";
 import { targetsOf, type Inventory, type TargetMode } from "./inventory.js";
 
@@ -158,7 +158,7 @@ function entryTexts(entries: readonly Entry[], source: string, path: string): st
   return entries.map((e, i) => {
     const at = { source, path: `${path}[${i}]` };
     if (typeof e === "string") {
-      parseAt(e, at);
+      check(e, at);
       return e.trim();
     }
     const bounds = e.LowerBound !== undefined && e.UpperBound !== undefined ? (e.LowerBound === e.UpperBound ? e.LowerBound : `${e.LowerBound}-${e.UpperBound}`) : undefined;
@@ -171,7 +171,7 @@ function entryTexts(entries: readonly Entry[], source: string, path: string): st
         throw new InputError(`Expression ${JSON.stringify(e.Expression)} does not match LowerBound/UpperBound ${JSON.stringify(bounds)}`, at);
       }
     } else {
-      parseAt(text, at);
+      check(text, at);
     }
     return text.trim();
   });
@@ -186,6 +186,18 @@ function checkTargets(inventory: Inventory, source: string): void {
     if (earlier !== undefined) throw new InputError(`repeats the name ${JSON.stringify(target.name)} of ${earlier}`, { source, path: owner });
     seen.set(key, owner);
     target.protected.forEach((text, i) => parseAt(text, { source, path: `${owner}.protected[${i}]` }));
+  }
+}
+
+const scratch = parsedRange();
+
+/** parseAt without building a range: inventories hold hundreds of thousands of entries. */
+function check(text: string, at: { source: string; path: string }): void {
+  try {
+    parseRangeInto(text, scratch);
+  } catch (error) {
+    if (error instanceof InvalidRangeError) throw error.at(at);
+    throw error;
   }
 }
 

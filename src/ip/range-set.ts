@@ -1,6 +1,6 @@
 import { InvalidRangeError } from "../errors.js";
 import { bigintToWords, wordsToBigint } from "./address.js";
-import { compareWords, ipv4Cidrs, ipv6CidrsOfWords, parsedRange, parseRangeInto, type IpFamily, type IpRange } from "./range.js";
+import { compareWords, ipv4Cidrs, ipv6CidrsOfWords, parsedRange, parseRangeInto, type IpFamily, type IpRange, type ParsedRange } from "./range.js";
 
 /**
  * Each family is a list of sorted, disjoint, non-adjacent intervals.
@@ -90,7 +90,8 @@ export class RangeSet {
   }
 
   /** Whether a range lies wholly inside the set, partly, or not at all; a binary search. */
-  relation(range: IpRange): Relation {
+  relation(range: IpRange | ParsedRange): Relation {
+    if ("v6" in range) return range.family === 4 ? relation4(this.v4, range.first4, range.last4) : relation6(this.v6, range.v6);
     if (range.family === 4) return relation4(this.v4, range.first, range.last);
     bigintToWords(range.first, probe, 0);
     bigintToWords(range.last, probe, 4);

@@ -1,6 +1,6 @@
 import { findingId, type Finding } from "../finding.js";
 import type { InventoryTarget } from "../inventory/inventory.js";
-import { parseRange, RangeSet, type IpRange } from "../ip/index.js";
+import { parsedRange, parseRangeInto, RangeSet } from "../ip/index.js";
 
 /** How one target compares with the EOP SMTP set, and the exact change that fixes it. */
 export interface TargetAnalysis {
@@ -30,8 +30,7 @@ export interface AnalyseOptions {
  * computed against what remains, so none duplicates a kept entry.
  */
 export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: AnalyseOptions): TargetAnalysis {
-  const ranges = target.entries.map(parseRange);
-  const coverage = RangeSet.of(ranges);
+  const coverage = RangeSet.parse(target.entries);
   const missing = eop.subtract(coverage);
   if (target.mode === "superset") {
     return { target, missing, stale: RangeSet.empty, remove: [], held: [], add: missing.toCidrs() };
@@ -43,19 +42,22 @@ export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: A
   }
   const remove: string[] = [];
   const held: string[] = [];
-  const kept: IpRange[] = [];
+  const kept: string[] = [];
   const seen = new Set<string>();
-  ranges.forEach((range, i) => {
-    const text = target.entries[i]!;
-    if (stale.relation(range) === "outside") return void kept.push(range);
-    if (protectedSet.relation(range) !== "outside") {
+  const range = parsedRange();
+  for (const text of target.entries) {
+    parseRangeInto(text, range);
+    if (stale.relation(range) === "outside") {
+      kept.push(text);
+    } else if (protectedSet.relation(range) !== "outside") {
       held.push(text);
-      return void kept.push(range);
+      kept.push(text);
+    } else if (!seen.has(text)) {
+      remove.push(text);
+      seen.add(text);
     }
-    if (!seen.has(text)) remove.push(text);
-    seen.add(text);
-  });
-  return { target, missing, stale, remove, held, add: eop.subtract(RangeSet.of(kept)).toCidrs() };
+  }
+  return { target, missing, stale, remove, held, add: eop.subtract(RangeSet.parse(kept)).toCidrs() };
 }
 
 const WHO = { "receive-connector": "Receive connector", allowlist: "Allowlist" } as const;
