@@ -132,10 +132,33 @@ function hexDigit(c: number): number {
   return -1;
 }
 
-const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
+const HEX_DIGITS = "0123456789abcdef";
+/** Characters of one text being formatted: at most 39 for the address and 4 for `/128`. */
+const chars = new Uint16Array(48);
+/** chars.subarray(0, n) for every n, made once: a view per call would be garbage per address. */
+const charViews = Array.from({ length: chars.length + 1 }, (_, n) => chars.subarray(0, n) as unknown as number[]);
 
-export function formatIPv4(value: number): string {
-  return `${DECIMAL[value >>> 24]}.${DECIMAL[(value >>> 16) & 255]}.${DECIMAL[(value >>> 8) & 255]}.${DECIMAL[value & 255]}`;
+/** Dotted-quad text, with `/prefix` when given; one flat string, as for IPv6. */
+export function formatIPv4(value: number, prefix?: number): string {
+  let n = 0;
+  for (let shift = 24; shift >= 0; shift -= 8) {
+    const octet = (value >>> shift) & 255;
+    if (octet >= 100) chars[n++] = ZERO + Math.floor(octet / 100);
+    if (octet >= 10) chars[n++] = ZERO + (Math.floor(octet / 10) % 10);
+    chars[n++] = ZERO + (octet % 10);
+    if (shift > 0) chars[n++] = DOT;
+  }
+  if (prefix !== undefined) n = writePrefix(prefix, n);
+  return String.fromCharCode.apply(null, charViews[n]!);
+}
+
+function writePrefix(prefix: number, at: number): number {
+  let n = at;
+  chars[n++] = 47; // "/"
+  if (prefix >= 100) chars[n++] = ZERO + Math.floor(prefix / 100);
+  if (prefix >= 10) chars[n++] = ZERO + (Math.floor(prefix / 10) % 10);
+  chars[n++] = ZERO + (prefix % 10);
+  return n;
 }
 
 /** RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero groups as `::` (the first on a tie). */
@@ -144,8 +167,12 @@ export function formatIPv6(value: bigint): string {
   return formatIPv6Words(scratchWords, 0);
 }
 
-/** formatIPv6 of the four words at `offset`. */
-export function formatIPv6Words(words: Uint32Array, offset: number): string {
+/**
+ * formatIPv6 of the four words at `offset`, with `/prefix` when given. Built
+ * as character codes and turned into one flat string, because concatenating
+ * groups made most of the garbage when printing a large cover.
+ */
+export function formatIPv6Words(words: Uint32Array, offset: number, prefix?: number): string {
   for (let k = 0; k < 4; k++) {
     groups[2 * k] = words[offset + k]! >>> 16;
     groups[2 * k + 1] = words[offset + k]! & 0xffff;
@@ -165,15 +192,24 @@ export function formatIPv6Words(words: Uint32Array, offset: number): string {
     }
     k = end;
   }
-  let text = "";
+  let n = 0;
+  let separate = false;
   for (let k = 0; k < 8; k++) {
     if (k === bestStart) {
-      text += "::";
+      chars[n++] = COLON;
+      chars[n++] = COLON;
       k += bestLength - 1;
+      separate = false;
       continue;
     }
-    if (text !== "" && !text.endsWith(":")) text += ":";
-    text += groups[k]!.toString(16);
+    if (separate) chars[n++] = COLON;
+    separate = true;
+    const g = groups[k]!;
+    if (g >= 0x1000) chars[n++] = HEX_DIGITS.charCodeAt(g >>> 12);
+    if (g >= 0x100) chars[n++] = HEX_DIGITS.charCodeAt((g >>> 8) & 15);
+    if (g >= 0x10) chars[n++] = HEX_DIGITS.charCodeAt((g >>> 4) & 15);
+    chars[n++] = HEX_DIGITS.charCodeAt(g & 15);
   }
-  return text;
+  if (prefix !== undefined) n = writePrefix(prefix, n);
+  return String.fromCharCode.apply(null, charViews[n]!);
 }

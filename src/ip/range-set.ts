@@ -166,7 +166,8 @@ class Builder {
   /** `words`: 8 words, first address then last. */
   add6(words: Uint32Array): void {
     if (8 * this.count6 === this.v6.length) this.v6 = grow(this.v6, new Uint32Array(this.v6.length * 2));
-    this.v6.set(words.subarray(0, 8), 8 * this.count6++);
+    const at = 8 * this.count6++;
+    for (let k = 0; k < 8; k++) this.v6[at + k] = words[k]!;
   }
 
   build(): RangeSet {
@@ -201,8 +202,8 @@ class Builder {
   private merge6(): Uint32Array {
     const n = this.count6;
     const w = this.v6;
-    const out: number[] = [];
     if (n === 0) return new Uint32Array(0);
+    const out = new WordWriter(8 * n);
     const order = radixOrder(w, 8, 4, n);
     const current = w.slice(8 * order[0]!, 8 * order[0]! + 8);
     // The address after the current interval, unless it ends at the top of the space.
@@ -211,16 +212,18 @@ class Builder {
     for (let k = 1; k < n; k++) {
       const i = 8 * order[k]!;
       if (!atTop && compareWords(w, i, after, 0) > 0) {
-        for (let k = 0; k < 8; k++) out.push(current[k]!);
-        current.set(w.subarray(i, i + 8));
+        out.push4(current, 0);
+        out.push4(current, 4);
+        for (let k = 0; k < 8; k++) current[k] = w[i + k]!;
         atTop = increment(current, after);
       } else if (compareWords(w, i + 4, current, 4) > 0) {
-        current.set(w.subarray(i + 4, i + 8), 4);
+        for (let k = 4; k < 8; k++) current[k] = w[i + k]!;
         atTop = increment(current, after);
       }
     }
-    for (let k = 0; k < 8; k++) out.push(current[k]!);
-    return Uint32Array.from(out);
+    out.push4(current, 0);
+    out.push4(current, 4);
+    return out.words();
   }
 }
 
@@ -364,15 +367,34 @@ function predecessor(from: Uint32Array, i: number, to: Uint32Array, j: number): 
   }
 }
 
-/** Appends 4 words of `from` at `i`. */
-function push4(out: number[], from: Uint32Array, i: number): void {
-  out.push(from[i]!, from[i + 1]!, from[i + 2]!, from[i + 3]!);
+/**
+ * Collects IPv6 words in a typed array: words above 2^31 in a plain array
+ * would each be a boxed number, which made most of the cost of large sets.
+ */
+class WordWriter {
+  private buffer: Uint32Array;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.buffer = new Uint32Array(Math.max(capacity, 8));
+  }
+
+  /** Appends the 4 words of `from` at `i`. */
+  push4(from: Uint32Array, i: number): void {
+    if (this.length + 4 > this.buffer.length) this.buffer = grow(this.buffer, new Uint32Array(this.buffer.length * 2));
+    for (let k = 0; k < 4; k++) this.buffer[this.length + k] = from[i + k]!;
+    this.length += 4;
+  }
+
+  words(): Uint32Array {
+    return this.buffer.slice(0, this.length);
+  }
 }
 
 function union6(a: V6Intervals, b: V6Intervals): V6Intervals {
   if (a.length === 0) return b;
   if (b.length === 0) return a;
-  const out: number[] = [];
+  const out = new WordWriter(a.length + b.length);
   const current = new Uint32Array(8);
   const after = new Uint32Array(4);
   let started = false;
@@ -398,33 +420,33 @@ function union6(a: V6Intervals, b: V6Intervals): V6Intervals {
       }
       continue;
     }
-    if (started) push4(out, current, 0), push4(out, current, 4);
+    if (started) out.push4(current, 0), out.push4(current, 4);
     for (let k = 0; k < 8; k++) current[k] = from[at + k]!;
     atTop = successor(current, 4, after, 0);
     started = true;
   }
-  push4(out, current, 0);
-  push4(out, current, 4);
-  return Uint32Array.from(out);
+  out.push4(current, 0);
+  out.push4(current, 4);
+  return out.words();
 }
 
 function intersect6(a: V6Intervals, b: V6Intervals): V6Intervals {
-  const out: number[] = [];
+  const out = new WordWriter(Math.min(a.length, b.length));
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
     const [fa, fi] = compareWords(a, i, b, j) >= 0 ? [a, i] : [b, j];
     const [la, li] = compareWords(a, i + 4, b, j + 4) <= 0 ? [a, i + 4] : [b, j + 4];
-    if (compareWords(fa, fi, la, li) <= 0) push4(out, fa, fi), push4(out, la, li);
+    if (compareWords(fa, fi, la, li) <= 0) out.push4(fa, fi), out.push4(la, li);
     if (compareWords(a, i + 4, b, j + 4) < 0) i += 8;
     else j += 8;
   }
-  return Uint32Array.from(out);
+  return out.words();
 }
 
 function subtract6(a: V6Intervals, b: V6Intervals): V6Intervals {
   if (a.length === 0 || b.length === 0) return a;
-  const out: number[] = [];
+  const out = new WordWriter(a.length);
   const first = new Uint32Array(4);
   const scratch = new Uint32Array(4);
   let j = 0;
@@ -435,8 +457,8 @@ function subtract6(a: V6Intervals, b: V6Intervals): V6Intervals {
     for (let k = j; k < b.length && compareWords(b, k, a, i + 4) <= 0; k += 8) {
       if (compareWords(b, k, first, 0) > 0) {
         predecessor(b, k, scratch, 0);
-        push4(out, first, 0);
-        push4(out, scratch, 0);
+        out.push4(first, 0);
+        out.push4(scratch, 0);
       }
       if (compareWords(b, k + 4, a, i + 4) >= 0) {
         done = true;
@@ -444,9 +466,9 @@ function subtract6(a: V6Intervals, b: V6Intervals): V6Intervals {
       }
       successor(b, k + 4, first, 0); // b's interval ends below a's, so this cannot overflow
     }
-    if (!done) push4(out, first, 0), push4(out, a, i + 4);
+    if (!done) out.push4(first, 0), out.push4(a, i + 4);
   }
-  return Uint32Array.from(out);
+  return out.words();
 }
 
 function relation6(intervals: V6Intervals, range: Uint32Array): Relation {

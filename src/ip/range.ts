@@ -248,7 +248,7 @@ export function ipv4Cidrs(first: number, last: number, out: string[]): void {
     let size = first === 0 ? 2 ** 32 : ((first | 0) & -(first | 0)) >>> 0;
     const remaining = last - first + 1;
     while (size > remaining) size /= 2;
-    out.push(`${formatIPv4(first)}/${size === 2 ** 32 ? 0 : Math.clz32(size) + 1}`);
+    out.push(formatIPv4(first, size === 2 ** 32 ? 0 : Math.clz32(size) + 1));
     first += size;
   }
 }
@@ -266,13 +266,35 @@ export function ipv6CidrsOfWords(range: Uint32Array, offset: number, out: string
   const w = coverWords;
   for (let k = 0; k < 8; k++) w[k] = range[offset + k]!;
   for (;;) {
-    // The largest block aligned at the first address (its trailing zero bits) that ends within the range.
-    let bits = trailingZeros(w);
-    while (bits > 0 && !blockEndsWithin(w, bits)) bits--;
-    out.push(`${formatIPv6Words(w, 0)}/${128 - bits}`);
+    // The largest block that is aligned at the first address and no larger than what is left of the range.
+    const bits = Math.min(trailingZeros(w), sizeBits(w));
+    out.push(formatIPv6Words(w, 0, 128 - bits));
     if (compareBlockEnd(w, bits) === 0 || addPowerOfTwo(w, bits)) return;
   }
 }
+
+/** floor(log2(last − first + 1)) for the first (words 0..3) and last (words 4..7) address. */
+function sizeBits(w: Uint32Array): number {
+  // last − first + 1, word by word from the least significant.
+  let borrow = 0;
+  let carry = 1;
+  for (let k = 3; k >= 0; k--) {
+    let difference = w[4 + k]! - w[k]! - borrow;
+    borrow = difference < 0 ? 1 : 0;
+    if (difference < 0) difference += 2 ** 32;
+    const sum = difference + carry;
+    carry = sum === 2 ** 32 ? 1 : 0;
+    sizeScratch[k] = carry === 1 ? 0 : sum;
+  }
+  if (carry === 1) return 128; // the whole address space
+  for (let k = 0; k < 4; k++) {
+    const word = sizeScratch[k]!;
+    if (word !== 0) return 32 * (3 - k) + 31 - Math.clz32(word);
+  }
+  return 0;
+}
+
+const sizeScratch = new Uint32Array(4);
 
 const coverWords = new Uint32Array(8);
 
@@ -292,10 +314,6 @@ function compareBlockEnd(w: Uint32Array, bits: number): number {
     if (end !== w[4 + k]) return end - w[4 + k]!;
   }
   return 0;
-}
-
-function blockEndsWithin(w: Uint32Array, bits: number): boolean {
-  return compareBlockEnd(w, bits) <= 0;
 }
 
 /** Adds 2^bits to the first address; true when that passes the top of the address space. */
