@@ -6,7 +6,7 @@ import { cli } from "../src/cli/cli.js";
 import { startFeedServer } from "../src/demo/feed-server.js";
 import { EOP_WORLDWIDE, worldwide, worldwideWithEop } from "./support/feed.js";
 
-const FIXTURE = new URL("../../shared/fixtures/m365/endpoints-worldwide-2025.json", import.meta.url).pathname;
+const FIXTURE = new URL("./fixtures/m365/endpoints-worldwide-2025.json", import.meta.url).pathname;
 const DEMO_INVENTORY = new URL("../examples/demo/inventory.json", import.meta.url).pathname;
 const RAW = new URL("../examples/get-receiveconnector.json", import.meta.url).pathname;
 

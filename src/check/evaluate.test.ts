@@ -50,7 +50,7 @@ describe("evaluateTenant", () => {
     expect(report.feed.status).toBe("refused");
     expect(report.findings[0]!.rule).toBe("feed-suspicious");
     expect(report.findings[0]!.summary).toContain("was refused: it has no Exchange endpoint set with TCP port 25");
-    expect(report.targets.every((t) => t.remove.length === 0)).toBe(true);
+    expect(report.targets.every((t) => t.removeCount === 0)).toBe(true);
     expect(artifacts[ARTIFACTS.script]).not.toContain("Remove =");
   });
 

@@ -56,8 +56,8 @@ export function evaluateTenant(inventory: Inventory, feed: FeedState, run: { run
     mode: a.target.mode,
     entries: a.target.entries.length,
     inSync: a.missing.isEmpty && a.stale.isEmpty,
-    add: a.add,
-    remove: a.remove,
+    addCount: a.add.length,
+    removeCount: a.remove.length,
     heldByProtected: a.held,
   }));
   const report: CheckReport = {

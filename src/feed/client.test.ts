@@ -7,7 +7,7 @@ import { createFeedClient, type FeedClientOptions } from "./client.js";
 import { selectEopSmtp } from "./eop.js";
 import type { Instance } from "./instances.js";
 
-const saved = JSON.parse(readFileSync(new URL("../../../shared/fixtures/m365/endpoints-worldwide-2025.json", import.meta.url), "utf8")) as Array<
+const saved = JSON.parse(readFileSync(new URL("../../test/fixtures/m365/endpoints-worldwide-2025.json", import.meta.url), "utf8")) as Array<
   Record<string, unknown>
 >;
 /** The saved answer with the IPv6 ranges of set 10 that a request without NoIPv6 gets. */
@@ -342,7 +342,7 @@ describe("errors that are not retried", () => {
   });
 
   it("reads the real /changes records and the documentation's through HTTP", async () => {
-    const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../../shared/fixtures/m365/${name}`, import.meta.url), "utf8")) as unknown[];
+    const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../test/fixtures/m365/${name}`, import.meta.url), "utf8")) as unknown[];
     feed.Worldwide!.changes = [...fixture("changes-worldwide-docs-example.json"), ...fixture("changes-worldwide-2020012800-record.json")];
     const records = await client().getChanges("Worldwide", "0000000000");
     expect(records.map((r) => [r.id, r.disposition, r.current?.required, r.add?.effectiveDate, r.remove?.ips?.length])).toEqual([

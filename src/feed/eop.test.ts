@@ -5,7 +5,7 @@ import { endpointSetsSchema, validate, type EndpointSet } from "./schema.js";
 
 const worldwide = validate(
   endpointSetsSchema,
-  JSON.parse(readFileSync(new URL("../../../shared/fixtures/m365/endpoints-worldwide-2025.json", import.meta.url), "utf8")),
+  JSON.parse(readFileSync(new URL("../../test/fixtures/m365/endpoints-worldwide-2025.json", import.meta.url), "utf8")),
   "endpoints-worldwide-2025.json",
 );
 

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFeedServer, type FeedServer, type RecordedFeed } from "../demo/feed-server.js";
 
 const readJson = (relative: string): unknown => JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8"));
-const fixture = (name: string) => readJson(`../../../shared/fixtures/m365/${name}`);
+const fixture = (name: string) => readJson(`../../test/fixtures/m365/${name}`);
 
 // The stand-in service the feed tests and the demo rely on must answer like the real one.
 

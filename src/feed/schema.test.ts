@@ -13,7 +13,7 @@ import {
 } from "./schema.js";
 
 const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../../shared/fixtures/m365/${name}`, import.meta.url), "utf8"));
+  JSON.parse(readFileSync(new URL(`../../test/fixtures/m365/${name}`, import.meta.url), "utf8"));
 
 /** The saved Worldwide answer with IPv6 put back into set 10, as the service sends it without NoIPv6. */
 function worldwideWithIPv6(): unknown[] {

@@ -85,8 +85,8 @@ function targetRow(t: TargetReport): string {
     t.mode,
     String(t.entries),
     t.inSync ? "in sync" : "drift",
-    t.add.length > 0 ? String(t.add.length) : "",
-    t.remove.length > 0 ? String(t.remove.length) : "",
+    t.addCount > 0 ? String(t.addCount) : "",
+    t.removeCount > 0 ? String(t.removeCount) : "",
   ];
   return `| ${cells.join(" | ")} |`;
 }

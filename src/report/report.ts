@@ -33,7 +33,8 @@ export interface TargetReport {
   mode: TargetMode;
   entries: number;
   inSync: boolean;
-  add: string[];
-  remove: string[];
+  /** How many CIDRs the fix adds and entries it removes; the lists are in the findings' evidence. */
+  addCount: number;
+  removeCount: number;
   heldByProtected: string[];
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 
-/** A recorded response from ../shared/fixtures/m365, parsed. */
+/** A recorded response from test/fixtures/m365, parsed. */
 export function fixture(name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`../../../shared/fixtures/m365/${name}`, import.meta.url), "utf8"));
+  return JSON.parse(readFileSync(new URL(`../fixtures/m365/${name}`, import.meta.url), "utf8"));
 }
 
 type EndpointSet = { id: number; serviceArea: string; tcpPorts?: string; ips?: string[] } & Record<string, unknown>;
