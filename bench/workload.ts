@@ -2,18 +2,7 @@
  * Deterministic large inventories for the benchmark: the same seed gives the
  * same entries on every machine, so figures compare across runs.
  */
-
-/** mulberry32: small, fast and good enough to spread addresses. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { seeded } from "../test/support/random.js";
 
 export type EntryForm = "ipv4-cidr" | "ipv4-address" | "ipv4-range" | "ipv6-cidr" | "ipv6-address" | "ipv6-range";
 
