@@ -45,9 +45,12 @@ export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: A
   const kept: string[] = [];
   const seen = new Set<string>();
   const range = parsedRange();
+  // An entry has nothing stale exactly when it lies inside EOP plus the protected entries,
+  // a set of a few intervals, so this is cheaper than asking the (possibly huge) stale set.
+  const allowed = eop.union(protectedSet);
   for (const text of target.entries) {
     parseRangeInto(text, range);
-    if (stale.relation(range) === "outside") {
+    if (allowed.relation(range) === "inside") {
       kept.push(text);
     } else if (protectedSet.relation(range) !== "outside") {
       held.push(text);
