@@ -49,6 +49,20 @@ describe("feed and diff", () => {
     }
   });
 
+  it("feed says why when the live feed is refused and none was ever accepted", async () => {
+    const server = await startFeedServer({ Worldwide: { version: "2025060100", endpoints: worldwide((sets) => sets.splice(sets.findIndex((s) => s.id === 10), 1)) } });
+    try {
+      const { code, stdout, stderr } = await run(["feed"], { M365_ENDPOINTS_BASE_URL: server.url });
+      expect(code).toBe(1);
+      expect(stdout).toBe("");
+      expect(stderr).toBe(
+        "mailflow-guard: the Worldwide feed was refused (it has no Exchange endpoint set with TCP port 25 (the EOP SMTP set)) and no earlier feed was ever accepted, so there is nothing to check against\n",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it("diff prints added and removed ranges", async () => {
     const to = file(dir, "to.json", worldwideWithEop(["40.92.0.0/16", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48"]));
     const { code, stdout } = await run(["diff", "--from", FIXTURE, "--to", to, "--json"]);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { runChecks, feedSyncOptions, type CheckDeps } from "../check/pipeline.js";
 import type { TenantCheck } from "../check/evaluate.js";
-import { InputError, MailflowGuardError } from "../errors.js";
+import { InputError, MailflowGuardError, MissingFeedError } from "../errors.js";
 import { parseInstance } from "../feed/instances.js";
 import { syncFeed, syncFeedFromFile, type FeedSyncResult } from "../feed/sync.js";
 import { saveInventory } from "../inventory/inventory-store.js";
@@ -14,11 +14,6 @@ import { readJsonFile, writeFiles } from "./files.js";
 
 /** Exit codes, as `terraform plan -detailed-exitcode`: 0 in sync, 2 drift, 1 error. */
 export const EXIT = { ok: 0, error: 1, drift: 2 } as const;
-
-/** The feed was refused: one line, exit 1. */
-export class FeedRefusedError extends MailflowGuardError {
-  override name = "FeedRefusedError";
-}
 
 type Flags = Record<string, string | boolean | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
@@ -38,7 +33,7 @@ export async function feedCommand(flags: Flags, io: CliIo): Promise<number> {
     const settings = cliSettings(io, {});
     const result = await syncFeed(await liveFeed(store, settings), instance, { ...feedSyncOptions({ store, now: () => new Date(), settings, log: () => {} }, true) });
     const good = result.state.lastGood;
-    if (result.outcome === "refused" && !good) throw new FeedRefusedError(result.message);
+    if (result.outcome === "refused" && !good) throw new MissingFeedError(instance, result.state.refused?.reason);
     if (!good) throw new MailflowGuardError(result.message);
     if (result.outcome === "refused") io.stderr(`${result.message}; showing version ${good.version} in force\n`);
     version = good.version;
