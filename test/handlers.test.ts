@@ -168,3 +168,21 @@ describe("timers, queue worker and re-sync", () => {
     expect(bad.logs).toEqual([{ level: "error", text: expect.stringMatching(/^ignored queue message: runId: /) }]);
   });
 });
+
+describe("a tenant with a long list of stale entries", () => {
+  it("keeps the run record brief (first ranges and their count) while report.json has every range", async () => {
+    // 120 single addresses 2 apart: none merge, so the stale finding needs 120 ranges.
+    const entries = Array.from({ length: 120 }, (_, i) => `198.51.100.${2 * i}`);
+    const inventory = { tenant: "northwind.onmicrosoft.com", allowlists: [{ name: "eop only", mode: "exact", entries }] };
+    expect((await post("inventory", JSON.stringify(inventory))).response.status).toBe(201);
+    const { body, context } = await post("resync", JSON.stringify({ tenant: "northwind.onmicrosoft.com" }));
+    await work(context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[]);
+    const run = (await getRun(String(body.runId))).jsonBody as RunRecord;
+    const stale = run.tenants["northwind.onmicrosoft.com"]!.findings!.find((f) => f.rule === "stale-eop-range")!;
+    expect(stale.rangeCount).toBe(120);
+    expect(stale.ranges).toEqual(entries.slice(0, 50).map((e) => `${e}/32`));
+    const report = await getRun(String(body.runId), "?tenant=northwind.onmicrosoft.com&file=report.json");
+    const full = JSON.parse(String(report.body)) as { findings: { rule: string; ranges: string[] }[] };
+    expect(full.findings.find((f) => f.rule === "stale-eop-range")!.ranges).toHaveLength(120);
+  });
+});
