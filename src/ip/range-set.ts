@@ -237,33 +237,45 @@ function increment(range: Uint32Array, after: Uint32Array): boolean {
   return successor(range, 4, after, 0);
 }
 
+const DIGIT_BITS = 11;
+const BUCKETS = 1 << DIGIT_BITS;
+
 /**
  * The order of `n` keys, each `words` 32-bit words (most significant first)
- * at a stride of `stride`, by a stable LSD radix sort on 16-bit digits.
- * Passes where every key has the same digit are skipped, which is most of
- * them for IPv6 prefixes that share their leading bits.
+ * at a stride of `stride`, by a stable LSD radix sort on 11-bit digits. The
+ * keys move with their indices so every pass reads memory in order, and the
+ * counts stay small enough for the CPU cache. Passes where every key has the
+ * same digit are skipped: most of them for IPv6 prefixes that share their
+ * leading bits.
  */
-function radixOrder(keys: Uint32Array, stride: number, words: number, n: number): Uint32Array {
+function radixOrder(source: Uint32Array, stride: number, words: number, n: number): Uint32Array {
+  let keys = new Uint32Array(n * words);
+  let spareKeys = new Uint32Array(n * words);
   let order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
   let spare = new Uint32Array(n);
-  const counts = new Uint32Array(65536);
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    for (let w = 0; w < words; w++) keys[i * words + w] = source[i * stride + w]!;
+  }
+  const counts = new Uint32Array(BUCKETS);
   for (let word = words - 1; word >= 0; word--) {
-    for (let shift = 0; shift <= 16; shift += 16) {
+    for (let shift = 0; shift < 32; shift += DIGIT_BITS) {
       counts.fill(0);
-      for (let i = 0; i < n; i++) counts[(keys[i * stride + word]! >>> shift) & 0xffff]!++;
-      if (counts[(keys[word]! >>> shift) & 0xffff] === n) continue;
+      for (let i = 0; i < n; i++) counts[(keys[i * words + word]! >>> shift) & (BUCKETS - 1)]!++;
+      if (counts[(keys[word]! >>> shift) & (BUCKETS - 1)] === n) continue;
       let sum = 0;
-      for (let d = 0; d < 65536; d++) {
+      for (let d = 0; d < BUCKETS; d++) {
         const c = counts[d]!;
         counts[d] = sum;
         sum += c;
       }
       for (let k = 0; k < n; k++) {
-        const i = order[k]!;
-        spare[counts[(keys[i * stride + word]! >>> shift) & 0xffff]!++] = i;
+        const at = counts[(keys[k * words + word]! >>> shift) & (BUCKETS - 1)]!++;
+        spare[at] = order[k]!;
+        for (let w = 0; w < words; w++) spareKeys[at * words + w] = keys[k * words + w]!;
       }
       [order, spare] = [spare, order];
+      [keys, spareKeys] = [spareKeys, keys];
     }
   }
   return order;
