@@ -55,7 +55,7 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
     it("round-trips nested JSON with unicode", async () => {
       const value = {
         tenant: "contoso.onmicrosoft.com",
-        names: ["Zoë", "日本語", "😀", "line\nbreak", 'quote " and \\ backslash', "\u2028"],
+        names: ["Zoë", "日本語", "😀", "line\nbreak", 'quote " and \\ backslash', "\u2028", "\u2029", "\u0085\u007f"],
         nested: { numbers: [0, -1, 2.5, 1e21], flags: [true, false, null], empty: {}, none: [] },
       };
       const etag = await store.put("installation", "contoso", value);
@@ -132,6 +132,15 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
       expect(JSON.stringify(stored?.value)).toBe(JSON.stringify(value));
     });
 
+    it("round-trips surrogate pairs and non-ASCII text across every chunk boundary position", async () => {
+      // Keys of odd and even length shift the pairs by one UTF-16 unit, so some pair straddles each boundary.
+      const values = [{ s: "😀".repeat(70_000) }, { ss: "😀".repeat(70_000) }, { s: "é😀".repeat(50_000) }];
+      for (const [i, value] of values.entries()) {
+        const etag = await store.put("report", `pairs${i}`, value);
+        expect(await store.get("report", `pairs${i}`)).toEqual({ value, etag });
+      }
+    });
+
     it("keeps one document when it shrinks from many rows to one and grows again", async () => {
       await store.put("inventory", "ex01", bigDocument(2_500_000));
       const etag = await store.put("inventory", "ex01", { small: true });
@@ -192,6 +201,44 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
       expect(await store.list("report")).toEqual(["daily"]);
     });
 
+    it("lists more keys than one page of results holds", async () => {
+      const keys = Array.from({ length: 1_100 }, (_, i) => `run-${String(i).padStart(4, "0")}`);
+      for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => store.put("run", key, { key })));
+      expect(await store.list("run")).toEqual(keys);
+    });
+
+    it("refuses keys it cannot store, saying why, and accepts long ordinary ones", async () => {
+      const tooLong = "x".repeat(1_100);
+      for (const call of [() => store.get("run", tooLong), () => store.put("run", tooLong, {}), () => store.delete("run", tooLong)]) {
+        await expect(call()).rejects.toThrow(StateStoreError);
+        await expect(call()).rejects.toThrow(/too long.*at most \d+/);
+      }
+      await expect(store.put("run", "\ud800", {})).rejects.toThrow(/not well-formed Unicode/);
+      await expect(store.get("run", "a\udc00b")).rejects.toThrow(/not well-formed Unicode/);
+      await expect(store.get("run", "")).rejects.toThrow(/must not be empty/);
+      // One line, and the key cut short.
+      const message = await store.put("run", tooLong, {}).catch((e: unknown) => (e as Error).message);
+      expect(message).not.toContain("\n");
+      expect(message.length).toBeLessThan(300);
+
+      const long = "k".repeat(200);
+      await store.put("run", long, { long: true });
+      expect((await store.get("run", long))?.value).toEqual({ long: true });
+      expect(await store.list("run")).toEqual([long]);
+    });
+
+    it("replaces and deletes a multi-row document concurrently without leaving a mix", async () => {
+      const big = bigDocument(1_200_000);
+      const etag = await store.put("inventory", "ex01", big);
+      const [deleted, written] = await Promise.allSettled([store.delete("inventory", "ex01", { ifMatch: etag }), store.put("inventory", "ex01", { small: true }, { ifMatch: etag })]);
+      const winners = [deleted, written].filter((r) => r.status === "fulfilled");
+      expect(winners).toHaveLength(1);
+      for (const r of [deleted, written]) if (r.status === "rejected") expect(r.reason).toBeInstanceOf(ConcurrencyError);
+      const stored = await store.get("inventory", "ex01");
+      expect(stored?.value).toEqual(written.status === "fulfilled" ? { small: true } : undefined);
+      expect(await store.list("inventory")).toEqual(stored ? ["ex01"] : []);
+    });
+
     it("refuses an empty key, a value that is not JSON and contradictory conditions", async () => {
       await expect(store.put("run", "", {})).rejects.toBeInstanceOf(StateStoreError);
       await expect(store.put("run", "r1", undefined)).rejects.toBeInstanceOf(StateStoreError);
@@ -218,7 +265,27 @@ describe("FileStateStore", () => {
   it("stores { etag, value } per document", async () => {
     const dir = await tempDir();
     const etag = await new FileStateStore(dir).put("feed", "Worldwide", { version: "2026010100" });
-    expect(JSON.parse(await readFile(join(dir, "feed", "Worldwide.json"), "utf8"))).toEqual({ etag, value: { version: "2026010100" } });
+    expect(JSON.parse(await readFile(join(dir, "feed", "Worldwide.json"), "utf8"))).toEqual({ etag, key: "Worldwide", value: { version: "2026010100" } });
+  });
+
+  it("reads documents written without the key", async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, "feed"));
+    await writeFile(join(dir, "feed", "Worldwide.json"), '{"etag":"e1","value":{"n":1}}');
+    expect(await new FileStateStore(dir).get("feed", "Worldwide")).toEqual({ etag: "e1", value: { n: 1 } });
+  });
+
+  it("refuses a key that shares its file with another key, as on a case-insensitive file system", async () => {
+    const dir = await tempDir();
+    const store = new FileStateStore(dir);
+    await store.put("feed", "Worldwide", { n: 1 });
+    // What a case-insensitive file system shows when "worldwide" is asked for: the file of "Worldwide".
+    const path = join(dir, "feed", "Worldwide.json");
+    const text = await readFile(path, "utf8");
+    await writeFile(path, text.replace('"key":"Worldwide"', '"key":"WorldWide"'));
+    await expect(store.get("feed", "Worldwide")).rejects.toThrow(/shares .*Worldwide\.json with "WorldWide" on this case-insensitive file system/);
+    await expect(store.put("feed", "Worldwide", { n: 2 })).rejects.toThrow(StateStoreError);
+    expect(await readFile(path, "utf8")).toContain('"key":"WorldWide"');
   });
 
   it("names a document that is not valid JSON", async () => {
@@ -292,6 +359,19 @@ describe("TableStateStore", () => {
     expect(await rowKeys(client, "inventory")).toEqual([]);
   });
 
+  it("never cuts a surrogate pair between chunk properties", async () => {
+    const client = azuriteClient();
+    const store = new TableStateStore(client);
+    await store.put("report", "even", { s: "😀".repeat(70_000) });
+    await store.put("report", "odd", { ss: "😀".repeat(70_000) });
+    const chunks: string[] = [];
+    for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: "PartitionKey eq 'report'" } })) {
+      for (const [name, text] of Object.entries(row)) if (/^c\d\d$/.test(name) && typeof text === "string") chunks.push(text);
+    }
+    expect(chunks.length).toBeGreaterThanOrEqual(10);
+    for (const text of chunks) expect(text).not.toMatch(/^[\udc00-\udfff]|[\ud800-\udbff]$/);
+  });
+
   it("encodes the characters Table keys forbid, and the escape and separator characters", async () => {
     const client = azuriteClient();
     await new TableStateStore(client).put("run", "a/b\\c#d?e%f~g\u0001", {});
@@ -315,6 +395,47 @@ describe("TableStateStore", () => {
     await expect(store.get("inventory", "ex01")).rejects.toThrow(/inventory "ex01" .* is incomplete/);
   });
 
+  it("repairs a document with missing continuation rows by writing it, and removes every row when deleting it", async () => {
+    const client = azuriteClient();
+    const store = new TableStateStore(client);
+    await store.put("inventory", "ex01", bigDocument(2_500_000));
+    await store.put("inventory", "ex02", bigDocument(2_500_000));
+    for (const key of ["ex01", "ex02"]) {
+      const continuation = (await rowKeys(client, "inventory")).find((rowKey) => rowKey.startsWith(`${key}~`));
+      await client.deleteEntity("inventory", continuation ?? "");
+      await expect(store.get("inventory", key)).rejects.toThrow(/incomplete/);
+    }
+
+    const etag = await store.put("inventory", "ex01", { repaired: true });
+    expect(await store.get("inventory", "ex01")).toEqual({ value: { repaired: true }, etag });
+    expect(await store.delete("inventory", "ex02")).toBe(true);
+    expect(await rowKeys(client, "inventory")).toEqual(["ex01"]);
+  });
+
+  it("leaves no continuation rows behind when replacing or deleting multi-row documents", async () => {
+    const client = azuriteClient();
+    const store = new TableStateStore(client);
+    await store.put("inventory", "ex01", bigDocument(1_200_000));
+    await store.put("inventory", "ex01", bigDocument(2_500_000));
+    await store.put("inventory", "ex01", bigDocument(1_200_000));
+    const rows = await rowKeys(client, "inventory");
+    const versions = new Set(rows.filter((key) => key.includes("~")).map((key) => key.split("~")[1]));
+    expect(versions.size).toBe(1);
+    await store.delete("inventory", "ex01");
+    expect(await rowKeys(client, "inventory")).toEqual([]);
+  });
+
+  it("reports a table deleted while in use, and creates it again on the next call", async () => {
+    const client = azuriteClient();
+    const store = new TableStateStore(client);
+    await store.put("feed", "Worldwide", { n: 1 });
+    await client.deleteTable();
+    await expect(store.put("feed", "Worldwide", { n: 2 })).rejects.toThrow(/^Table Storage: could not write feed "Worldwide": the table \w+ does not exist/);
+    expect(await store.get("feed", "Worldwide")).toBeUndefined();
+    await store.put("feed", "Worldwide", { n: 3 });
+    expect((await store.get("feed", "Worldwide"))?.value).toEqual({ n: 3 });
+  });
+
   it("refuses a document too large for one transaction before sending it", async () => {
     const store = new TableStateStore(azuriteClient());
     await expect(store.put("report", "huge", bigDocument(5_000_000))).rejects.toThrow(/too large for Table Storage/);
@@ -328,6 +449,15 @@ describe("TableStateStore", () => {
     expect((error as Error).message).toMatch(/^Table Storage: could not create the table/);
     expect((error as Error).message).not.toContain(accountKey);
     expect((error as Error).cause).toBeDefined();
+  });
+
+  it("keeps a SAS token out of errors", async () => {
+    const sas = "TableEndpoint=http://127.0.0.1:9/devstoreaccount1;SharedAccessSignature=sv=2024-01-01&sig=c2VjcmV0c2ln";
+    const client = TableClient.fromConnectionString(sas, uniqueTableName(), { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+    const error = await new TableStateStore(client).put("feed", "Worldwide", {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateStoreError);
+    expect((error as Error).message).not.toContain("c2VjcmV0c2ln");
+    expect((error as Error).message).not.toMatch(/[\r\n]/);
   });
 
   it("describes itself by endpoint and table, without credentials", () => {
@@ -428,6 +558,10 @@ describe("openStateStore", () => {
     }
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).not.toContain("c2VjcmV0");
+  });
+
+  it("refuses a malformed table name given directly", () => {
+    expect(() => openStateStore({ kind: "table", connectionString, tableName: "state-table" })).toThrow(InputError);
   });
 
   it("keeps a SAS token out of the description", () => {

@@ -1,6 +1,9 @@
 /**
  * The CLI's local state directory: one JSON file per document at
- * `<dir>/<kind>/<encoded key>.json`, holding `{ "etag": …, "value": … }`.
+ * `<dir>/<kind>/<encoded key>.json`, holding `{ "etag": …, "key": …, "value": … }`.
+ * The key is kept so that two keys differing only in case, which share a file
+ * on a case-insensitive file system (Windows, macOS), are refused rather than
+ * mixed up.
  *
  * A write goes to a temporary file in the same directory, is fsynced and
  * renamed over the document, so a crash leaves the old or the new document,
@@ -16,6 +19,8 @@ import type { DocumentKind, StateStore, StoredDocument, WriteCondition } from ".
 /** A lock older than this was left by a crashed writer; a live one is held for milliseconds. */
 const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 15_000;
+/** File names are at most 255 bytes; the lock file adds a leading dot and `.lock`. */
+const MAX_ENCODED_KEY_BYTES = 255 - ".".length - ".lock".length;
 
 export class FileStateStore implements StateStore {
   readonly description: string;
@@ -27,21 +32,23 @@ export class FileStateStore implements StateStore {
   }
 
   async get(kind: DocumentKind, key: string): Promise<StoredDocument | undefined> {
-    return this.read(this.documentPath(kind, key));
+    return this.read(this.documentPath(kind, key), key);
   }
 
   async put(kind: DocumentKind, key: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
     const path = this.documentPath(kind, key);
+    const where = `${kind} ${shortKey(key)}`;
+    if (condition.ifMatch !== undefined && condition.ifNoneMatch !== undefined) throw new StateStoreError(`${where}: a write takes ifMatch or ifNoneMatch, not both`);
     const json = JSON.stringify(value) as string | undefined;
-    if (json === undefined) throw new StateStoreError(`${kind} ${JSON.stringify(key)}: the value is not JSON (${typeof value})`);
+    if (json === undefined) throw new StateStoreError(`${where}: the value is not JSON (${typeof value})`);
     // A fresh random ETag per write: unlike a content hash, writing A, B, A again does not revive A's ETag.
     const etag = randomBytes(12).toString("hex");
     await mkdir(join(this.dir, kind), { recursive: true }).catch((error: unknown) => {
       throw fsError(`could not create ${join(this.dir, kind)}`, error);
     });
     await this.locked(path, async () => {
-      checkCondition(kind, key, await this.read(path), condition);
-      await writeAtomically(path, `{"etag":"${etag}","value":${json}}`);
+      checkCondition(kind, key, await this.read(path, key), condition);
+      await writeAtomically(path, `{"etag":"${etag}","key":${JSON.stringify(key)},"value":${json}}`);
     });
     return etag;
   }
@@ -51,7 +58,7 @@ export class FileStateStore implements StateStore {
     // Without the kind's directory there is nothing to delete and nowhere to put a lock.
     if (!(await exists(join(this.dir, kind)))) return false;
     return this.locked(path, async () => {
-      const current = await this.read(path);
+      const current = await this.read(path, key);
       if (!current) return false;
       checkCondition(kind, key, current, condition);
       await unlink(path).catch((error: unknown) => {
@@ -79,7 +86,7 @@ export class FileStateStore implements StateStore {
     return join(this.dir, kind, `${encodeKey(key)}.json`);
   }
 
-  private async read(path: string): Promise<StoredDocument | undefined> {
+  private async read(path: string, key: string): Promise<StoredDocument | undefined> {
     let text: string;
     try {
       text = await readFile(path, "utf8");
@@ -94,6 +101,9 @@ export class FileStateStore implements StateStore {
       throw new StateStoreError(`${path} is not valid JSON; restore it from a backup or delete it`, { cause: error });
     }
     if (!isStoredDocument(parsed)) throw new StateStoreError(`${path} is not a state document (expected {"etag": "…", "value": …})`);
+    if (parsed.key !== undefined && parsed.key !== key) {
+      throw new StateStoreError(`the key ${shortKey(key)} shares ${path} with ${shortKey(parsed.key)} on this case-insensitive file system; keys must differ in more than case`);
+    }
     return { etag: parsed.etag, value: parsed.value };
   }
 
@@ -139,13 +149,22 @@ export class FileStateStore implements StateStore {
 function encodeKey(key: string): string {
   if (key === "") throw new StateStoreError("a document key must not be empty");
   // A lone surrogate would be written as U+FFFD and come back as a different key.
-  if (/\p{Cs}/u.test(key)) throw new StateStoreError(`the key ${JSON.stringify(key)} is not well-formed Unicode`);
+  if (/\p{Cs}/u.test(key)) throw new StateStoreError(`the key ${shortKey(key)} is not well-formed Unicode`);
   let name = "";
   for (const char of key) {
     const keep = /^[A-Za-z0-9._-]$/.test(char) && !(name === "" && char === ".");
     name += keep ? char : [...Buffer.from(char, "utf8")].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join("");
   }
+  if (name.length > MAX_ENCODED_KEY_BYTES) {
+    throw new StateStoreError(`the key ${shortKey(key)} is too long for a file name: ${name.length} characters once encoded, at most ${MAX_ENCODED_KEY_BYTES}`);
+  }
   return name;
+}
+
+/** A key for a message: quoted, and cut short so that a huge key still gives one readable line. */
+function shortKey(key: string): string {
+  const chars = [...key];
+  return chars.length > 60 ? `${JSON.stringify(chars.slice(0, 60).join(""))}… (${key.length} characters)` : JSON.stringify(key);
 }
 
 function decodeKey(name: string, path: string): string {
@@ -157,7 +176,7 @@ function decodeKey(name: string, path: string): string {
 }
 
 function checkCondition(kind: DocumentKind, key: string, current: StoredDocument | undefined, condition: WriteCondition): void {
-  const what = `${kind} ${JSON.stringify(key)}`;
+  const what = `${kind} ${shortKey(key)}`;
   if (condition.ifNoneMatch === "*" && current) throw new ConcurrencyError(`${what} already exists`);
   if (condition.ifMatch !== undefined && current?.etag !== condition.ifMatch) {
     throw new ConcurrencyError(current ? `${what} was changed by another writer` : `${what} was deleted by another writer`);
@@ -199,8 +218,10 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function isStoredDocument(parsed: unknown): parsed is { etag: string; value: unknown } {
-  return typeof parsed === "object" && parsed !== null && typeof (parsed as { etag?: unknown }).etag === "string" && "value" in parsed;
+function isStoredDocument(parsed: unknown): parsed is { etag: string; key?: string; value: unknown } {
+  if (typeof parsed !== "object" || parsed === null || !("value" in parsed)) return false;
+  const { etag, key } = parsed as { etag?: unknown; key?: unknown };
+  return typeof etag === "string" && (key === undefined || typeof key === "string");
 }
 
 function errorCode(error: unknown): string | undefined {

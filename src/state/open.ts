@@ -5,7 +5,7 @@
  */
 import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
-import { InputError } from "../errors.js";
+import { InputError, type InputLocation } from "../errors.js";
 import { FileStateStore } from "./file-store.js";
 import type { StateStore } from "./store.js";
 import { TableStateStore } from "./table-store.js";
@@ -29,13 +29,7 @@ const SOURCE = "app settings";
  */
 export function storageSettingFromEnv(env: NodeJS.ProcessEnv, fallbackDir?: string): StorageSetting {
   const setting = (name: string) => env[name]?.trim() || undefined;
-  const tableName = setting("MAILFLOW_GUARD_TABLE") ?? DEFAULT_TABLE_NAME;
-  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName)) {
-    throw new InputError(`${JSON.stringify(tableName)} is not a table name; expected 3–63 letters and digits, starting with a letter`, {
-      source: SOURCE,
-      path: "MAILFLOW_GUARD_TABLE",
-    });
-  }
+  const tableName = checkTableName(setting("MAILFLOW_GUARD_TABLE") ?? DEFAULT_TABLE_NAME, { source: SOURCE, path: "MAILFLOW_GUARD_TABLE" });
 
   const connectionString = setting("AzureWebJobsStorage");
   if (connectionString) return { kind: "table", connectionString, tableName };
@@ -73,7 +67,8 @@ export function storageSettingFromEnv(env: NodeJS.ProcessEnv, fallbackDir?: stri
 /** Builds the store; nothing is contacted until the first read or write. */
 export function openStateStore(setting: StorageSetting): StateStore {
   if (setting.kind === "directory") return new FileStateStore(setting.dir);
-  const tableName = setting.tableName ?? DEFAULT_TABLE_NAME;
+  // Checked here too: a setting can come from the command line, not only from storageSettingFromEnv.
+  const tableName = checkTableName(setting.tableName ?? DEFAULT_TABLE_NAME, { source: "the table name" });
   if ("connectionString" in setting) return new TableStateStore(clientFromConnectionString(setting.connectionString, tableName));
   const credential = new DefaultAzureCredential(setting.managedIdentityClientId ? { managedIdentityClientId: setting.managedIdentityClientId } : {});
   return new TableStateStore(new TableClient(setting.endpoint, tableName, credential, { allowInsecureConnection: isHttp(setting.endpoint) }));
@@ -89,6 +84,13 @@ function clientFromConnectionString(connectionString: string, tableName: string)
   }
   // An explicit http endpoint (Azurite) needs the SDK's consent; https stays the default.
   return isHttp(client.url) ? TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }) : client;
+}
+
+function checkTableName(name: string, location: InputLocation): string {
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(name)) {
+    throw new InputError(`${JSON.stringify(name)} is not a table name; expected 3–63 letters and digits, starting with a letter`, location);
+  }
+  return name;
 }
 
 function isHttp(url: string): boolean {

@@ -12,11 +12,16 @@
  * - continuation rows are never overwritten, so a reader that finds fewer rows
  *   of its version than the first row names knows a writer replaced them and
  *   reads again;
- * - deleting rows that belong to a dead version needs no condition, which
- *   matters because the SDK sends no If-Match for deletes in a transaction.
+ * - the SDK sends no If-Match for deletes in a transaction, so a multi-row
+ *   delete removes the first row unconditionally together with its version's
+ *   continuation rows: those exist only while that version is current, so the
+ *   transaction fails (404) if anyone replaced or deleted the document since.
  *
- * The single-entity case (almost every document) uses plain conditional
- * entity operations, not transactions.
+ * Every write is a transaction, even of one entity: Azurite 3.35 decodes a
+ * plain entity request's body per 64 KiB network chunk, garbling any UTF-8
+ * sequence split between two chunks, while it decodes a transaction whole.
+ * The service treats both alike. Azurite's transaction parser in turn loses
+ * U+2028 and U+2029, so the JSON text carries those two as `\u` escapes.
  */
 import { randomBytes } from "node:crypto";
 import { odata, TableTransaction, type TableClient, type TableEntity, type TableEntityResult } from "@azure/data-tables";
@@ -31,9 +36,14 @@ const CHUNKS_PER_ROW = 14;
 const ROW_BODY_BYTES = 900 * 1024;
 /** A transaction's body is at most 4 MiB; the rest is multipart framing. */
 const DOCUMENT_BODY_BYTES = 4 * 1024 * 1024 - 128 * 1024;
-const READ_ATTEMPTS = 3;
+/** Reads retry while writers keep replacing a multi-row document under them. */
+const READ_ATTEMPTS = 5;
 /** Unconditional writes retry when another writer slipped in between their read and their write. */
 const WRITE_ATTEMPTS = 5;
+/** The service's RowKey limit, in characters. */
+const MAX_ROW_KEY_CHARS = 1024;
+/** `~<16 hex>~<4 digits>` after the key in continuation rows. */
+const CONTINUATION_SUFFIX_CHARS = 22;
 
 type Row = Record<string, unknown>;
 
@@ -69,22 +79,24 @@ export class TableStateStore implements StateStore {
         const rest = head.rows > 1 ? await this.continuationRows(kind, rowKey, head.version) : [];
         if (rest.length === head.rows - 1) return { value: assemble(head, [first, ...rest], where), etag: head.etag };
         // The same first row twice with rows missing is damage, not a writer replacing the document.
-        if (incompleteEtag === head.etag) break;
+        if (incompleteEtag === head.etag) {
+          throw new StateStoreError(`${where} in ${this.description} is incomplete: continuation rows are missing; write or delete it to repair`);
+        }
         incompleteEtag = head.etag;
       }
-      throw new StateStoreError(`${where} in ${this.description} is incomplete: continuation rows are missing`);
+      throw new StateStoreError(`${where} in ${this.description} kept changing while being read; try again`);
     } catch (error) {
-      throw failure(`could not read ${where}`, error);
+      throw this.failure(`could not read ${where}`, error);
     }
   }
 
   async put(kind: DocumentKind, key: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
     const where = documentName(kind, key);
     if (condition.ifMatch !== undefined && condition.ifNoneMatch !== undefined) throw new StateStoreError(`${where}: a write takes ifMatch or ifNoneMatch, not both`);
+    const rowKey = encodeRowKey(key);
     const json = JSON.stringify(value) as string | undefined;
     if (json === undefined) throw new StateStoreError(`${where}: the value is not JSON (${typeof value})`);
-    const rowKey = encodeRowKey(key);
-    const rows = layOut(kind, rowKey, json, where);
+    const rows = layOut(kind, rowKey, escapeLineSeparators(json), where);
     await this.ready();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -97,7 +109,7 @@ export class TableStateStore implements StateStore {
       } catch (error) {
         const conditional = condition.ifMatch !== undefined || condition.ifNoneMatch !== undefined;
         if (!conditional && isConflict(error) && attempt < WRITE_ATTEMPTS) continue;
-        throw failure(`could not write ${where}`, error, statusOf(error) === 409 ? `${where} already exists` : `${where} was changed by another writer`);
+        throw this.failure(`could not write ${where}`, error, statusOf(error) === 409 ? `${where} already exists` : `${where} was changed by another writer`);
       }
     }
   }
@@ -107,26 +119,25 @@ export class TableStateStore implements StateStore {
     const rowKey = encodeRowKey(key);
     await this.ready();
     for (let attempt = 1; ; attempt++) {
-      let head: Head | undefined;
       try {
-        head = await this.readHead(kind, rowKey, where);
+        const head = await this.readHead(kind, rowKey, where);
         if (!head) return false;
         if (condition.ifMatch !== undefined && head.etag !== condition.ifMatch) throw new ConcurrencyError(`${where} was changed by another writer`);
-        // Conditional even without ifMatch: the continuation rows to remove are those of the version read.
-        await this.client.deleteEntity(kind, rowKey, { etag: head.etag });
+        const rest = await this.oldContinuationKeys(kind, rowKey, head);
+        if (rest.length === 0) {
+          await this.client.deleteEntity(kind, rowKey, { etag: head.etag });
+        } else {
+          const transaction = new TableTransaction();
+          transaction.deleteEntity(kind, rowKey);
+          for (const restKey of rest) transaction.deleteEntity(kind, restKey);
+          await this.client.submitTransaction(transaction.actions);
+        }
+        return true;
       } catch (error) {
-        if (statusOf(error) === 404) return false;
-        if (condition.ifMatch === undefined && isConflict(error) && attempt < WRITE_ATTEMPTS) continue;
-        throw failure(`could not delete ${where}`, error, `${where} was changed by another writer`);
+        // Retrying re-reads the document: gone means false, a new ETag fails ifMatch above.
+        if (!(error instanceof StateStoreError) && isConflict(error) && attempt < WRITE_ATTEMPTS) continue;
+        throw this.failure(`could not delete ${where}`, error, `${where} was changed by another writer`);
       }
-      if (head.rows > 1) {
-        const transaction = new TableTransaction();
-        for (const rowKeyOfRest of continuationKeys(rowKey, head)) transaction.deleteEntity(kind, rowKeyOfRest);
-        await this.client.submitTransaction(transaction.actions).catch((error: unknown) => {
-          throw failure(`deleted ${where} but could not remove its continuation rows`, error);
-        });
-      }
-      return true;
     }
   }
 
@@ -140,7 +151,7 @@ export class TableStateStore implements StateStore {
         if (row.rowKey !== undefined && !row.rowKey.includes("~")) keys.push(decodeRowKey(row.rowKey, kind));
       }
     } catch (error) {
-      throw failure(`could not list ${kind} documents`, error);
+      throw this.failure(`could not list ${kind} documents`, error);
     }
     return keys.sort();
   }
@@ -154,11 +165,20 @@ export class TableStateStore implements StateStore {
     return this.tableReady;
   }
 
+  /** Our error for a failed call; a vanished table is created again on the next call. */
+  private failure(message: string, error: unknown, conflict?: string): StateStoreError {
+    if (isTableNotFound(error)) {
+      this.tableReady = undefined;
+      return new StateStoreError(`Table Storage: ${message}: the table ${this.client.tableName} does not exist (deleted while in use?)`, { cause: error });
+    }
+    return failure(message, error, conflict);
+  }
+
   private async readRow(kind: DocumentKind, rowKey: string, select?: string[]): Promise<TableEntityResult<Row> | undefined> {
     try {
       return await this.client.getEntity<Row>(kind, rowKey, select ? { queryOptions: { select } } : {});
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      if (isEntityNotFound(error)) return undefined;
       throw error;
     }
   }
@@ -168,17 +188,15 @@ export class TableStateStore implements StateStore {
     return first && parseHead(first, where);
   }
 
-  private async continuationRows(kind: DocumentKind, rowKey: string, version: string): Promise<TableEntityResult<Row>[]> {
+  private async continuationRows(kind: DocumentKind, rowKey: string, version: string, select?: string[]): Promise<TableEntityResult<Row>[]> {
     const prefix = `${rowKey}~${version}~`;
     const rows: TableEntityResult<Row>[] = [];
     const filter = odata`PartitionKey eq ${kind} and RowKey gt ${prefix} and RowKey lt ${`${prefix}~`}`;
-    for await (const row of this.client.listEntities<Row>({ queryOptions: { filter } })) rows.push(row);
+    for await (const row of this.client.listEntities<Row>({ queryOptions: { filter, ...(select ? { select } : {}) } })) rows.push(row);
     return rows;
   }
 
   private async create(rows: TableEntity<Row>[]): Promise<string> {
-    const [first, ...rest] = rows as [TableEntity<Row>, ...TableEntity<Row>[]];
-    if (rest.length === 0) return etagOf((await this.client.createEntity(first)).etag);
     const transaction = new TableTransaction();
     for (const row of rows) transaction.createEntity(row);
     return etagOf((await this.client.submitTransaction(transaction.actions)).subResponses[0]?.etag);
@@ -186,12 +204,25 @@ export class TableStateStore implements StateStore {
 
   private async replace(rows: TableEntity<Row>[], head: Head): Promise<string> {
     const [first, ...rest] = rows as [TableEntity<Row>, ...TableEntity<Row>[]];
-    if (rest.length === 0 && head.rows === 1) return etagOf((await this.client.updateEntity(first, "Replace", { etag: head.etag })).etag);
     const transaction = new TableTransaction();
     transaction.updateEntity(first, "Replace", { etag: head.etag });
     for (const row of rest) transaction.createEntity(row);
-    for (const rowKey of continuationKeys(first.rowKey, head)) transaction.deleteEntity(first.partitionKey, rowKey);
+    for (const rowKey of await this.oldContinuationKeys(first.partitionKey as DocumentKind, first.rowKey, head)) transaction.deleteEntity(first.partitionKey, rowKey);
     return etagOf((await this.client.submitTransaction(transaction.actions)).subResponses[0]?.etag);
+  }
+
+  /**
+   * The continuation rows a replace or delete of `head` must remove: all of
+   * its version's, or when some are missing (a damaged document) those still
+   * there, so that writing or deleting repairs it. If the version was
+   * replaced meanwhile, the transaction fails on the first row's ETag or on a
+   * row that is gone, and the caller reads again.
+   */
+  private async oldContinuationKeys(kind: DocumentKind, rowKey: string, head: Head): Promise<string[]> {
+    if (head.rows === 1) return [];
+    const present = (await this.continuationRows(kind, rowKey, head.version, ["RowKey"])).map((row) => row.rowKey);
+    const expected = continuationKeys(rowKey, head);
+    return present.length === expected.length ? expected : expected.filter((key) => present.includes(key));
   }
 }
 
@@ -224,6 +255,11 @@ function layOut(kind: DocumentKind, rowKey: string, json: string, where: string)
     ...(index === 0 ? { version, rows: rows.length, chunks: chunkCount } : {}),
     ...Object.fromEntries(texts.map((text, i) => [chunkProperty(i), text])),
   }));
+}
+
+/** The same JSON: U+2028 and U+2029 only occur inside string literals, where an escape means the same. */
+function escapeLineSeparators(json: string): string {
+  return json.replace(/[\u2028\u2029]/g, (char) => (char === "\u2028" ? "\\u2028" : "\\u2029"));
 }
 
 /** Pieces of at most CHUNK_CHARS that never split a surrogate pair (a lone half is not valid text on the wire). */
@@ -266,7 +302,7 @@ function continuationKeys(rowKey: string, head: Head): string[] {
 }
 
 /**
- * Key → RowKey. Table keys may not contain `/ \ # ?` or control characters;
+ * Key → RowKey. Table keys may not contain `/ \\ # ?` or control characters;
  * those, `%` (the escape) and `~` (the continuation separator) are
  * percent-encoded as UTF-8, everything else stays readable.
  *
@@ -274,9 +310,22 @@ function continuationKeys(rowKey: string, head: Head): string[] {
  */
 function encodeRowKey(key: string): string {
   if (key === "") throw new StateStoreError("a document key must not be empty");
-  return key.replace(/[%~/\\#?\u0000-\u001f\u007f-\u009f]/g, (char) =>
+  // A lone surrogate would be sent as U+FFFD and stored under a different key.
+  if (/\p{Cs}/u.test(key)) throw new StateStoreError(`the key ${shortKey(key)} is not well-formed Unicode`);
+  const rowKey = key.replace(/[%~/\\#?\u0000-\u001f\u007f-\u009f]/g, (char) =>
     [...Buffer.from(char, "utf8")].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
   );
+  const limit = MAX_ROW_KEY_CHARS - CONTINUATION_SUFFIX_CHARS;
+  if (rowKey.length > limit) {
+    throw new StateStoreError(`the key ${shortKey(key)} is too long for Table Storage: ${rowKey.length} characters once encoded, at most ${limit}`);
+  }
+  return rowKey;
+}
+
+/** A key for a message: quoted, and cut short so that a huge key still gives one readable line. */
+function shortKey(key: string): string {
+  const chars = [...key];
+  return chars.length > 60 ? `${JSON.stringify(chars.slice(0, 60).join(""))}… (${key.length} characters)` : JSON.stringify(key);
 }
 
 function decodeRowKey(rowKey: string, kind: DocumentKind): string {
@@ -288,7 +337,7 @@ function decodeRowKey(rowKey: string, kind: DocumentKind): string {
 }
 
 function documentName(kind: DocumentKind, key: string): string {
-  return `${kind} ${JSON.stringify(key)}`;
+  return `${kind} ${shortKey(key)}`;
 }
 
 function chunkProperty(index: number): string {
@@ -317,11 +366,25 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
-/** 404, 409 and 412 on a write: the first row changed, vanished or appeared since it was read. */
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; details?: { errorCode?: unknown } } | null;
+  const code = e?.code ?? e?.details?.errorCode;
+  return typeof code === "string" ? code : undefined;
+}
+
+function isTableNotFound(error: unknown): boolean {
+  return statusOf(error) === 404 && errorCode(error) === "TableNotFound";
+}
+
+function isEntityNotFound(error: unknown): boolean {
+  return statusOf(error) === 404 && !isTableNotFound(error);
+}
+
+/** 404, 409 and 412 on a write: the first row (or a continuation row of its version) changed, vanished or appeared since it was read. */
 function isConflict(error: unknown): boolean {
   if (error instanceof ConcurrencyError) return true;
   const status = statusOf(error);
-  return status === 404 || status === 409 || status === 412;
+  return isEntityNotFound(error) || status === 409 || status === 412;
 }
 
 /**
@@ -339,8 +402,14 @@ function failure(message: string, error: unknown, conflict?: string): StateStore
 
 function detail(error: unknown): string {
   const status = statusOf(error);
-  const e = error as { code?: unknown; details?: { errorCode?: unknown } } | null;
-  const code = e?.code ?? e?.details?.errorCode;
-  if (status !== undefined) return [`HTTP ${status}`, typeof code === "string" ? code : undefined].filter(Boolean).join(" ");
-  return oneLine(error).slice(0, 300);
+  const code = errorCode(error);
+  if (status !== undefined) return [`HTTP ${status}`, code].filter(Boolean).join(" ");
+  return scrub(oneLine(error)).slice(0, 300);
+}
+
+/** Transport errors quote hosts, not requests; still, drop anything that could carry a secret. */
+function scrub(text: string): string {
+  return text
+    .replace(/\bhttps?:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url))
+    .replace(/\b(AccountKey|SharedAccessSignature|sig)=[^;&\s]+/gi, "$1=…");
 }
