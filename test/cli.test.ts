@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "../src/cli/cli.js";
-import { startFeedServer } from "../src/demo/feed-server.js";
+import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { EOP_WORLDWIDE, worldwide, worldwideWithEop } from "./support/feed.js";
 
 const FIXTURE = new URL("./fixtures/m365/endpoints-worldwide-2025.json", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFeedServer } from "../src/demo/feed-server.js";
+import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { loadFeedState } from "../src/feed/feed-state.js";
 import { driftCheckQueueOutput } from "../src/handlers/bindings.js";
 import { dailyDriftCheck } from "../src/handlers/daily-drift-check.js";

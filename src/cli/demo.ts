@@ -7,7 +7,7 @@ import { z } from "zod";
 import { loadArtifacts } from "../check/report-store.js";
 import { ARTIFACTS } from "../check/evaluate.js";
 import { settingsFromEnv } from "../config.js";
-import { startFeedServer } from "../demo/feed-server.js";
+import { startFeedServer } from "../feed/stand-in-service.js";
 import { MailflowGuardError } from "../errors.js";
 import { createFeedClient } from "../feed/client.js";
 import { dailyDriftCheck } from "../handlers/daily-drift-check.js";

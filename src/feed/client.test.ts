@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFeedServer, type FeedServer, type InterceptedResponse, type RecordedFeed } from "../demo/feed-server.js";
+import { startFeedServer, type FeedServer, type InterceptedResponse, type RecordedFeed } from "./stand-in-service.js";
 import { HttpError, InputError, ThrottledError, TransportError } from "../errors.js";
 import { createFeedClient, type FeedClientOptions } from "./client.js";
 import { selectEopSmtp } from "./eop.js";

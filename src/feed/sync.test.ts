@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EOP_WORLDWIDE, worldwide, worldwideWithEop } from "../../test/support/feed.js";
-import { startFeedServer } from "../demo/feed-server.js";
+import { startFeedServer } from "./stand-in-service.js";
 import { HttpError } from "../errors.js";
 import { FileStateStore } from "../state/file-store.js";
 import { createFeedClient } from "./client.js";

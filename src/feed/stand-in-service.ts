@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { INSTANCES, type Instance } from "../feed/instances.js";
+import { INSTANCES, type Instance } from "./instances.js";
 
 /** What the server publishes per instance; change it between requests to move the feed on. */
 export interface RecordedInstance {

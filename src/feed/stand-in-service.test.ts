@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFeedServer, type FeedServer, type RecordedFeed } from "../demo/feed-server.js";
+import { startFeedServer, type FeedServer, type RecordedFeed } from "./stand-in-service.js";
 
 const readJson = (relative: string): unknown => JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8"));
 const fixture = (name: string) => readJson(`../../test/fixtures/m365/${name}`);
