@@ -1,3 +1,4 @@
+import "./setup.js";
 import { app } from "@azure/functions";
 import { DRIFT_CHECK_QUEUE } from "../src/handlers/bindings.js";
 import { driftCheckWorker } from "../src/handlers/drift-check-worker.js";

@@ -1,3 +1,4 @@
+import "./setup.js";
 import { app } from "@azure/functions";
 import { feedVersionCheck } from "../src/handlers/feed-version-check.js";
 import { appDeps } from "../src/handlers/runtime.js";

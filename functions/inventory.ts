@@ -1,3 +1,4 @@
+import "./setup.js";
 import { app } from "@azure/functions";
 import { uploadInventory } from "../src/handlers/inventory-upload.js";
 import { appDeps } from "../src/handlers/runtime.js";

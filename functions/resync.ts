@@ -1,3 +1,4 @@
+import "./setup.js";
 import { app } from "@azure/functions";
 import { driftCheckQueueOutput } from "../src/handlers/bindings.js";
 import { startResync } from "../src/handlers/resync.js";

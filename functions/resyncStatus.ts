@@ -1,3 +1,4 @@
+import "./setup.js";
 import { app } from "@azure/functions";
 import { resyncStatus } from "../src/handlers/resync.js";
 import { appDeps } from "../src/handlers/runtime.js";

@@ -143,18 +143,18 @@ describe("check", () => {
 describe("bad input: exit 1 and one line naming the file and the entry", () => {
   const inventory = (entries: string[]) => file(dir, `inv-${entries.join("_").replace(/[^0-9a-z]/gi, "")}.json`, { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries }] });
   it.each([
-    [() => ["check", "--inventory", join(dir, "missing.json")], (d: string) => `mailflow-guard: ${join(d, "missing.json")}: does not exist\n`],
-    [() => ["check", "--inventory", file(dir, "bad.json", "{ nope")], (d: string) => `mailflow-guard: ${join(d, "bad.json")}: is not valid JSON`],
-    [() => ["check", "--inventory", inventory(["10.0.0.1", "mail.contoso.com"])], () => `allowlists[0].entries[1]: "mail.contoso.com" is not`],
-    [() => ["check", "--inventory", inventory(["10.0.0.0/33"])], () => `allowlists[0].entries[0]: "10.0.0.0/33" has a prefix length above 32`],
-    [() => ["check", "--inventory", inventory(["2001:db8::/129"])], () => `allowlists[0].entries[0]: "2001:db8::/129"`],
-    [() => ["check", "--inventory", inventory(["10.0.0.9-10.0.0.1"])], () => `allowlists[0].entries[0]: "10.0.0.9-10.0.0.1" ends below its start`],
-    [() => ["check", "--inventory", DEMO_INVENTORY, "--feed-file", join(dir, "nofeed.json")], (d: string) => `${join(d, "nofeed.json")}: does not exist`],
-    [() => ["diff", "--from", FIXTURE], () => "mailflow-guard: diff needs --from FILE and --to FILE"],
-    [() => ["check", "--inventroy", "x"], () => "mailflow-guard: Unknown option '--inventroy'"],
-    [() => ["feed", "--instance", "Germany"], () => 'mailflow-guard: "Germany" is retired'],
-    [() => ["frobnicate"], () => 'mailflow-guard: unknown command "frobnicate"'],
-  ])("case %#", async (args, expected) => {
+    ["an inventory file that does not exist", () => ["check", "--inventory", join(dir, "missing.json")], (d: string) => `mailflow-guard: ${join(d, "missing.json")}: does not exist\n`],
+    ["an inventory that is not JSON", () => ["check", "--inventory", file(dir, "bad.json", "{ nope")], (d: string) => `mailflow-guard: ${join(d, "bad.json")}: is not valid JSON`],
+    ["a host name in an allowlist", () => ["check", "--inventory", inventory(["10.0.0.1", "mail.contoso.com"])], () => `allowlists[0].entries[1]: "mail.contoso.com" is not`],
+    ["an IPv4 prefix length above 32", () => ["check", "--inventory", inventory(["10.0.0.0/33"])], () => `allowlists[0].entries[0]: "10.0.0.0/33" has a prefix length above 32`],
+    ["an IPv6 prefix length above 128", () => ["check", "--inventory", inventory(["2001:db8::/129"])], () => `allowlists[0].entries[0]: "2001:db8::/129"`],
+    ["a range that ends below its start", () => ["check", "--inventory", inventory(["10.0.0.9-10.0.0.1"])], () => `allowlists[0].entries[0]: "10.0.0.9-10.0.0.1" ends below its start`],
+    ["a feed file that does not exist", () => ["check", "--inventory", DEMO_INVENTORY, "--feed-file", join(dir, "nofeed.json")], (d: string) => `${join(d, "nofeed.json")}: does not exist`],
+    ["diff without --to", () => ["diff", "--from", FIXTURE], () => "mailflow-guard: diff needs --from FILE and --to FILE"],
+    ["a misspelt option", () => ["check", "--inventroy", "x"], () => "mailflow-guard: Unknown option '--inventroy'"],
+    ["a retired instance", () => ["feed", "--instance", "Germany"], () => 'mailflow-guard: "Germany" is retired'],
+    ["an unknown command", () => ["frobnicate"], () => 'mailflow-guard: unknown command "frobnicate"'],
+  ])("refuses %s", async (_what, args, expected) => {
     const { code, stderr, stdout } = await run(args());
     expect(code).toBe(1);
     expect(stdout).toBe("");

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { loadFeedState } from "../src/feed/feed-state.js";
 import { driftCheckQueueOutput } from "../src/handlers/bindings.js";
@@ -91,6 +91,14 @@ describe("inventory upload", () => {
 });
 
 describe("timers, queue worker and re-sync", () => {
+  // Each test starts from its own table with both tenants registered, so any one of them runs alone.
+  beforeEach(async () => {
+    deps = await azuriteDeps(server.url, clock);
+    expect((await post("inventory", demoInventory)).response.status).toBe(201);
+    const { context } = invocation("inventory");
+    await uploadInventory(getDeps)(request("POST", `${API}/inventory?tenant=fabrikam.onmicrosoft.com&mode=exact`, { body: rawConnectors }), context);
+  });
+
   it("the hourly feed check fetches the feed once and then only when an hour passed", async () => {
     const { context, logs } = invocation("feedVersionCheck");
     await feedVersionCheck(getDeps)(timer, context);
@@ -105,19 +113,42 @@ describe("timers, queue worker and re-sync", () => {
     expect(server.requests.slice(count).map((r) => r.path)).toEqual(["/version/Worldwide"]);
   });
 
-  it("the daily check fans out one message per tenant, and the worker records each result", async () => {
+  it("the hourly feed check still checks every instance when one feed document has a bad key", async () => {
+    await deps.store.put("feed", "Atlantis", { instance: "Atlantis" });
+    const { context, logs } = invocation("feedVersionCheck");
+    await feedVersionCheck(getDeps)(timer, context);
+    expect(logs).toContainEqual({ level: "warning", text: expect.stringMatching(/^ignored the feed document "Atlantis": "Atlantis" is not an instance/) });
+    expect((await loadFeedState(deps.store, "Worldwide")).state.lastGood?.version).toBe("2025060100");
+  });
+
+  it("the daily check brings the feed up to date once, then fans out one message per tenant, and the worker records each result", async () => {
+    const before = server.requests.length;
     const { context } = invocation("dailyDriftCheck");
     await dailyDriftCheck(getDeps, driftCheckQueueOutput)(timer, context);
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual(["/version/Worldwide", "/endpoints/Worldwide"]);
     const messages = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
     expect(messages.map((m) => m.tenant)).toEqual(["contoso.onmicrosoft.com", "fabrikam.onmicrosoft.com"]);
     const runId = messages[0]!.runId;
-    expect(((await getRun(runId)).jsonBody as RunRecord).status).toBe("queued");
+    const queued = (await getRun(runId)).jsonBody as RunRecord;
+    expect(queued.status).toBe("queued");
+    expect(queued.feeds).toEqual([{ instance: "Worldwide", outcome: "updated", version: "2025060100", message: "Worldwide feed version 2025060100 accepted: 6 EOP SMTP ranges" }]);
+    expect(Object.keys(queued.tenants)).toEqual(["contoso.onmicrosoft.com", "fabrikam.onmicrosoft.com"]);
+
+    const during = server.requests.length;
     await work(messages);
+    expect(server.requests).toHaveLength(during); // the checks only read the feed in force
     const run = (await getRun(runId)).jsonBody as RunRecord;
     expect(run.status).toBe("succeeded");
     expect(run.trigger).toBe("timer");
     expect(run.tenants["contoso.onmicrosoft.com"]).toMatchObject({ status: "drift", feedVersion: "2025060100" });
-    expect(run.tenants["contoso.onmicrosoft.com"]!.findings).toContainEqual({ rule: "missing-eop-range", target: "EX01\\Inbound from Office 365", rangeCount: 3, ranges: ["52.100.0.0/14", "2a01:111:f400::/48", "2a01:111:f403::/48"] });
+    expect(run.tenants["contoso.onmicrosoft.com"]!.findings).toContainEqual(
+      expect.objectContaining({
+        rule: "missing-eop-range",
+        subject: { kind: "receive-connector", name: "EX01\\Inbound from Office 365" },
+        rangeCount: 3,
+        ranges: ["52.100.0.0/14", "2a01:111:f400::/48", "2a01:111:f403::/48"],
+      }),
+    );
 
     const script = await getRun(runId, "?tenant=contoso.onmicrosoft.com&file=remediation.ps1");
     expect(script.status).toBe(200);
@@ -125,18 +156,45 @@ describe("timers, queue worker and re-sync", () => {
     expect(String(script.body)).toContain("Set-ReceiveConnector -Identity 'EX01\\Inbound from Office 365'");
   });
 
-  it("a manual re-sync answers 202 with the run id and asks /version at once", async () => {
+  it("a run's status derives from its tenants' records: running while one is not done, failed when one failed", async () => {
+    const { context } = invocation("dailyDriftCheck");
+    await dailyDriftCheck(getDeps, driftCheckQueueOutput)(timer, context);
+    const [first, second] = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
+    await work([first!]);
+    expect(((await getRun(first!.runId)).jsonBody as RunRecord).status).toBe("running");
+    await deps.store.delete("inventory", second!.tenant);
+    await work([second!]);
+    const run = (await getRun(first!.runId)).jsonBody as RunRecord;
+    expect(run.status).toBe("failed");
+    expect(run.tenants[second!.tenant]).toMatchObject({ status: "failed", error: `no inventory is registered for tenant ${second!.tenant}` });
+  });
+
+  it("a manual re-sync asks /version at once, before answering 202 with the run id", async () => {
+    await feedVersionCheck(getDeps)(timer, invocation("feedVersionCheck").context);
+    const before = server.requests.length;
     const { response, body, context } = await post("resync", JSON.stringify({ tenant: "Contoso.onmicrosoft.com" }));
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual(["/version/Worldwide"]);
     expect(response.status).toBe(202);
     const runId = String(body.runId);
     expect(body.statusUrl).toBe(`/api/resync/${runId}`);
     expect(response.headers).toMatchObject({ Location: `/api/resync/${runId}` });
     const messages = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
-    expect(messages).toEqual([{ runId, tenant: "contoso.onmicrosoft.com", forceFeed: true }]);
-    const before = server.requests.length;
+    expect(messages).toEqual([{ runId, tenant: "contoso.onmicrosoft.com" }]);
     await work(messages);
-    expect(server.requests.slice(before).map((r) => r.path)).toEqual(["/version/Worldwide"]);
+    expect(server.requests).toHaveLength(before + 1);
     expect(((await getRun(runId)).jsonBody as RunRecord).tenants["contoso.onmicrosoft.com"]!.status).toBe("drift");
+  });
+
+  it("a re-sync of many tenants asks /version once per instance, not once per tenant", async () => {
+    const tenants = Array.from({ length: 30 }, (_, i) => `t${i}.onmicrosoft.com`);
+    for (const tenant of tenants) await post("inventory", demoInventory.replace("contoso.onmicrosoft.com", tenant));
+    const before = server.requests.length;
+    const { response, context } = await post("resync");
+    expect(response.status).toBe(202);
+    const messages = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
+    expect(messages).toHaveLength(32);
+    await work(messages);
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual(["/version/Worldwide", "/endpoints/Worldwide"]);
   });
 
   it("a re-sync with no body covers every tenant; unknown tenants and bad bodies are refused", async () => {
@@ -154,15 +212,7 @@ describe("timers, queue worker and re-sync", () => {
     expect((await getRun("5f1c2f7e-8f0a-4a51-9d9e-0c6a3b1d2e4f")).status).toBe(404);
   });
 
-  it("the worker records a tenant without inventory as failed and ignores malformed messages", async () => {
-    const { context } = invocation("dailyDriftCheck");
-    await dailyDriftCheck(getDeps, driftCheckQueueOutput)(timer, context);
-    const [message] = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
-    await deps.store.delete("inventory", "contoso.onmicrosoft.com");
-    await work([message!]);
-    const run = (await getRun(message!.runId)).jsonBody as RunRecord;
-    expect(run.tenants["contoso.onmicrosoft.com"]).toMatchObject({ status: "failed", error: "no inventory is registered for tenant contoso.onmicrosoft.com" });
-
+  it("the worker ignores malformed messages, saying so once", async () => {
     const bad = invocation("driftCheckWorker");
     await driftCheckWorker(getDeps)({ runId: "nope" }, bad.context);
     expect(bad.logs).toEqual([{ level: "error", text: expect.stringMatching(/^ignored queue message: runId: /) }]);

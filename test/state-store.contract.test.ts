@@ -1,11 +1,12 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TableClient } from "@azure/data-tables";
+import { RestError, TableClient } from "@azure/data-tables";
 import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ConcurrencyError, InputError, StateStoreError } from "../src/errors.js";
 import { FileStateStore } from "../src/state/file-store.js";
-import { openStateStore, storageSettingFromEnv } from "../src/state/open.js";
+import { openStateStore } from "../src/state/open.js";
+import { storageSettingFromEnv } from "../src/state/storage-setting.js";
 import type { StateStore } from "../src/state/store.js";
 import { TableStateStore } from "../src/state/table-store.js";
 import { uniqueTableName } from "./support/tables.js";
@@ -154,18 +155,36 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
     });
 
     it("shows readers the old or the new multi-row document while it is being replaced, never a mix", async () => {
+      // Write n (0 the first) stores versions[n % 3]; each version differs from the one before, in size and rows.
       const versions = [bigDocument(1_200_000), bigDocument(900_000), { small: true }];
-      await store.put("inventory", "ex01", versions[0]);
-      let writing = true;
+      const WRITES = 12;
+      const written = (n: number) => versions[n % versions.length];
+      await store.put("inventory", "ex01", written(0));
+      let completed = 0;
       const writer = (async () => {
-        for (let i = 1; i <= 12; i++) await store.put("inventory", "ex01", versions[i % versions.length]);
-        writing = false;
+        for (let n = 1; n <= WRITES; n++) {
+          await store.put("inventory", "ex01", written(n));
+          completed = n;
+        }
       })();
-      const reads: unknown[] = [];
-      while (writing) reads.push((await store.get("inventory", "ex01"))?.value);
+      // A read that starts when writes up to `after` have completed and ends when writes up to `before` have
+      // may see any of writes after..before+1 (that last one perhaps still in flight), each whole, and nothing else.
+      const reads: { value: unknown; after: number; before: number }[] = [];
+      while (completed < WRITES) {
+        const after = completed;
+        const value = (await store.get("inventory", "ex01"))?.value;
+        reads.push({ value, after, before: completed });
+      }
       await writer;
-      expect(reads.length).toBeGreaterThan(0);
-      for (const value of reads) expect(versions).toContainEqual(value);
+
+      for (const { value, after, before } of reads) {
+        const allowed = Array.from({ length: Math.min(before + 1, WRITES) - after + 1 }, (_, i) => written(after + i));
+        expect(allowed, `a read between writes ${after} and ${before + 1}`).toContainEqual(value);
+      }
+      // The reads overlapped the writes: some ended with writes still to come, and between them they saw the document change.
+      expect(reads.some((read) => read.before < WRITES)).toBe(true);
+      const texts = versions.map((version) => JSON.stringify(version));
+      expect(new Set(reads.map((read) => texts.indexOf(JSON.stringify(read.value)))).size).toBeGreaterThan(1);
     });
 
     it("lets exactly one of several concurrent ifMatch writers win", async () => {
@@ -448,7 +467,9 @@ describe("TableStateStore", () => {
     expect(error).toBeInstanceOf(StateStoreError);
     expect((error as Error).message).toMatch(/^Table Storage: could not create the table/);
     expect((error as Error).message).not.toContain(accountKey);
-    expect((error as Error).cause).toBeDefined();
+    // The SDK's own error is kept as the cause: the refused connection, not an HTTP answer.
+    expect((error as Error).cause).toBeInstanceOf(RestError);
+    expect((error as Error).cause).toMatchObject({ code: "ECONNREFUSED", statusCode: undefined });
   });
 
   it("keeps a SAS token out of errors", async () => {

@@ -1,113 +1,109 @@
+import type { CheckReport, Output, TargetReport, TenantCheck } from "../core/check.js";
+import type { Finding } from "../core/finding.js";
+import type { EopObservation, Observations } from "../core/observations.js";
+import type { Rule } from "../core/rule.js";
 import { MissingFeedError } from "../errors.js";
-import { compareFindings, findingId, type Finding } from "../finding.js";
 import type { FeedState } from "../feed/feed-state.js";
-import { describeVersion, type FeedRefusal, type FeedSnapshot } from "../feed/snapshot.js";
-import { targetsOf, type Inventory } from "../inventory/inventory.js";
+import { describeVersion } from "../feed/snapshot.js";
+import { targetsOf } from "../inventory/inventory.js";
 import { RangeSet } from "../ip/index.js";
-import { eopAllowlistText } from "../remediation/allowlist.js";
-import { receiveConnectorScript } from "../remediation/powershell.js";
-import { renderMarkdown } from "../report/markdown.js";
-import type { CheckReport, TargetReport } from "../report/report.js";
-import { analyseTarget, driftFindings } from "../rules/eop-drift.js";
+import { OUTPUTS, renderOutputs, type Artifacts } from "../outputs/index.js";
+import { RULES } from "../rules/index.js";
 
-export const ARTIFACTS = {
-  script: "remediation.ps1",
-  allowlist: "eop-allowlist.txt",
-  markdown: "report.md",
-  json: "report.json",
-} as const;
+/** The EOP part of the observations: the last good feed and the refusal of a newer one, if any. */
+export function observeEop(feed: FeedState): EopObservation {
+  const inForce = feed.lastGood;
+  if (!inForce) throw new MissingFeedError(feed.instance, feed.refused?.reason);
+  return { inForce, set: RangeSet.parse(inForce.eopRanges), refused: feed.refused, checkedAt: feed.lastVersionCheck?.at };
+}
 
-export interface TenantCheck {
-  report: CheckReport;
-  /** File name → content, ready to write or store. */
-  artifacts: Record<string, string>;
+export interface EvaluateOptions {
+  rules?: readonly Rule[];
+  outputs?: readonly Output[];
 }
 
 /**
- * One tenant's drift check, pure: the inventory against the feed in force.
- * While the newest feed is refused the last good one is used, the refusal
- * becomes a `feed-suspicious` finding, and nothing is proposed for removal.
+ * One tenant's check, pure: every rule whose observation parts are present
+ * runs, the findings are ordered by the rule list, and the report and every
+ * output are rendered from them.
  */
-export function evaluateTenant(inventory: Inventory, feed: FeedState, run: { runId: string; now: Date }): TenantCheck {
-  const snapshot = feed.lastGood;
-  if (!snapshot) throw new MissingFeedError(inventory.instance, feed.refused?.reason);
-  const eop = RangeSet.parse(snapshot.eopRanges);
-  const refused = feed.refused;
-  const analyses = targetsOf(inventory).map((t) => analyseTarget(t, eop, { allowRemovals: refused === undefined }));
-  const findings = analyses.flatMap((a) => driftFindings(a, snapshot));
-  if (refused) findings.push(feedSuspicious(inventory.instance, refused, snapshot));
-  findings.sort(compareFindings);
-
-  const generatedAt = run.now.toISOString();
-  const artifacts: Record<string, string> = {
-    [ARTIFACTS.script]: receiveConnectorScript(analyses, {
-      tenant: inventory.tenant,
-      instance: inventory.instance,
-      feedVersion: snapshot.version,
-      runId: run.runId,
-      generatedAt,
-      feedRefusedReason: refused?.reason,
-    }),
-    [ARTIFACTS.allowlist]: eopAllowlistText(eop),
-  };
-  const targets: TargetReport[] = analyses.map((a) => ({
-    kind: a.target.kind,
-    name: a.target.name,
-    mode: a.target.mode,
-    entries: a.target.entries.length,
-    inSync: a.missing.isEmpty && a.stale.isEmpty,
-    addCount: a.add.length,
-    removeCount: a.remove.length,
-    heldByProtected: a.held,
-  }));
-  const report: CheckReport = {
-    schemaVersion: 1,
-    runId: run.runId,
-    tenant: inventory.tenant,
-    instance: inventory.instance,
-    generatedAt,
-    status: findings.length === 0 ? "in-sync" : "drift",
-    feed: {
-      status: refused ? "refused" : "accepted",
-      version: snapshot.version,
-      fetchedAt: snapshot.fetchedAt,
-      source: snapshot.source,
-      setIds: snapshot.setIds,
-      eopRanges: snapshot.eopRanges,
-      refused: refused && { version: refused.version, at: refused.at, reason: refused.reason },
-    },
-    summary: summarise(inventory, snapshot, targets, findings),
-    findings,
-    targets,
-    artifacts: [...Object.keys(artifacts), ARTIFACTS.markdown, ARTIFACTS.json],
-  };
-  artifacts[ARTIFACTS.markdown] = renderMarkdown(report);
-  artifacts[ARTIFACTS.json] = JSON.stringify(report, null, 2) + "\n";
-  return { report, artifacts };
+export function evaluate(observations: Observations, options: EvaluateOptions = {}): { check: TenantCheck; artifacts: Artifacts } {
+  const rules = options.rules ?? RULES;
+  const outputs = options.outputs ?? OUTPUTS;
+  const findings = runRules(observations, rules);
+  const check: TenantCheck = { observations, findings, report: buildReport(observations, findings, outputs) };
+  return { check, artifacts: renderOutputs(check, outputs) };
 }
 
-function feedSuspicious(instance: string, refused: FeedRefusal, inForce: FeedSnapshot): Finding {
+export function runRules(observations: Observations, rules: readonly Rule[]): Finding[] {
+  const order = new Map(rules.map((r, i) => [r.id, i]));
+  const findings = rules.filter((r) => r.needs.every((part) => observations[part] !== undefined)).flatMap((r) => r.evaluate(observations));
+  return findings.sort(
+    (a, b) =>
+      (order.get(a.rule) ?? order.size) - (order.get(b.rule) ?? order.size) ||
+      a.subject.kind.localeCompare(b.subject.kind) ||
+      a.subject.name.localeCompare(b.subject.name),
+  );
+}
+
+function buildReport(o: Observations, findings: Finding[], outputs: readonly Output[]): CheckReport {
+  const { inForce, refused } = o.eop;
+  const targets = targetReports(o, findings);
   return {
-    id: findingId("feed-suspicious", "feed", instance),
-    rule: "feed-suspicious",
-    severity: "error",
-    target: instance,
-    targetKind: "feed",
-    ranges: [],
-    summary: `The ${instance} feed (${describeVersion(refused.version)}) was refused: ${refused.reason}. The last good feed (${describeVersion(inForce.version)}) stays in force.`,
-    impact: "Until a feed is accepted, new EOP ranges are not seen and no removal is proposed; check the feed, or accept the change if Microsoft really made it.",
-    evidence: { refusedVersion: refused.version, refusedAt: refused.at, source: refused.source, versionInForce: inForce.version },
+    schemaVersion: 2,
+    runId: o.runId,
+    tenant: o.tenant,
+    instance: o.instance,
+    generatedAt: o.at.toISOString(),
+    status: findings.length === 0 ? "in-sync" : "drift",
+    summary: summarise(o, targets, findings),
+    findings,
+    evidence: {
+      eop: {
+        feed: {
+          status: refused ? "refused" : "accepted",
+          version: inForce.version,
+          fetchedAt: inForce.fetchedAt,
+          source: inForce.source,
+          setIds: inForce.setIds,
+          eopRanges: inForce.eopRanges,
+          refused: refused && { version: refused.version, at: refused.at, reason: refused.reason },
+        },
+      },
+      inventory: { targets },
+    },
+    artifacts: outputs.map((a) => ({ file: a.file, description: a.description })),
   };
 }
 
-function summarise(inventory: Inventory, snapshot: FeedSnapshot, targets: readonly TargetReport[], findings: readonly Finding[]): string[] {
-  const feed = `${inventory.instance} feed ${describeVersion(snapshot.version)}`;
+/** Each target with the findings about it: in sync when there are none; the counts come from their range changes. */
+function targetReports(o: Observations, findings: readonly Finding[]): TargetReport[] {
+  return targetsOf(o.inventory).map((t) => {
+    const about = findings.filter((f) => f.subject.kind === t.kind && f.subject.name === t.name);
+    const changes = about.flatMap((f) => f.changes ?? []).filter((c) => c.kind === "ranges");
+    const adds = changes.flatMap((c) => c.add);
+    return {
+      kind: t.kind,
+      name: t.name,
+      mode: t.mode,
+      entries: t.entries.length,
+      inSync: about.length === 0,
+      addCount: changes.length > 1 ? RangeSet.parse(adds).toCidrs().length : adds.length,
+      removeCount: changes.reduce((n, c) => n + c.remove.length, 0),
+      heldByProtected: changes.flatMap((c) => c.held),
+    };
+  });
+}
+
+function summarise(o: Observations, targets: readonly TargetReport[], findings: readonly Finding[]): string[] {
+  const feed = `${o.instance} feed ${describeVersion(o.eop.inForce.version)}`;
   const drifted = targets.filter((t) => !t.inSync);
+  const n = `${targets.length} target${targets.length === 1 ? "" : "s"}`;
   const headline =
     findings.length === 0
-      ? `In sync: all ${targets.length} target${targets.length === 1 ? "" : "s"} of ${inventory.tenant} match the EOP SMTP set (${feed}).`
+      ? `In sync: all ${n} of ${o.tenant} match the EOP SMTP set (${feed}).`
       : drifted.length === 0
-        ? `Attention: ${inventory.tenant} matches the EOP SMTP set in force, but the feed needs a look (${feed}).`
-        : `Drift: ${drifted.length} of ${targets.length} target${targets.length === 1 ? "" : "s"} of ${inventory.tenant} do${drifted.length === 1 ? "es" : ""} not match the EOP SMTP set (${feed}).`;
+        ? `Attention: ${o.tenant} matches the EOP SMTP set in force, but the ${findings.some((f) => f.subject.kind === "feed") ? "feed needs" : "findings below need"} a look (${feed}).`
+        : `Drift: ${drifted.length} of ${n} of ${o.tenant} do${drifted.length === 1 ? "es" : ""} not match the EOP SMTP set (${feed}).`;
   return [headline, ...findings.map((f) => f.summary)];
 }

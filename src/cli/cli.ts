@@ -1,8 +1,7 @@
 import { parseArgs } from "node:util";
 import { InputError, MailflowGuardError, oneLine } from "../errors.js";
-import { checkCommand, diffCommand, EXIT, feedCommand } from "./commands.js";
 import type { CliIo } from "./context.js";
-import { demoCommand } from "./demo.js";
+import { EXIT } from "./exit.js";
 
 const USAGE = `Usage: mailflow-guard <command> [options]
 
@@ -43,7 +42,15 @@ const OPTIONS = {
   demo: { help: COMMON.help, out: { type: "string" } },
 } as const;
 
-const COMMANDS = { feed: feedCommand, diff: diffCommand, check: checkCommand, demo: demoCommand } as const;
+type Command = (flags: Record<string, string | boolean | undefined>, io: CliIo) => Promise<number>;
+
+/** Loaded on demand, so `--help` and `check` load neither the Azure SDKs nor the demo's functions runtime. */
+const COMMANDS: Record<keyof typeof OPTIONS, () => Promise<Command>> = {
+  feed: async () => (await import("./commands.js")).feedCommand,
+  diff: async () => (await import("./commands.js")).diffCommand,
+  check: async () => (await import("./commands.js")).checkCommand,
+  demo: async () => (await import("./demo.js")).demoCommand,
+};
 
 /**
  * The command line, testable in-process: returns the exit code. Errors of
@@ -70,7 +77,7 @@ export async function cli(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout(USAGE);
       return EXIT.ok;
     }
-    return await COMMANDS[command](values, io);
+    return await (await COMMANDS[command]())(values, io);
   } catch (error) {
     io.stderr(`mailflow-guard: ${oneLine(error)}\n`);
     if (!(error instanceof MailflowGuardError) && io.env.MAILFLOW_GUARD_DEBUG) io.stderr(`${(error as Error).stack ?? ""}\n`);

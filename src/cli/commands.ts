@@ -1,19 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
-import { runChecks, feedSyncOptions, type CheckDeps } from "../check/pipeline.js";
-import type { TenantCheck } from "../check/evaluate.js";
+import { evaluate, observeEop } from "../check/evaluate.js";
+import type { CheckReport, TenantCheck } from "../core/check.js";
 import { InputError, MailflowGuardError, MissingFeedError } from "../errors.js";
+import { loadFeedState } from "../feed/feed-state.js";
 import { parseInstance } from "../feed/instances.js";
-import { syncFeed, syncFeedFromFile, type FeedSyncResult } from "../feed/sync.js";
-import { saveInventory } from "../inventory/inventory-store.js";
+import { syncFeed, syncFeedFromFile } from "../feed/sync.js";
+import { feedVersionSchema } from "../ids.js";
 import { parseInventory } from "../inventory/parse.js";
-import type { CheckReport } from "../report/report.js";
+import { feedSyncOptions, syncFeeds, type FeedSynced } from "../run/feeds.js";
+import { validate } from "../validation.js";
 import { cliSettings, liveFeed, openStore, type CliIo } from "./context.js";
+import { EXIT } from "./exit.js";
 import { eopFromFile, parseEndpointsFile } from "./feed-file.js";
 import { readJsonFile, writeFiles } from "./files.js";
 
-/** Exit codes, as `terraform plan -detailed-exitcode`: 0 in sync, 2 drift, 1 error. */
-export const EXIT = { ok: 0, error: 1, drift: 2 } as const;
 
 type Flags = Record<string, string | boolean | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
@@ -29,9 +30,9 @@ export async function feedCommand(flags: Flags, io: CliIo): Promise<number> {
     ranges = eop.eop.toCidrs();
     setIds = eop.setIds;
   } else {
-    const store = openStore({ storage: str(flags, "storage"), state: str(flags, "state") }, io);
+    const store = await openStore({ storage: str(flags, "storage"), state: str(flags, "state") }, io);
     const settings = cliSettings(io, {});
-    const result = await syncFeed(await liveFeed(store, settings), instance, { ...feedSyncOptions({ store, now: () => new Date(), settings, log: () => {} }, true) });
+    const result = await syncFeed(await liveFeed(store, settings), instance, feedSyncOptions({ store, now: () => new Date(), settings }, true));
     const good = result.state.lastGood;
     if (result.outcome === "refused" && !good) throw new MissingFeedError(instance, result.state.refused?.reason);
     if (!good) throw new MailflowGuardError(result.message);
@@ -62,68 +63,71 @@ export async function diffCommand(flags: Flags, io: CliIo): Promise<number> {
 export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
   const inventoryFile = str(flags, "inventory");
   if (inventoryFile === undefined) throw new InputError("check needs --inventory FILE");
-  const mode = str(flags, "mode");
-  if (mode !== undefined && mode !== "exact" && mode !== "superset") throw new InputError(`--mode ${JSON.stringify(mode)}: expected "exact" or "superset"`);
   const inventoryPath = resolve(io.cwd, inventoryFile);
-  const inventory = parseInventory(await readJsonFile(inventoryPath), { source: inventoryPath, tenant: str(flags, "tenant"), instance: str(flags, "instance"), mode });
+  const inventory = parseInventory(await readJsonFile(inventoryPath), {
+    source: inventoryPath,
+    tenant: str(flags, "tenant"),
+    instance: str(flags, "instance"),
+    mode: str(flags, "mode"),
+  });
   const feedFile = str(flags, "feed-file");
   const feedVersion = str(flags, "feed-version");
-  if (feedVersion !== undefined && !/^\d{10}$/.test(feedVersion)) throw new InputError(`--feed-version ${JSON.stringify(feedVersion)}: expected 10 digits (YYYYMMDDNN)`);
+  if (feedVersion !== undefined) validate(feedVersionSchema, feedVersion, "--feed-version");
   const feedData = feedFile === undefined ? undefined : await readJsonFile(resolve(io.cwd, feedFile));
 
-  const store = openStore({ storage: str(flags, "storage"), state: str(flags, "state") }, io);
+  const store = await openStore({ storage: str(flags, "storage"), state: str(flags, "state") }, io);
   const settings = cliSettings(io, { maxRemovalShare: str(flags, "max-removal-share"), acceptFeedVersion: str(flags, "accept-feed-version") });
-  const deps: CheckDeps = { store, settings, now: () => new Date(), log: () => {}, feed: feedData === undefined ? await liveFeed(store, settings) : undefined };
-  let recorded: FeedSyncResult | undefined;
-  if (feedFile !== undefined) {
-    const path = resolve(io.cwd, feedFile);
-    recorded = await syncFeedFromFile(feedData, path, inventory.instance, feedVersion ?? null, feedSyncOptions(deps, true), parseEndpointsFile);
+  const now = () => new Date();
+  // The feed is brought up to date (or the file recorded as the last good one) and checked as it came back, never read again.
+  let feed: FeedSynced;
+  if (feedFile === undefined) {
+    const live = { store, feed: await liveFeed(store, settings), now, settings, log: () => {} };
+    [feed] = (await syncFeeds(live, [inventory.instance], { force: Boolean(flags.refresh) })) as [FeedSynced];
+    if (feed.outcome === "failed" && !feed.state?.lastGood) throw new MailflowGuardError(feed.message);
+  } else {
+    const result = await syncFeedFromFile(feedData, resolve(io.cwd, feedFile), inventory.instance, feedVersion ?? null, feedSyncOptions({ store, now, settings }, true), parseEndpointsFile);
+    feed = { instance: result.instance, outcome: result.outcome, version: result.state.lastGood?.version, message: result.message, state: result.state };
   }
-  await saveInventory(store, inventory);
-  const { outcomes } = await runChecks(deps, { runId: randomUUID(), trigger: "cli", tenants: [inventory.tenant], forceFeed: Boolean(flags.refresh) });
-  const outcome = outcomes[0]!;
-  if ("error" in outcome) throw outcome.error;
+  const state = feed.state ?? (await loadFeedState(store, inventory.instance)).state;
+  const observations = { tenant: inventory.tenant, instance: inventory.instance, at: now(), runId: randomUUID(), inventory, eop: observeEop(state) };
+  const { check, artifacts } = evaluate(observations);
   const outDir = resolve(io.cwd, str(flags, "out") ?? "out");
-  await writeFiles(outDir, outcome.check.artifacts);
-  return reportCheck(outcome.check, outDir, Boolean(flags.json), io, recorded ?? outcome.feed);
+  await writeFiles(outDir, artifacts);
+  return reportCheck(check, outDir, Boolean(flags.json), io, feed);
 }
 
 /** Prints a check's result and turns it into an exit code; a refused feed is an error even when the last good one was used. */
-export function reportCheck(check: TenantCheck, outDir: string, asJson: boolean, io: CliIo, feed: FeedSyncResult | undefined): number {
+export function reportCheck(check: TenantCheck, outDir: string, asJson: boolean, io: CliIo, feed: FeedSynced): number {
   const { report } = check;
+  const { feed: inForce } = report.evidence.eop;
   if (asJson) io.stdout(JSON.stringify(checkJson(report, outDir), null, 2) + "\n");
   else io.stdout(humanSummary(report, outDir));
-  if (report.feed.status === "refused") {
-    const refusal = report.feed.refused!;
-    io.stderr(`mailflow-guard: the ${report.instance} feed was refused: ${refusal.reason}\n`);
+  if (inForce.refused) {
+    io.stderr(`mailflow-guard: the ${report.instance} feed was refused: ${inForce.refused.reason}\n`);
     return EXIT.error;
   }
-  if (feed?.outcome === "throttled") io.stderr(`mailflow-guard: ${feed.message}\n`);
+  if (feed.outcome === "throttled" || feed.outcome === "failed") io.stderr(`mailflow-guard: ${feed.message}\n`);
   return report.status === "drift" ? EXIT.drift : EXIT.ok;
 }
 
+/** The CLI's JSON: the report's essentials, each finding with `target` (its subject's name) as the CLI has always printed it. */
 function checkJson(report: CheckReport, outDir: string) {
   return {
     status: report.status,
     tenant: report.tenant,
     instance: report.instance,
     runId: report.runId,
-    feed: report.feed,
-    findings: report.findings,
-    targets: report.targets,
+    feed: report.evidence.eop.feed,
+    findings: report.findings.map(({ id, digest, rule, severity, subject, ...rest }) => ({ id, digest, rule, severity, target: subject.name, subject, ...rest })),
+    targets: report.evidence.inventory.targets,
     outDir,
-    files: report.artifacts,
+    files: report.artifacts.map((a) => a.file),
   };
 }
 
 export function humanSummary(report: CheckReport, outDir: string): string {
   const [headline, ...rest] = report.summary;
-  const lines = [headline, ...rest.map((l) => `  - ${l}`), "", `Files in ${outDir}:`];
-  lines.push(
-    "  remediation.ps1    receive connector changes: review, then run in the Exchange Management Shell (shows -WhatIf until you add -Apply)",
-    "  eop-allowlist.txt  the EOP SMTP ranges, one per line, for firewall allowlists",
-    "  report.md          the report: what drifted, what it breaks, the evidence",
-    "  report.json        the same for machines",
-  );
+  const width = Math.max(...report.artifacts.map((a) => a.file.length)) + 2;
+  const lines = [headline, ...rest.map((l) => `  - ${l}`), "", `Files in ${outDir}:`, ...report.artifacts.map((a) => `  ${a.file.padEnd(width)}${a.description}`)];
   return lines.join("\n") + "\n";
 }

@@ -3,8 +3,9 @@ import { settingsFromEnv, type Settings } from "../config.js";
 import { InputError } from "../errors.js";
 import { createFeedClient } from "../feed/client.js";
 import type { FeedSource } from "../feed/sync.js";
+import { FileStateStore } from "../state/file-store.js";
 import { clientRequestId } from "../state/installation.js";
-import { openStateStore, storageSettingFromEnv, type StorageSetting } from "../state/open.js";
+import { storageSettingFromEnv, type StorageSetting } from "../state/storage-setting.js";
 import type { StateStore } from "../state/store.js";
 
 export interface CliIo {
@@ -26,8 +27,12 @@ export function storageFor(options: { storage?: string | undefined; state?: stri
   return storageSettingFromEnv(io.env, resolve(io.cwd, io.env.MAILFLOW_GUARD_STATE_DIR || DEFAULT_STATE_DIR));
 }
 
-export function openStore(options: { storage?: string | undefined; state?: string | undefined }, io: CliIo): StateStore {
-  return openStateStore(storageFor(options, io));
+/** The state store; the Azure SDKs are loaded only when it is Table Storage. */
+export async function openStore(options: { storage?: string | undefined; state?: string | undefined }, io: CliIo): Promise<StateStore> {
+  const setting = storageFor(options, io);
+  if (setting.kind === "directory") return new FileStateStore(setting.dir);
+  const { openStateStore } = await import("../state/open.js");
+  return openStateStore(setting);
 }
 
 /** Settings from the environment, with the command line's overrides. */

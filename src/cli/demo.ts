@@ -5,7 +5,6 @@ import { randomUUID } from "node:crypto";
 import azureFunctions, { type InvocationContext as Context } from "@azure/functions";
 import { z } from "zod";
 import { loadArtifacts } from "../check/report-store.js";
-import { ARTIFACTS } from "../check/evaluate.js";
 import { settingsFromEnv } from "../config.js";
 import { startFeedServer } from "../feed/stand-in-service.js";
 import { MailflowGuardError } from "../errors.js";
@@ -17,18 +16,21 @@ import { driftCheckWorker } from "../handlers/drift-check-worker.js";
 import { feedVersionCheck } from "../handlers/feed-version-check.js";
 import { saveInventory } from "../inventory/inventory-store.js";
 import { parseInventory } from "../inventory/parse.js";
-import type { CheckReport } from "../report/report.js";
+import type { CheckReport } from "../core/check.js";
+import { feedVersionSchema } from "../ids.js";
+import { jsonReport } from "../outputs/json.js";
 import { FileStateStore } from "../state/file-store.js";
 import { clientRequestId } from "../state/installation.js";
 import { validate } from "../validation.js";
-import { EXIT, humanSummary } from "./commands.js";
+import { humanSummary } from "./commands.js";
+import { EXIT } from "./exit.js";
 import type { CliIo } from "./context.js";
 import { packageRoot, readJsonFile, writeFiles } from "./files.js";
 
 // @azure/functions is CommonJS and Node's ESM loader cannot see this class as a named export.
 const { InvocationContext } = azureFunctions;
 
-const recording = z.object({ instance: z.literal("Worldwide"), version: z.string().regex(/^\d{10}$/), endpoints: z.string() });
+const recording = z.object({ instance: z.literal("Worldwide"), version: feedVersionSchema, endpoints: z.string() });
 
 /**
  * The daily drift check of the example tenant, end to end and offline: the
@@ -72,7 +74,7 @@ export async function demoCommand(flags: Record<string, string | boolean | undef
     if (!artifacts) throw new MailflowGuardError("the demo run produced no report; see the log lines above");
     const outDir = resolve(io.cwd, typeof flags.out === "string" ? flags.out : "out");
     await writeFiles(outDir, artifacts);
-    io.stdout(`\n${humanSummary(JSON.parse(artifacts[ARTIFACTS.json]!) as CheckReport, outDir)}`);
+    io.stdout(`\n${humanSummary(JSON.parse(artifacts[jsonReport.file]!) as CheckReport, outDir)}`);
     return EXIT.ok;
   } finally {
     await server.close();

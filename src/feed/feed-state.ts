@@ -1,43 +1,28 @@
 import { z } from "zod";
-import { StateStoreError } from "../errors.js";
+import { ConcurrencyError, StateStoreError } from "../errors.js";
 import type { StateStore } from "../state/store.js";
 import { INSTANCES, type Instance } from "./instances.js";
-import type { FeedRefusal, FeedSnapshot } from "./snapshot.js";
+import { feedRefusalSchema, feedSnapshotSchema } from "./snapshot.js";
 
 /** What the product knows about one instance's feed, kept as one document so a version and its snapshot are written together. */
-export interface FeedState {
-  instance: Instance;
+const feedStateSchema = z.object({
+  instance: z.enum(INSTANCES),
   /** In force until a newer feed is accepted. */
-  lastGood?: FeedSnapshot | undefined;
+  lastGood: feedSnapshotSchema.optional(),
   /** The latest refusal, cleared when a feed is accepted. */
-  refused?: FeedRefusal | undefined;
-  /** The last /version answer; says nothing about what was stored. */
-  lastVersionCheck?: { at: string; latest: string } | undefined;
+  refused: feedRefusalSchema.optional(),
+  /** When /version was last asked; says nothing about what was stored. */
+  lastVersionCheck: z.object({ at: z.string() }).optional(),
   /** After a 429, no request goes out before this time. */
-  throttledUntil?: string | undefined;
-}
-
-const version = z.string().regex(/^\d{10}$/).nullable();
-const snapshot = z.object({
-  instance: z.enum(INSTANCES),
-  version,
-  fetchedAt: z.string(),
-  source: z.string(),
-  setIds: z.array(z.number()),
-  eopRanges: z.array(z.string()),
-});
-const feedState = z.object({
-  instance: z.enum(INSTANCES),
-  lastGood: snapshot.optional(),
-  refused: z.object({ version, at: z.string(), source: z.string(), reason: z.string() }).optional(),
-  lastVersionCheck: z.object({ at: z.string(), latest: z.string() }).optional(),
   throttledUntil: z.string().optional(),
 });
+
+export type FeedState = z.infer<typeof feedStateSchema>;
 
 export async function loadFeedState(store: StateStore, instance: Instance): Promise<{ state: FeedState; etag: string | undefined }> {
   const doc = await store.get("feed", instance);
   if (!doc) return { state: { instance }, etag: undefined };
-  const parsed = feedState.safeParse(doc.value);
+  const parsed = feedStateSchema.safeParse(doc.value);
   if (!parsed.success) throw new StateStoreError(`the stored feed state of ${instance} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
   return { state: parsed.data, etag: doc.etag };
 }
@@ -47,3 +32,11 @@ export async function saveFeedState(store: StateStore, state: FeedState, etag: s
   await store.put("feed", state.instance, state, etag === undefined ? { ifNoneMatch: "*" } : { ifMatch: etag });
 }
 
+/** Makes sure the instance's feed is kept from now on (its document exists), without asking the service. */
+export async function keepFeedOf(store: StateStore, instance: Instance): Promise<void> {
+  if (await store.get("feed", instance)) return;
+  await store.put("feed", instance, { instance } satisfies FeedState, { ifNoneMatch: "*" }).catch((error: unknown) => {
+    // Someone else created it first: that is all this wanted.
+    if (!(error instanceof ConcurrencyError)) throw error;
+  });
+}

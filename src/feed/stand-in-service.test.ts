@@ -124,15 +124,26 @@ describe("startFeedServer", () => {
     ]);
   });
 
-  it("closes promptly with a delayed answer pending", async () => {
+  it("closes without waiting for a delayed answer, which then never comes", async () => {
     await server.close();
-    server = await startFeedServer(feed, { intercept: () => ({ status: 200, body: "{}", delayMs: 60_000 }) });
-    const pending = get("/version/Worldwide").catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = Date.now();
+    let arrived!: () => void;
+    const received = new Promise<void>((resolve) => (arrived = resolve));
+    server = await startFeedServer(feed, {
+      intercept: () => {
+        arrived();
+        return { status: 200, body: "{}", delayMs: 60_000 };
+      },
+    });
+    let answered = false;
+    const pending = get("/version/Worldwide").then(
+      (response) => ((answered = true), response),
+      (error: unknown) => error,
+    );
+    await received;
+    // Waiting for the one-minute delay would outlast the test's timeout; close() must not.
     await server.close();
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(await pending).toBeInstanceOf(Error);
+    expect(await pending).toBeInstanceOf(TypeError);
+    expect(answered).toBe(false);
     server = await startFeedServer(feed);
   });
 
@@ -156,14 +167,30 @@ describe("startFeedServer", () => {
     expect([response.status, response.headers.has("retry-after")]).toEqual([429, false]);
   });
 
-  it("stalls a canned answer halfway when asked", async () => {
+  it("stalls a canned answer halfway when asked: headers and the first half now, the rest only when the stall ends", async () => {
+    const body = '{"instance":"Worldwide","latest":"2025020100"}';
+    const half = Math.floor(Buffer.byteLength(body) / 2);
+
+    // A stall that outlasts the test: the first half arrives, the rest never does, and closing cuts the body there.
     await server.close();
-    server = await startFeedServer(feed, { intercept: () => ({ status: 200, body: '{"instance":"Worldwide","latest":"2025020100"}', stallMs: 300 }) });
-    const started = Date.now();
-    const response = await get("/version/Worldwide");
-    expect(Date.now() - started).toBeLessThan(250);
-    expect(await response.json()).toEqual({ instance: "Worldwide", latest: "2025020100" });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    server = await startFeedServer(feed, { intercept: () => ({ status: 200, body, stallMs: 60_000 }) });
+    const stalled = await get("/version/Worldwide");
+    expect(stalled.status).toBe(200);
+    const reader = stalled.body!.getReader();
+    let received = Buffer.alloc(0);
+    while (received.byteLength < half) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received = Buffer.concat([received, value]);
+    }
+    expect(received.toString()).toBe(body.slice(0, half));
+    const rest = reader.read();
+    await server.close();
+    await expect(rest).rejects.toThrow(TypeError);
+
+    // A short stall: the same answer completes, whole, once the stall is over.
+    server = await startFeedServer(feed, { intercept: () => ({ status: 200, body, stallMs: 50 }) });
+    expect(await (await get("/version/Worldwide")).text()).toBe(body);
   });
 
   it("serves the recorded fixtures and the demo's recording as they are", async () => {

@@ -1,6 +1,6 @@
-import { ConcurrencyError, InputError, ThrottledError } from "../errors.js";
+import { InputError, ThrottledError } from "../errors.js";
 import { RangeSet } from "../ip/index.js";
-import type { StateStore } from "../state/store.js";
+import { retryOnConflict, type StateStore } from "../state/store.js";
 import { loadFeedState, saveFeedState, type FeedState } from "./feed-state.js";
 import { judgeFeed } from "./guard.js";
 import type { Instance } from "./instances.js";
@@ -58,7 +58,7 @@ export async function syncFeed(source: FeedSource, instance: Instance, options: 
     }
     try {
       const { latest } = await source.getVersion(instance);
-      const checked: FeedState = { ...state, throttledUntil: undefined, lastVersionCheck: { at: now.toISOString(), latest } };
+      const checked: FeedState = { ...state, throttledUntil: undefined, lastVersionCheck: { at: now.toISOString() } };
       const inForce = state.lastGood?.version ?? null;
       if (inForce === latest) {
         await saveFeedState(options.store, checked, etag);
@@ -87,7 +87,9 @@ export async function syncFeed(source: FeedSource, instance: Instance, options: 
 
 /**
  * Takes a saved /endpoints response (the CLI's --feed-file) through the same
- * guard and records it like a fetched feed. `data` is the parsed JSON.
+ * guard and records it like a fetched feed, so the next check is judged
+ * against it. The caller checks against the returned state; nothing needs to
+ * be read back.
  */
 export async function syncFeedFromFile(
   data: unknown,
@@ -116,6 +118,19 @@ export async function syncFeedFromFile(
 type Candidate = { endpoints: EndpointSet[] } | { invalid: string };
 
 async function record(options: FeedSyncOptions, state: FeedState, etag: string | undefined, candidate: Candidate, version: string | null, source: string): Promise<FeedSyncResult> {
+  const result = judge(options, state, candidate, version, source);
+  await saveFeedState(options.store, result.state, etag);
+  return result;
+}
+
+/** The guard's verdict on a candidate feed, as the next feed state; pure. */
+function judge(
+  options: Pick<FeedSyncOptions, "now" | "maxRemovalShare" | "acceptVersion">,
+  state: FeedState,
+  candidate: Candidate,
+  version: string | null,
+  source: string,
+): FeedSyncResult {
   const at = options.now().toISOString();
   const verdict =
     "invalid" in candidate
@@ -128,25 +143,9 @@ async function record(options: FeedSyncOptions, state: FeedState, etag: string |
   const instance = state.instance;
   if (!verdict.accepted) {
     const refused: FeedState = { ...state, refused: { version, at, source, reason: verdict.reason } };
-    await saveFeedState(options.store, refused, etag);
     return { instance, outcome: "refused", state: refused, message: `the ${instance} feed (${describeVersion(version)}) was refused: ${verdict.reason}` };
   }
-  const updated: FeedState = {
-    ...state,
-    refused: undefined,
-    lastGood: { instance, version, fetchedAt: at, source, setIds: verdict.setIds, eopRanges: verdict.eop.toCidrs() },
-  };
-  await saveFeedState(options.store, updated, etag);
-  return { instance, outcome: "updated", state: updated, message: `${instance} feed ${describeVersion(version)} accepted: ${updated.lastGood!.eopRanges.length} EOP SMTP ranges` };
-}
-
-/** Two timers (or a timer and a re-sync) may sync at once; the loser reads the winner's state and tries again. */
-async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError) || i >= attempts) throw error;
-    }
-  }
+  const lastGood = { instance, version, fetchedAt: at, source, setIds: verdict.setIds, eopRanges: verdict.eop.toCidrs() };
+  const updated: FeedState = { ...state, refused: undefined, lastGood };
+  return { instance, outcome: "updated", state: updated, message: `${instance} feed ${describeVersion(version)} accepted: ${lastGood.eopRanges.length} EOP SMTP ranges` };
 }

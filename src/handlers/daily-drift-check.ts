@@ -1,22 +1,23 @@
 import type { InvocationContext, StorageQueueOutput, Timer } from "@azure/functions";
 import { listTenants } from "../inventory/inventory-store.js";
-import { createRun } from "../run/run.js";
+import { startRun } from "../run/start.js";
 import type { DriftCheckMessage, HandlerDeps } from "./deps.js";
 
 /**
- * Daily: opens a run for every registered tenant and fans it out, one queue
- * message per tenant, so one slow or failing tenant never holds up the rest.
+ * Daily: brings the feeds up to date once, opens a run for every registered
+ * tenant and fans it out, one queue message per tenant, so one slow or
+ * failing tenant never holds up the rest.
  */
 export function dailyDriftCheck(deps: () => Promise<HandlerDeps>, queue: StorageQueueOutput) {
   return async (timer: Timer, context: InvocationContext): Promise<void> => {
-    const d = await deps();
+    const d = { ...(await deps()), log: (line: string) => context.log(line) };
     if (timer.isPastDue) context.warn("the daily drift check is running late");
     const tenants = await listTenants(d.store);
     if (tenants.length === 0) {
       context.log("no tenants are registered; post an inventory to /api/inventory first");
       return;
     }
-    const run = await createRun(d.store, { id: d.newRunId(), trigger: "timer", tenants, now: d.now() });
+    const run = await startRun(d, { trigger: "timer", tenants, forceFeed: false });
     const messages: DriftCheckMessage[] = tenants.map((tenant) => ({ runId: run.id, tenant }));
     context.extraOutputs.set(queue, messages);
     context.log(`run ${run.id}: queued the drift check of ${tenants.length} tenant${tenants.length === 1 ? "" : "s"}`);

@@ -1,10 +1,9 @@
-import type { CheckDeps } from "../check/pipeline.js";
+import type { CheckDeps } from "../check/tenant-check.js";
 import type { Settings } from "../config.js";
-import type { FeedSource } from "../feed/sync.js";
+import type { FeedDeps } from "../run/feeds.js";
 
-/** What every handler gets: the check's dependencies plus the product settings and an id source. */
-export interface HandlerDeps extends CheckDeps {
-  feed: FeedSource;
+/** What every handler gets: the check's and the feed sync's dependencies, the product settings and an id source. */
+export interface HandlerDeps extends CheckDeps, FeedDeps {
   settings: Settings;
   newRunId: () => string;
 }
@@ -13,6 +12,4 @@ export interface HandlerDeps extends CheckDeps {
 export interface DriftCheckMessage {
   runId: string;
   tenant: string;
-  /** Ask /version now rather than within the hourly interval (manual re-sync). */
-  forceFeed?: boolean;
 }

@@ -1,17 +1,19 @@
 import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
-import { checkTenant, isTransient } from "../check/pipeline.js";
+import { checkTenant, isTransient } from "../check/tenant-check.js";
 import { InputError, oneLine } from "../errors.js";
 import { RUN_ID } from "../run/run.js";
 import { validate } from "../validation.js";
 import type { DriftCheckMessage, HandlerDeps } from "./deps.js";
 
-const message = z.object({ runId: z.string().regex(RUN_ID), tenant: z.string().min(1), forceFeed: z.boolean().optional() });
+// Messages queued before runs synced the feed up front carry `forceFeed`; it is ignored.
+const message = z.object({ runId: z.string().regex(RUN_ID), tenant: z.string().min(1) });
 
 /**
- * Checks one tenant of a run. A failure is recorded on the run either way;
- * it is rethrown only when another try may help (storage or network), so the
- * queue retries it and, after five tries, parks it in the poison queue.
+ * Checks one tenant of a run against the feed in force. A failure is
+ * recorded on the run either way; it is rethrown only when another try may
+ * help (storage or network), so the queue retries it and, after five tries,
+ * parks it in the poison queue.
  */
 export function driftCheckWorker(deps: () => Promise<HandlerDeps>) {
   return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
@@ -24,7 +26,7 @@ export function driftCheckWorker(deps: () => Promise<HandlerDeps>) {
       throw error;
     }
     const d = await deps();
-    const outcome = await checkTenant({ ...d, log: (line) => context.log(line) }, item.runId, item.tenant, { forceFeed: item.forceFeed ?? false });
+    const outcome = await checkTenant({ ...d, log: (line) => context.log(line) }, item.runId, item.tenant);
     if ("error" in outcome) {
       if (isTransient(outcome.error)) throw outcome.error;
       context.warn(`run ${item.runId}: ${item.tenant} failed: ${oneLine(outcome.error)}`);

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { entryCount } from "../inventory/inventory.js";
+import { keepFeedOf } from "../feed/feed-state.js";
 import { saveInventory } from "../inventory/inventory-store.js";
 import { parseInventory } from "../inventory/parse.js";
 import type { HandlerDeps } from "./deps.js";
@@ -18,7 +19,6 @@ export function uploadInventory(deps: () => Promise<HandlerDeps>) {
       const d = await deps();
       const data = await readJsonBody(request, d.settings.maxInventoryBytes);
       const mode = request.query.get("mode") ?? undefined;
-      if (mode !== undefined && mode !== "exact" && mode !== "superset") throw new HttpProblem(400, `?mode=${JSON.stringify(mode)}: expected "exact" or "superset"`);
       const inventory = parseInventory(data, {
         source: "request body",
         tenant: request.query.get("tenant") ?? undefined,
@@ -27,6 +27,8 @@ export function uploadInventory(deps: () => Promise<HandlerDeps>) {
       });
       const existed = (await d.store.list("inventory")).includes(inventory.tenant);
       await saveInventory(d.store, inventory);
+      // From now on the hourly check and every run keep this instance's feed.
+      await keepFeedOf(d.store, inventory.instance);
       context.log(`inventory of ${inventory.tenant} ${existed ? "replaced" : "registered"}: ${entryCount(inventory)} entries`);
       return json(existed ? 200 : 201, {
         tenant: inventory.tenant,

@@ -2,7 +2,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext, StorageQueueOutp
 import { z } from "zod";
 import { loadArtifacts } from "../check/report-store.js";
 import { listTenants } from "../inventory/inventory-store.js";
-import { createRun, loadRun, RUN_ID } from "../run/run.js";
+import { loadRun, RUN_ID } from "../run/run.js";
+import { startRun } from "../run/start.js";
 import { validate } from "../validation.js";
 import type { DriftCheckMessage, HandlerDeps } from "./deps.js";
 import { answer, HttpProblem, json, readJsonBody } from "./http.js";
@@ -14,22 +15,23 @@ const body = z.strictObject({
 
 /**
  * POST /api/resync `{"tenant": "contoso.onmicrosoft.com"}` (or `"tenants"`,
- * or an empty body for every tenant): asks the feed service now and re-checks.
+ * or an empty body for every tenant): asks the feed service now, once per
+ * instance, and re-checks.
  * Answers 202 at once with the run id; the work runs on the queue, because an
  * HTTP answer may not take longer than 230 s.
  */
 export function startResync(deps: () => Promise<HandlerDeps>, queue: StorageQueueOutput) {
   return (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
     answer(context, async () => {
-      const d = await deps();
+      const d = { ...(await deps()), log: (line: string) => context.log(line) };
       const wanted = validate(body, (await readJsonBody(request, 64 * 1024, { allowEmpty: true })) ?? {}, "request body");
       const registered = await listTenants(d.store);
       const tenants = wanted.tenants ?? (wanted.tenant !== undefined ? [wanted.tenant] : registered);
       const unknown = tenants.filter((t) => !registered.includes(t));
       if (unknown.length > 0) throw new HttpProblem(404, `tenant ${unknown.join(", ")} has no inventory; post one to /api/inventory first`);
       if (tenants.length === 0) throw new HttpProblem(409, "no tenants are registered; post an inventory to /api/inventory first");
-      const run = await createRun(d.store, { id: d.newRunId(), trigger: "manual", tenants, now: d.now() });
-      const messages: DriftCheckMessage[] = tenants.map((tenant) => ({ runId: run.id, tenant, forceFeed: true }));
+      const run = await startRun(d, { trigger: "manual", tenants, forceFeed: true });
+      const messages: DriftCheckMessage[] = tenants.map((tenant) => ({ runId: run.id, tenant }));
       context.extraOutputs.set(queue, messages);
       const statusUrl = new URL(`resync/${run.id}`, routeBase(request.url)).pathname;
       context.log(`run ${run.id}: manual re-sync of ${tenants.length} tenant${tenants.length === 1 ? "" : "s"}`);

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { settingsFromEnv } from "../config.js";
 import { createFeedClient } from "../feed/client.js";
 import { clientRequestId } from "../state/installation.js";
-import { openStateStore, storageSettingFromEnv } from "../state/open.js";
+import { openStateStore } from "../state/open.js";
+import { storageSettingFromEnv } from "../state/storage-setting.js";
 import type { HandlerDeps } from "./deps.js";
 
 /** The handlers' dependencies from app settings: Table Storage, the live feed, the clock. */

@@ -1,37 +1,52 @@
-import type { Instance } from "../feed/instances.js";
+import { z } from "zod";
+import { INSTANCES } from "../feed/instances.js";
 
 /**
  * What a target must allow, compared with the EOP SMTP set:
  * - `exact`: a dedicated EOP connector or allowlist; missing and stale ranges both matter.
  * - `superset`: must contain EOP; other entries are the admin's business.
  */
-export type TargetMode = "exact" | "superset";
+export const TARGET_MODES = ["exact", "superset"] as const;
+export const targetModeSchema = z.enum(TARGET_MODES, { message: `expected ${TARGET_MODES.map((m) => JSON.stringify(m)).join(" or ")}` });
+export type TargetMode = z.infer<typeof targetModeSchema>;
 
-export interface ReceiveConnectorInventory {
-  /** As Exchange names it, e.g. `EX01\Inbound from Office 365`. */
-  identity: string;
-  mode: TargetMode;
-  /** RemoteIPRanges exactly as Exchange shows them; removals name these. */
-  remoteIPRanges: string[];
+const targetFields = {
+  mode: targetModeSchema,
   /** Entries that are never proposed for removal (e.g. 127.0.0.1). */
-  protected: string[];
-}
+  protected: z.array(z.string()),
+};
 
-export interface AllowlistInventory {
-  /** The firewall rule or address group, e.g. `edge-fw smtp-in`. */
-  name: string;
-  mode: TargetMode;
-  entries: string[];
-  protected: string[];
-}
+/**
+ * One tenant's inventory, normalised: what parseInventory returns and
+ * saveInventory writes. Entries are parsed one by one when an inventory comes
+ * in; on the way back from the store only this shape is checked, and a
+ * damaged entry still fails the check that parses it, naming the entry.
+ */
+export const inventorySchema = z.object({
+  tenant: z.string().min(1),
+  instance: z.enum(INSTANCES),
+  receiveConnectors: z.array(
+    z.object({
+      /** As Exchange names it, e.g. `EX01\Inbound from Office 365`. */
+      identity: z.string().min(1),
+      /** RemoteIPRanges exactly as Exchange shows them; removals name these. */
+      remoteIPRanges: z.array(z.string()),
+      ...targetFields,
+    }),
+  ),
+  allowlists: z.array(
+    z.object({
+      /** The firewall rule or address group, e.g. `edge-fw smtp-in`. */
+      name: z.string().min(1),
+      entries: z.array(z.string()),
+      ...targetFields,
+    }),
+  ),
+});
 
-/** One tenant's on-prem inventory in the project's documented JSON shape, validated. */
-export interface Inventory {
-  tenant: string;
-  instance: Instance;
-  receiveConnectors: ReceiveConnectorInventory[];
-  allowlists: AllowlistInventory[];
-}
+export type Inventory = z.infer<typeof inventorySchema>;
+export type ReceiveConnectorInventory = Inventory["receiveConnectors"][number];
+export type AllowlistInventory = Inventory["allowlists"][number];
 
 export type TargetKind = "receive-connector" | "allowlist";
 

@@ -57,24 +57,25 @@ describe("parseInventory: the documented shape", () => {
   });
 
   it.each([
-    [{ tenant: "not a tenant" }, "i.json: tenant: expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID"],
-    [{ instance: "Germany" }, "i.json: instance:"],
-    [{ instance: "Mars" }, "i.json: instance:"],
-    [{ allowlists: [{ name: "fw", mode: "all", entries: [] }] }, 'i.json: allowlists[0].mode: expected "exact" or "superset"'],
-    [{ allowlists: [{ name: "fw\nInvoke-Evil", entries: [] }] }, "i.json: allowlists[0].name: must not contain control characters or line breaks"],
-    [{ allowlists: [{ name: "fw", entries: ["10.0.0.1"], extra: 1 }] }, "i.json: allowlists[0]:"],
-    [{ allowlists: [{ name: "fw", entries: ["10.0.0.1", "10.0.0.300"] }] }, 'i.json: allowlists[0].entries[1]: "10.0.0.300"'],
-    [{ allowlists: [{ name: "fw", entries: ["10.0.0.0/33"] }] }, 'i.json: allowlists[0].entries[0]: "10.0.0.0/33"'],
-    [{ allowlists: [{ name: "fw", entries: ["10.0.0.9-10.0.0.1"] }] }, 'i.json: allowlists[0].entries[0]: "10.0.0.9-10.0.0.1"'],
-    [{ allowlists: [{ name: "fw", entries: [], protected: ["localhost"] }] }, 'i.json: allowlists[0].protected[0]: "localhost"'],
-    [{ receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: ["1.2.3.4", "fe80::1%"] }] }, 'i.json: receiveConnectors[0].remoteIPRanges[1]: "fe80::1%"'],
-    [{ receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ RangeFormat: "CIDR" }] }] }, 'i.json: receiveConnectors[0].remoteIPRanges[0]: expected "Expression" or both'],
+    ["a tenant that is neither a domain nor a GUID", { tenant: "not a tenant" }, "i.json: tenant: expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID"],
+    ["the retired Germany instance", { instance: "Germany" }, "i.json: instance:"],
+    ["an unknown instance", { instance: "Mars" }, "i.json: instance:"],
+    ["an unknown mode", { allowlists: [{ name: "fw", mode: "all", entries: [] }] }, 'i.json: allowlists[0].mode: expected "exact" or "superset"'],
+    ["a name with a line break", { allowlists: [{ name: "fw\nInvoke-Evil", entries: [] }] }, "i.json: allowlists[0].name: must not contain control characters or line breaks"],
+    ["an unknown property", { allowlists: [{ name: "fw", entries: ["10.0.0.1"], extra: 1 }] }, "i.json: allowlists[0]:"],
+    ["an octet above 255, at its index", { allowlists: [{ name: "fw", entries: ["10.0.0.1", "10.0.0.300"] }] }, 'i.json: allowlists[0].entries[1]: "10.0.0.300"'],
+    ["a prefix length above 32", { allowlists: [{ name: "fw", entries: ["10.0.0.0/33"] }] }, 'i.json: allowlists[0].entries[0]: "10.0.0.0/33"'],
+    ["a range that ends below its start", { allowlists: [{ name: "fw", entries: ["10.0.0.9-10.0.0.1"] }] }, 'i.json: allowlists[0].entries[0]: "10.0.0.9-10.0.0.1"'],
+    ["a protected entry that is a host name", { allowlists: [{ name: "fw", entries: [], protected: ["localhost"] }] }, 'i.json: allowlists[0].protected[0]: "localhost"'],
+    ["an empty zone id", { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: ["1.2.3.4", "fe80::1%"] }] }, 'i.json: receiveConnectors[0].remoteIPRanges[1]: "fe80::1%"'],
+    ["an IPRange object with neither Expression nor both bounds", { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ RangeFormat: "CIDR" }] }] }, 'i.json: receiveConnectors[0].remoteIPRanges[0]: expected "Expression" or both'],
     [
+      "an IPRange whose Expression contradicts its bounds",
       { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ Expression: "40.92.0.0/15", LowerBound: "40.92.0.0", UpperBound: "40.92.255.255" }] }] },
       'i.json: receiveConnectors[0].remoteIPRanges[0]: Expression "40.92.0.0/15" does not match LowerBound/UpperBound "40.92.0.0-40.92.255.255"',
     ],
-    [{ allowlists: [{ name: "fw", entries: [] }, { name: "FW", entries: [] }] }, 'i.json: allowlists[1]: repeats the name "FW" of allowlists[0]'],
-  ])("rejects %j with one line naming the file and the entry", (over, expected) => {
+    ["two allowlists named alike but for case", { allowlists: [{ name: "fw", entries: [] }, { name: "FW", entries: [] }] }, 'i.json: allowlists[1]: repeats the name "FW" of allowlists[0]'],
+  ])("rejects %s with one line naming the file and the entry", (_what, over, expected) => {
     const error = errorOf(() => parseInventory(doc(over), { source: "i.json" }));
     expect(error.message.startsWith(expected)).toBe(true);
     expect(error.message).not.toMatch(/\n/);

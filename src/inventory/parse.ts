@@ -3,7 +3,7 @@ import { InputError, InvalidRangeError } from "../errors.js";
 import { parseInstance, type Instance } from "../feed/instances.js";
 import { parsedRange, parseRange, parseRangeInto } from "../ip/index.js";
 import { hasUnsafeCharacters, validate } from "../validation.js";
-import { targetsOf, type Inventory, type TargetMode } from "./inventory.js";
+import { targetModeSchema, targetsOf, type Inventory, type TargetMode } from "./inventory.js";
 
 export interface ParseInventoryOptions {
   /** The file or "request body", named in every error. */
@@ -11,8 +11,8 @@ export interface ParseInventoryOptions {
   /** For raw `Get-ReceiveConnector | ConvertTo-Json` output, which names no tenant. */
   tenant?: string | undefined;
   instance?: string | undefined;
-  /** Mode given to raw connectors (default `superset`, which never proposes removals). */
-  mode?: TargetMode | undefined;
+  /** Mode given to raw connectors (default `superset`, which never proposes removals); checked here. */
+  mode?: string | undefined;
 }
 
 const TENANT = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -30,7 +30,6 @@ const displayName = z
   .max(512, { message: "expected a name of at most 512 characters" })
   .refine((n) => !hasUnsafeCharacters(n), { message: "must not contain control characters or line breaks" });
 
-const mode = z.enum(["exact", "superset"], { message: 'expected "exact" or "superset"' });
 
 /**
  * A RemoteIPRanges item as `ConvertTo-Json` writes an Exchange IPRange object.
@@ -54,14 +53,14 @@ const entryList = z.union([z.array(entry), z.looseObject({ value: z.array(entry)
 
 const receiveConnector = z.strictObject({
   identity: displayName,
-  mode: mode.default("superset"),
+  mode: targetModeSchema.default("superset"),
   remoteIPRanges: entryList,
   protected: z.array(z.string()).default([]),
 });
 
 const allowlist = z.strictObject({
   name: displayName,
-  mode: mode.default("superset"),
+  mode: targetModeSchema.default("superset"),
   entries: entryList,
   protected: z.array(z.string()).default([]),
 });
@@ -91,6 +90,7 @@ type Entry = z.infer<typeof entry>;
  */
 export function parseInventory(data: unknown, options: ParseInventoryOptions): Inventory {
   const { source } = options;
+  const rawMode: TargetMode = options.mode === undefined ? "superset" : validate(targetModeSchema, options.mode, "mode");
   const raw = rawConnectorList(data);
   let inventory: Inventory;
   if (raw) {
@@ -100,7 +100,7 @@ export function parseInventory(data: unknown, options: ParseInventoryOptions): I
     inventory = {
       tenant: validate(tenantName, options.tenant, "tenant"),
       instance: parseInstanceAt(options.instance ?? "Worldwide", source, "instance"),
-      receiveConnectors: raw.map((item, i) => fromRawConnector(item, options.mode ?? "superset", source, `[${i}]`)),
+      receiveConnectors: raw.map((item, i) => fromRawConnector(item, rawMode, source, `[${i}]`)),
       allowlists: [],
     };
   } else {
@@ -110,7 +110,7 @@ export function parseInventory(data: unknown, options: ParseInventoryOptions): I
       instance: parseInstanceAt(doc.instance, source, "instance"),
       receiveConnectors: doc.receiveConnectors.map((item, i) => {
         const path = `receiveConnectors[${i}]`;
-        if (isRawConnector(item)) return fromRawConnector(item, options.mode ?? "superset", source, path);
+        if (isRawConnector(item)) return fromRawConnector(item, rawMode, source, path);
         const c = validateAt(receiveConnector, item, source, path);
         return { ...c, remoteIPRanges: entryTexts(c.remoteIPRanges, source, `${path}.remoteIPRanges`) };
       }),

@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ConcurrencyError, StateStoreError } from "../errors.js";
-import type { DocumentKind, StateStore, StoredDocument, WriteCondition } from "./store.js";
+import type { DocumentKind, ListOptions, StateStore, StoredDocument, WriteCondition } from "./store.js";
 
 /** A lock older than this was left by a crashed writer; a live one is held for milliseconds. */
 const LOCK_STALE_MS = 10_000;
@@ -68,7 +68,7 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  async list(kind: DocumentKind): Promise<string[]> {
+  async list(kind: DocumentKind, options: ListOptions = {}): Promise<string[]> {
     const kindDir = join(this.dir, kind);
     let names: string[];
     try {
@@ -79,7 +79,9 @@ export class FileStateStore implements StateStore {
     }
     // Temporary and lock files start with a dot, which an encoded key never does.
     const documents = names.filter((name) => name.endsWith(".json") && !name.startsWith("."));
-    return documents.map((name) => decodeKey(name.slice(0, -".json".length), join(kindDir, name))).sort();
+    const keys = documents.map((name) => decodeKey(name.slice(0, -".json".length), join(kindDir, name)));
+    const prefix = options.prefix;
+    return (prefix === undefined ? keys : keys.filter((key) => key.startsWith(prefix))).sort();
   }
 
   private documentPath(kind: DocumentKind, key: string): string {

@@ -1,11 +1,18 @@
+import { ConcurrencyError } from "../errors.js";
+
 /**
  * The state store: JSON documents addressed by kind and key, with ETags for
  * optimistic concurrency. Two implementations share this contract and one
  * test suite: a local state directory for the CLI and Azure Table Storage for
  * the functions. Typed records (feed state, inventories, runs) are built on
- * top of it in records.ts; the store itself never interprets a document.
+ * top of it by their own modules; the store never interprets a document.
  */
-export type DocumentKind = "installation" | "feed" | "inventory" | "run" | "report";
+export type DocumentKind = "installation" | "feed" | "inventory" | "run" | "run-tenant" | "report";
+
+export interface ListOptions {
+  /** Only keys that start with this text. */
+  prefix?: string;
+}
 
 export interface StoredDocument {
   /** The parsed JSON value, exactly as it was put. */
@@ -29,6 +36,23 @@ export interface StateStore {
   put(kind: DocumentKind, key: string, value: unknown, condition?: WriteCondition): Promise<string>;
   /** Returns false when there was nothing to delete. */
   delete(kind: DocumentKind, key: string, condition?: Pick<WriteCondition, "ifMatch">): Promise<boolean>;
-  /** Keys of every document of a kind, in ascending order. */
-  list(kind: DocumentKind): Promise<string[]>;
+  /** Keys of every document of a kind (or those with a prefix), in ascending order. */
+  list(kind: DocumentKind, options?: ListOptions): Promise<string[]>;
+}
+
+/** How often a read-modify-write is tried when another writer keeps winning. */
+export const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Runs a read-modify-write again when a conditional write lost (another timer,
+ * re-sync or worker wrote in between); the work reads the winner's state first.
+ */
+export async function retryOnConflict<T>(work: () => Promise<T>, attempts = CONFLICT_ATTEMPTS): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || i >= attempts) throw error;
+    }
+  }
 }

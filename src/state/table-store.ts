@@ -26,7 +26,7 @@
 import { randomBytes } from "node:crypto";
 import { odata, TableTransaction, type TableClient, type TableEntity, type TableEntityResult } from "@azure/data-tables";
 import { ConcurrencyError, oneLine, redactUrl, StateStoreError } from "../errors.js";
-import type { DocumentKind, StateStore, StoredDocument, WriteCondition } from "./store.js";
+import { CONFLICT_ATTEMPTS, type DocumentKind, type ListOptions, type StateStore, type StoredDocument, type WriteCondition } from "./store.js";
 
 /** Characters per string property; the service allows 32,768 UTF-16 units. */
 const CHUNK_CHARS = 30_000;
@@ -38,8 +38,6 @@ const ROW_BODY_BYTES = 900 * 1024;
 const DOCUMENT_BODY_BYTES = 4 * 1024 * 1024 - 128 * 1024;
 /** Reads retry while writers keep replacing a multi-row document under them. */
 const READ_ATTEMPTS = 5;
-/** Unconditional writes retry when another writer slipped in between their read and their write. */
-const WRITE_ATTEMPTS = 5;
 /** The service's RowKey limit, in characters. */
 const MAX_ROW_KEY_CHARS = 1024;
 /** `~<16 hex>~<4 digits>` after the key in continuation rows. */
@@ -108,7 +106,7 @@ export class TableStateStore implements StateStore {
         return head ? await this.replace(rows, head) : await this.create(rows);
       } catch (error) {
         const conditional = condition.ifMatch !== undefined || condition.ifNoneMatch !== undefined;
-        if (!conditional && isConflict(error) && attempt < WRITE_ATTEMPTS) continue;
+        if (!conditional && isConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
         throw this.failure(`could not write ${where}`, error, statusOf(error) === 409 ? `${where} already exists` : `${where} was changed by another writer`);
       }
     }
@@ -135,20 +133,27 @@ export class TableStateStore implements StateStore {
         return true;
       } catch (error) {
         // Retrying re-reads the document: gone means false, a new ETag fails ifMatch above.
-        if (!(error instanceof StateStoreError) && isConflict(error) && attempt < WRITE_ATTEMPTS) continue;
+        if (!(error instanceof StateStoreError) && isConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
         throw this.failure(`could not delete ${where}`, error, `${where} was changed by another writer`);
       }
     }
   }
 
-  async list(kind: DocumentKind): Promise<string[]> {
+  async list(kind: DocumentKind, options: ListOptions = {}): Promise<string[]> {
     await this.ready();
     const keys: string[] = [];
+    // Encoding is character by character, so an encoded prefix is the prefix of every encoded key it starts.
+    const prefix = options.prefix === undefined ? undefined : encodeRowKey(options.prefix);
+    const filter =
+      prefix === undefined
+        ? odata`PartitionKey eq ${kind}`
+        : odata`PartitionKey eq ${kind} and RowKey ge ${prefix} and RowKey lt ${`${prefix}\uffff`}`;
     try {
-      const rows = this.client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${kind}`, select: ["RowKey"] } });
+      const rows = this.client.listEntities({ queryOptions: { filter, select: ["RowKey"] } });
       for await (const row of rows) {
         // Only continuation rows contain "~": keys have it encoded.
-        if (row.rowKey !== undefined && !row.rowKey.includes("~")) keys.push(decodeRowKey(row.rowKey, kind));
+        if (row.rowKey === undefined || row.rowKey.includes("~") || (prefix !== undefined && !row.rowKey.startsWith(prefix))) continue;
+        keys.push(decodeRowKey(row.rowKey, kind));
       }
     } catch (error) {
       throw this.failure(`could not list ${kind} documents`, error);

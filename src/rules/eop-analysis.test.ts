@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { InventoryTarget } from "../inventory/inventory.js";
 import { RangeSet } from "../ip/index.js";
-import { analyseTarget, driftFindings } from "./eop-drift.js";
+import { observations } from "../../test/support/observations.js";
+import { analyseTarget } from "./eop-analysis.js";
+import { missingEopRange } from "./missing-eop-range.js";
+import { staleEopRange } from "./stale-eop-range.js";
 
 const EOP = RangeSet.parse(["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"]);
-const feed = { version: "2025060100", setIds: [10] };
 
 const target = (over: Partial<InventoryTarget>): InventoryTarget => ({
   kind: "receive-connector",
@@ -54,6 +56,9 @@ describe("analyseTarget", () => {
     expect(a.stale.toCidrs()).toEqual(["40.94.0.0/15"]);
     expect(a.remove).toEqual(["40.92.0.0/14"]);
     expect(a.add).toEqual(["40.92.0.0/15"]);
+    // Nothing was missing before the removal: all of the addition is the removed entry's EOP part.
+    expect(a.missing.isEmpty).toBe(true);
+    expect(a.addBack).toEqual(["40.92.0.0/15"]);
     // After the change the target allows exactly EOP.
     const after = RangeSet.parse([...a.add, ...["40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"]]);
     expect(after.equals(EOP)).toBe(true);
@@ -74,23 +79,40 @@ describe("analyseTarget", () => {
   });
 });
 
-describe("driftFindings", () => {
-  it("names the target and the exact ranges, IPv4 before IPv6", () => {
-    const a = analyseTarget(target({ kind: "allowlist", name: "edge-fw smtp-in", mode: "exact", entries: ["40.92.0.0/16", "40.93.0.0/16", "198.51.100.0/24"] }), EOP, {
-      allowRemovals: true,
-    });
-    const findings = driftFindings(a, feed);
-    expect(findings.map((f) => [f.rule, f.target, f.ranges])).toEqual([
-      ["missing-eop-range", "edge-fw smtp-in", ["40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"]],
-      ["stale-eop-range", "edge-fw smtp-in", ["198.51.100.0/24"]],
+describe("missing-eop-range and stale-eop-range", () => {
+  const eopRanges = EOP.toCidrs();
+  const rules = (inventory: Parameters<typeof observations>[0]) => {
+    const o = observations(inventory, { eopRanges });
+    return [...missingEopRange.evaluate(o), ...staleEopRange.evaluate(o)];
+  };
+
+  it("name the target and the exact ranges, IPv4 before IPv6, with the change as data", () => {
+    const findings = rules({ allowlists: [{ name: "edge-fw smtp-in", mode: "exact", entries: ["40.92.0.0/16", "40.93.0.0/16", "198.51.100.0/24"], protected: [] }] });
+    expect(findings.map((f) => [f.rule, f.subject, f.ranges])).toEqual([
+      ["missing-eop-range", { kind: "allowlist", name: "edge-fw smtp-in" }, ["40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"]],
+      ["stale-eop-range", { kind: "allowlist", name: "edge-fw smtp-in" }, ["198.51.100.0/24"]],
     ]);
     expect(findings[0]!.id).toBe("missing-eop-range:allowlist:edge-fw smtp-in");
     expect(findings[0]!.summary).toBe("Allowlist edge-fw smtp-in lacks 5 EOP ranges: 40.107.0.0/16, 52.100.0.0/14, 104.47.0.0/17, 2a01:111:f400::/48 and 1 more.");
     expect(findings[0]!.impact).toMatch(/firewall drops SMTP/);
+    const target = { kind: "allowlist", name: "edge-fw smtp-in" };
+    expect(findings[0]!.changes).toEqual([{ kind: "ranges", target, add: findings[0]!.ranges, remove: [], held: [] }]);
+    expect(findings[1]!.changes).toEqual([{ kind: "ranges", target, add: [], remove: ["198.51.100.0/24"], held: [] }]);
   });
 
-  it("finds nothing for a target that allows exactly EOP", () => {
-    const a = analyseTarget(target({ entries: EOP.toCidrs() }), EOP, { allowRemovals: true });
-    expect(driftFindings(a, feed)).toEqual([]);
+  it("find nothing for a target that allows exactly EOP", () => {
+    expect(rules({ receiveConnectors: [{ identity: "EX01\\EOP", mode: "exact", remoteIPRanges: eopRanges, protected: [] }] })).toEqual([]);
+  });
+
+  it("give the same problem the same id and digest across runs, and a new digest when its ranges change", () => {
+    const inventory = (entries: string[]) => ({ allowlists: [{ name: "fw", mode: "exact" as const, entries, protected: [] }] });
+    const [a] = rules(inventory(["40.92.0.0/15"]));
+    const again = missingEopRange.evaluate({ ...observations(inventory(["40.92.0.0/15"]), { eopRanges, version: "2026010100" }), at: new Date("2027-01-01T00:00:00Z"), runId: "other" })[0];
+    const [changed] = rules(inventory(["40.92.0.0/15", "40.107.0.0/16"]));
+    expect(again!.id).toBe(a!.id);
+    expect(again!.digest).toBe(a!.digest);
+    expect(changed!.id).toBe(a!.id);
+    expect(changed!.digest).not.toBe(a!.digest);
+    expect(a!.digest).toMatch(/^[0-9a-f]{32}$/);
   });
 });

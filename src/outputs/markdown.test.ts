@@ -3,13 +3,13 @@ import { mdCode, mdText } from "./markdown.js";
 
 describe("mdText", () => {
   it.each([
-    ["EX01\\*Inbound*", "EX01\\\\\\*Inbound\\*"],
-    ["[click](https://evil.example)", "\\[click\\](https://evil.example)"],
-    ["<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)\\>"],
-    ["a | b", "a \\| b"],
-    ["Tom & Jerry", "Tom &amp; Jerry"],
-    ["`code`", "\\`code\\`"],
-  ])("makes %j inert", (input, expected) => {
+    ["a backslash and emphasis stars", "EX01\\*Inbound*", "EX01\\\\\\*Inbound\\*"],
+    ["link brackets", "[click](https://evil.example)", "\\[click\\](https://evil.example)"],
+    ["an HTML tag", "<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)\\>"],
+    ["a table-cell pipe", "a | b", "a \\| b"],
+    ["an ampersand, as an entity", "Tom & Jerry", "Tom &amp; Jerry"],
+    ["backticks of inline code", "`code`", "\\`code\\`"],
+  ])("makes %s inert: %j", (_name, input, expected) => {
     expect(mdText(input)).toBe(expected);
   });
 });

@@ -1,0 +1,60 @@
+import type { Rule } from "../core/rule.js";
+import { HttpError, InputError, MailflowGuardError, oneLine, StateStoreError, TransportError } from "../errors.js";
+import { loadFeedState } from "../feed/feed-state.js";
+import { loadInventory } from "../inventory/inventory-store.js";
+import { briefFindings, recordTenantRun } from "../run/run.js";
+import type { StateStore } from "../state/store.js";
+import type { TenantCheck } from "../core/check.js";
+import { evaluate, observeEop } from "./evaluate.js";
+import { saveArtifacts } from "./report-store.js";
+
+/** What a tenant check needs from outside; the functions and the tests each build one. */
+export interface CheckDeps {
+  store: StateStore;
+  now: () => Date;
+  log: (line: string) => void;
+  /** The rule list; the product's own by default. */
+  rules?: readonly Rule[] | undefined;
+}
+
+export type TenantOutcome = { tenant: string; check: TenantCheck } | { tenant: string; error: unknown };
+
+/**
+ * One tenant's check within a run: read its inventory and the feed in force
+ * (the run brought the feed up to date before fanning out; a check never asks
+ * the service), run the rules, keep the outputs, and record the result or the
+ * failure in the tenant's run record.
+ */
+export async function checkTenant(deps: CheckDeps, runId: string, tenant: string): Promise<TenantOutcome> {
+  try {
+    await recordTenantRun(deps.store, runId, tenant, { status: "running" }, deps.now());
+    const inventory = await loadInventory(deps.store, tenant);
+    if (!inventory) throw new InputError(`no inventory is registered for tenant ${tenant}`);
+    const { state } = await loadFeedState(deps.store, inventory.instance);
+    const observations = { tenant, instance: inventory.instance, at: deps.now(), runId, inventory, eop: observeEop(state) };
+    const { check, artifacts } = evaluate(observations, { rules: deps.rules });
+    await saveArtifacts(deps.store, tenant, runId, artifacts);
+    const { report } = check;
+    await recordTenantRun(
+      deps.store,
+      runId,
+      tenant,
+      { status: report.status, feedVersion: report.evidence.eop.feed.version, findings: briefFindings(report.findings) },
+      deps.now(),
+    );
+    return { tenant, check };
+  } catch (error) {
+    deps.log(`check of ${tenant} failed: ${oneLine(error)}`);
+    await recordTenantRun(deps.store, runId, tenant, { status: "failed", error: oneLine(error) }, deps.now()).catch((e: unknown) =>
+      deps.log(`could not record the failure of ${tenant} on run ${runId}: ${oneLine(e)}`),
+    );
+    return { tenant, error };
+  }
+}
+
+/** Whether a failed tenant check is worth another try (a queue retries it), rather than a fact about the input. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof StateStoreError || error instanceof TransportError) return true;
+  if (error instanceof HttpError) return error.status >= 500;
+  return !(error instanceof MailflowGuardError);
+}

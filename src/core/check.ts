@@ -1,0 +1,60 @@
+import type { Finding } from "./finding.js";
+import type { Observations } from "./observations.js";
+
+/** One inventory target as the report lists it: what it is and whether any finding concerns it. */
+export interface TargetReport {
+  kind: string;
+  name: string;
+  mode: string;
+  entries: number;
+  inSync: boolean;
+  /** Of the proposed changes: CIDRs added, entries removed, stale entries kept because protected. */
+  addCount: number;
+  removeCount: number;
+  heldByProtected: string[];
+}
+
+/** The feed a check ran against, as the report shows it. */
+export interface FeedEvidence {
+  /** `refused`: the newest feed was refused and the last good one was used. */
+  status: "accepted" | "refused";
+  version: string | null;
+  fetchedAt: string;
+  source: string;
+  setIds: number[];
+  eopRanges: string[];
+  refused?: { version: string | null; at: string; reason: string } | undefined;
+}
+
+/** The result of one tenant's check: report.json, and what every other output is rendered from. */
+export interface CheckReport {
+  schemaVersion: 2;
+  runId: string;
+  tenant: string;
+  instance: string;
+  generatedAt: string;
+  status: "in-sync" | "drift";
+  /** Plain sentences, the headline first. */
+  summary: string[];
+  /** In the order of the rule list, then by subject. */
+  findings: Finding[];
+  /** What the check looked at, by observation part: the feed in force, the inventory's targets. */
+  evidence: { eop: { feed: FeedEvidence }; inventory: { targets: TargetReport[] } };
+  /** The outputs written beside this report. */
+  artifacts: { file: string; description: string }[];
+}
+
+/** A finished check of one tenant: what it saw, what the rules found, and the report. */
+export interface TenantCheck {
+  observations: Observations;
+  findings: Finding[];
+  report: CheckReport;
+}
+
+/** Renders one artifact of a finished check; it never decides anything the findings do not say. */
+export interface Output {
+  file: string;
+  /** One line for the report's file list and the CLI. */
+  description: string;
+  render(check: TenantCheck): string;
+}

@@ -1,0 +1,106 @@
+import type { Output, TargetReport } from "../core/check.js";
+import { subjectKindName, type Finding } from "../core/finding.js";
+import { describeVersion } from "../feed/snapshot.js";
+
+/**
+ * Text from outside as inert Markdown: no emphasis, links, HTML, code spans
+ * or table cells can be opened by a connector name.
+ *
+ * @example mdText("EX01\\*Inbound*") // "EX01\\\\\\*Inbound\\*"
+ */
+export function mdText(text: string): string {
+  return text.replace(/[\\`*_[\]<>|~#!]/g, "\\$&").replace(/&/g, "&amp;");
+}
+
+/**
+ * A code span that holds any text, whatever backticks it contains. In a table
+ * cell a pipe must be escaped even inside code (GFM), elsewhere it must not.
+ */
+export function mdCode(text: string, inTable = false): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${inTable ? text.replace(/\|/g, "\\|") : text}${pad}${fence}`;
+}
+
+/** Items a Markdown list shows before pointing to report.json. */
+export const MARKDOWN_LIST_LIMIT = 500;
+
+/** report.md: the summary first, then each finding with its evidence and proposed changes, then the targets. */
+export const markdownReport: Output = {
+  file: "report.md",
+  description: "the report: what drifted, what it breaks, the evidence",
+  render({ report }) {
+    const { feed } = report.evidence.eop;
+    const [headline = "", ...rest] = report.summary;
+    const out: string[] = [`# Mail flow drift report: ${mdText(report.tenant)}`, "", `**${mdText(headline)}**`, ""];
+    for (const line of rest) out.push(`- ${mdText(line)}`);
+    if (rest.length > 0) out.push("");
+    out.push(
+      "| | |",
+      "|---|---|",
+      `| Tenant | ${mdText(report.tenant)} |`,
+      `| Feed | ${mdText(`${report.instance}, ${describeVersion(feed.version)}, EOP SMTP endpoint set ${feed.setIds.join(", ")}`)}; fetched ${feed.fetchedAt} from ${mdCode(feed.source, true)} |`,
+      `| EOP SMTP ranges | ${feed.eopRanges.map((r) => mdCode(r, true)).join(" ")} |`,
+      `| Run | ${mdCode(report.runId, true)} at ${report.generatedAt} |`,
+      "",
+    );
+    if (report.findings.length > 0) {
+      out.push("## What drifted and what it breaks", "");
+      report.findings.forEach((f, i) => {
+        for (const line of renderFinding(f, i + 1)) out.push(line);
+      });
+    }
+    out.push("## Targets", "", "| Target | Kind | Mode | Entries | State | Add | Remove |", "|---|---|---|---|---|---|---|");
+    for (const t of report.evidence.inventory.targets) out.push(targetRow(t));
+    out.push("", "## Files", "");
+    for (const a of report.artifacts) if (a.file !== "report.md") out.push(`- ${mdCode(a.file)}: ${mdText(a.description)}.`);
+    out.push("");
+    return out.join("\n");
+  },
+};
+
+function renderFinding(f: Finding, n: number): string[] {
+  const out = [
+    `### ${n}. ${mdText(f.rule)}: ${mdText(subjectKindName(f.subject.kind))} ${mdCode(f.subject.name)}`,
+    "",
+    `Severity: ${f.severity}.`,
+    "",
+    mdText(f.summary),
+    "",
+    `What it breaks: ${mdText(f.impact)}`,
+    "",
+  ];
+  // A list can hold hundreds of thousands of ranges; the Markdown shows the first ones, report.json has them all.
+  const list = (label: string, values: readonly unknown[] | undefined) => {
+    if (!values || values.length === 0) return;
+    out.push(`${label}:`, "");
+    for (const value of values.slice(0, MARKDOWN_LIST_LIMIT)) out.push(`- ${mdCode(String(value))}`);
+    if (values.length > MARKDOWN_LIST_LIMIT) out.push(`- … and ${values.length - MARKDOWN_LIST_LIMIT} more in report.json`);
+    out.push("");
+  };
+  list("Ranges", f.ranges);
+  for (const change of f.changes ?? []) {
+    if (change.kind === "ranges") {
+      list("Add", change.add);
+      list("Remove (entries as the target lists them)", change.remove);
+      list("Kept because they overlap a protected entry", change.held);
+    } else {
+      out.push(`Change (${change.side}): ${mdCode(`${change.cmdlet} -Identity ${change.identity} -${change.parameter}`)} to ${mdCode(JSON.stringify(change.value))}`, "");
+    }
+  }
+  return out;
+}
+
+function targetRow(t: TargetReport): string {
+  const cells = [
+    mdCode(t.name, true),
+    mdText(subjectKindName(t.kind)),
+    mdText(t.mode),
+    String(t.entries),
+    t.inSync ? "in sync" : "drift",
+    t.addCount > 0 ? String(t.addCount) : "",
+    t.removeCount > 0 ? String(t.removeCount) : "",
+  ];
+  return `| ${cells.join(" | ")} |`;
+}

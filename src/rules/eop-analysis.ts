@@ -1,0 +1,94 @@
+import type { Observations } from "../core/observations.js";
+import { targetsOf, type InventoryTarget } from "../inventory/inventory.js";
+import { parsedRange, parseRangeInto, RangeSet } from "../ip/index.js";
+
+/** How one target compares with the EOP SMTP set, and the exact change that fixes it. */
+export interface TargetAnalysis {
+  target: InventoryTarget;
+  /** EOP addresses the target does not allow. */
+  missing: RangeSet;
+  /** Addresses an exact target allows that are neither EOP nor protected. */
+  stale: RangeSet;
+  /** Entries to remove, exactly as the target lists them. */
+  remove: string[];
+  /** Stale entries that stay because they overlap a protected entry. */
+  held: string[];
+  /** Minimal CIDRs to add once the removals are done: the missing ones and `addBack`. */
+  add: string[];
+  /** The EOP parts of removed entries, added back so that a removal never drops EOP. */
+  addBack: string[];
+}
+
+export interface AnalyseOptions {
+  /** False while the feed is refused: then nothing is proposed for removal. */
+  allowRemovals: boolean;
+}
+
+/**
+ * Compares a target with the EOP set. Removals name whole entries as the
+ * target lists them (Exchange and firewalls remove entries, not addresses); an
+ * entry that is only partly stale is removed and its EOP part added back, so
+ * the result allows exactly EOP plus the protected entries. Additions are
+ * computed against what remains, so none duplicates a kept entry.
+ */
+export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: AnalyseOptions): TargetAnalysis {
+  const coverage = RangeSet.parse(target.entries);
+  const missing = eop.subtract(coverage);
+  const unchanged = (stale: RangeSet): TargetAnalysis => ({ target, missing, stale, remove: [], held: [], add: missing.toCidrs(), addBack: [] });
+  if (target.mode === "superset") return unchanged(RangeSet.empty);
+  const protectedSet = RangeSet.parse(target.protected);
+  const stale = coverage.subtract(eop).subtract(protectedSet);
+  if (stale.isEmpty || !options.allowRemovals) return unchanged(stale);
+  const remove: string[] = [];
+  const held: string[] = [];
+  const kept: string[] = [];
+  const seen = new Set<string>();
+  const range = parsedRange();
+  // An entry has nothing stale exactly when it lies inside EOP plus the protected entries,
+  // a set of a few intervals, so this is cheaper than asking the (possibly huge) stale set.
+  const allowed = eop.union(protectedSet);
+  for (const text of target.entries) {
+    parseRangeInto(text, range);
+    if (allowed.relation(range) === "inside") {
+      kept.push(text);
+    } else if (protectedSet.relation(range) !== "outside") {
+      held.push(text);
+      kept.push(text);
+    } else if (!seen.has(text)) {
+      remove.push(text);
+      seen.add(text);
+    }
+  }
+  const toAdd = eop.subtract(RangeSet.parse(kept));
+  return { target, missing, stale, remove, held, add: toAdd.toCidrs(), addBack: toAdd.subtract(missing).toCidrs() };
+}
+
+const analyses = new WeakMap<Observations, TargetAnalysis[]>();
+
+/**
+ * Every target of the inventory against the EOP set in force, computed once
+ * per check and shared by the EOP rules (a target can hold 200,000 entries).
+ */
+export function eopAnalyses(observations: Observations): TargetAnalysis[] {
+  let result = analyses.get(observations);
+  if (!result) {
+    const allowRemovals = observations.eop.refused === undefined;
+    result = targetsOf(observations.inventory).map((t) => analyseTarget(t, observations.eop.set, { allowRemovals }));
+    analyses.set(observations, result);
+  }
+  return result;
+}
+
+/** The evidence every EOP finding carries. */
+export function eopEvidence(analysis: TargetAnalysis, observations: Observations): Record<string, unknown> {
+  const { inForce } = observations.eop;
+  return { mode: analysis.target.mode, entries: analysis.target.entries.length, feedVersion: inForce.version, eopSetIds: inForce.setIds };
+}
+
+export function count(items: readonly unknown[], noun: string): string {
+  return `${items.length} ${noun}${items.length === 1 ? "" : "s"}`;
+}
+
+export function preview(ranges: readonly string[]): string {
+  return ranges.length <= 4 ? ranges.join(", ") : `${ranges.slice(0, 4).join(", ")} and ${ranges.length - 4} more`;
+}
