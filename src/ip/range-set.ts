@@ -27,8 +27,12 @@ export class RangeSet {
     private readonly v6: V6Intervals,
   ) {}
 
-  /** Parses entries; a bad one throws InvalidRangeError placed at `[index]`. */
-  static parse(entries: readonly string[]): RangeSet {
+  /**
+   * Parses entries; a bad one throws InvalidRangeError placed at `[index]`.
+   * `visit` sees each parsed entry on the way, so a caller that classifies
+   * entries too parses each one once (the buffer is reused: copy, don't keep).
+   */
+  static parse(entries: readonly string[], visit?: (parsed: ParsedRange, index: number) => void): RangeSet {
     const builder = new Builder(entries.length);
     const parsed = parsedRange();
     for (let i = 0; i < entries.length; i++) {
@@ -38,10 +42,15 @@ export class RangeSet {
         if (error instanceof InvalidRangeError) throw error.at({ path: `[${i}]` });
         throw error;
       }
-      if (parsed.family === 4) builder.add4(parsed.first4, parsed.last4);
-      else builder.add6(parsed.v6);
+      builder.add(parsed);
+      visit?.(parsed, i);
     }
     return builder.build();
+  }
+
+  /** Collects parsed ranges into a set, for callers that already hold them parsed. */
+  static builder(): { add(parsed: ParsedRange): void; build(): RangeSet } {
+    return new Builder(0);
   }
 
   static of(ranges: Iterable<IpRange>): RangeSet {
@@ -154,6 +163,11 @@ class Builder {
   constructor(capacity: number) {
     this.v4 = new Float64Array(2 * Math.max(capacity, 8));
     this.v6 = new Uint32Array(8 * 8);
+  }
+
+  add(parsed: ParsedRange): void {
+    if (parsed.family === 4) this.add4(parsed.first4, parsed.last4);
+    else this.add6(parsed.v6);
   }
 
   add4(first: number, last: number): void {

@@ -1,6 +1,6 @@
 import type { Observations } from "../core/observations.js";
 import { targetsOf, type InventoryTarget } from "../inventory/inventory.js";
-import { parsedRange, parseRangeInto, RangeSet } from "../ip/index.js";
+import { RangeSet } from "../ip/index.js";
 
 /** How one target compares with the EOP SMTP set, and the exact change that fixes it. */
 export interface TargetAnalysis {
@@ -32,34 +32,36 @@ export interface AnalyseOptions {
  * computed against what remains, so none duplicates a kept entry.
  */
 export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: AnalyseOptions): TargetAnalysis {
-  const coverage = RangeSet.parse(target.entries);
-  const missing = eop.subtract(coverage);
-  const unchanged = (stale: RangeSet): TargetAnalysis => ({ target, missing, stale, remove: [], held: [], add: missing.toCidrs(), addBack: [] });
-  if (target.mode === "superset") return unchanged(RangeSet.empty);
+  const unchanged = (missing: RangeSet, stale: RangeSet): TargetAnalysis => ({ target, missing, stale, remove: [], held: [], add: missing.toCidrs(), addBack: [] });
+  if (target.mode === "superset") return unchanged(eop.subtract(RangeSet.parse(target.entries)), RangeSet.empty);
   const protectedSet = RangeSet.parse(target.protected);
-  const stale = coverage.subtract(eop).subtract(protectedSet);
-  if (stale.isEmpty || !options.allowRemovals) return unchanged(stale);
+  if (!options.allowRemovals) {
+    const coverage = RangeSet.parse(target.entries);
+    return unchanged(eop.subtract(coverage), coverage.subtract(eop).subtract(protectedSet));
+  }
+  // One parse per entry: the set is built and each entry classified in the same pass. An entry
+  // has nothing stale exactly when it lies inside EOP plus the protected entries, a set of a few
+  // intervals, so the classification never asks the (possibly huge) stale set.
+  const allowed = eop.union(protectedSet);
+  const kept = RangeSet.builder();
   const remove: string[] = [];
   const held: string[] = [];
-  const kept: string[] = [];
   const seen = new Set<string>();
-  const range = parsedRange();
-  // An entry has nothing stale exactly when it lies inside EOP plus the protected entries,
-  // a set of a few intervals, so this is cheaper than asking the (possibly huge) stale set.
-  const allowed = eop.union(protectedSet);
-  for (const text of target.entries) {
-    parseRangeInto(text, range);
+  const coverage = RangeSet.parse(target.entries, (range, i) => {
     if (allowed.relation(range) === "inside") {
-      kept.push(text);
+      kept.add(range);
     } else if (protectedSet.relation(range) !== "outside") {
-      held.push(text);
-      kept.push(text);
-    } else if (!seen.has(text)) {
-      remove.push(text);
-      seen.add(text);
+      held.push(target.entries[i]!);
+      kept.add(range);
+    } else if (!seen.has(target.entries[i]!)) {
+      remove.push(target.entries[i]!);
+      seen.add(target.entries[i]!);
     }
-  }
-  const toAdd = eop.subtract(RangeSet.parse(kept));
+  });
+  const missing = eop.subtract(coverage);
+  const stale = coverage.subtract(eop).subtract(protectedSet);
+  if (stale.isEmpty) return unchanged(missing, stale);
+  const toAdd = eop.subtract(kept.build());
   return { target, missing, stale, remove, held, add: toAdd.toCidrs(), addBack: toAdd.subtract(missing).toCidrs() };
 }
 
