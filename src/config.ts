@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_MAX_REMOVAL_SHARE } from "./feed/guard.js";
 import { parseInstance, type Instance } from "./feed/instances.js";
+import { feedVersionSchema } from "./ids.js";
 import { validate } from "./validation.js";
 
 /** The product's own settings, read from app settings or the environment; storage settings live in state/open.ts. */
@@ -26,7 +27,7 @@ const share = z
 const env = z.object({
   M365_ENDPOINTS_BASE_URL: z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }).default("https://endpoints.office.com"),
   MAILFLOW_GUARD_MAX_REMOVAL_SHARE: share.optional(),
-  MAILFLOW_GUARD_ACCEPT_FEED_VERSION: z.string().regex(/^\d{10}$/, { message: "expected a feed version of 10 digits (YYYYMMDDNN)" }).optional(),
+  MAILFLOW_GUARD_ACCEPT_FEED_VERSION: feedVersionSchema.optional(),
   MAILFLOW_GUARD_INSTANCES: z.string().default("Worldwide"),
   MAILFLOW_GUARD_MAX_INVENTORY_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
 });

@@ -89,6 +89,10 @@ describe("check", () => {
     const script = readFileSync(join(out, "remediation.ps1"), "utf8");
     expect(script).toContain("Remove = @('23.103.132.0/22', '65.55.88.0/24', '207.46.100.0/24', '213.199.154.0-213.199.154.255')");
     expect(script).toContain("Add = @('52.100.0.0/14')");
+    // It checks what it was given: the inventory is not registered and no run is recorded; only the feed is kept, for the guard.
+    expect(readdirSync(join(cwd, ".mailflow-guard")).sort()).toEqual(["feed"]);
+    expect(result.findings[0].subject).toEqual({ kind: "allowlist", name: "edge-fw smtp-in" });
+    expect(result.findings[0].digest).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it("exits 0 when in sync, and reads raw Get-ReceiveConnector output with --tenant", async () => {

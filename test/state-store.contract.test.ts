@@ -226,6 +226,17 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
       expect(await store.list("run")).toEqual(keys);
     });
 
+    it("lists only the keys that start with a prefix, whatever characters the keys hold", async () => {
+      const keys = ["r1/a.onmicrosoft.com", "r1/b.onmicrosoft.com", "r1/ü~%#?", "r10/a.onmicrosoft.com", "r1", "r2/a.onmicrosoft.com", "q/x"];
+      for (const key of keys) await store.put("run-tenant", key, { key });
+      // A multi-row document under the prefix lists once, by its key.
+      await store.put("run-tenant", "r1/big", bigDocument(1_200_000));
+      expect(await store.list("run-tenant", { prefix: "r1/" })).toEqual(["r1/a.onmicrosoft.com", "r1/b.onmicrosoft.com", "r1/big", "r1/ü~%#?"]);
+      expect(await store.list("run-tenant", { prefix: "r1" })).toEqual(["r1", "r1/a.onmicrosoft.com", "r1/b.onmicrosoft.com", "r1/big", "r1/ü~%#?", "r10/a.onmicrosoft.com"]);
+      expect(await store.list("run-tenant", { prefix: "nothing" })).toEqual([]);
+      expect(await store.list("run", { prefix: "r1/" })).toEqual([]);
+    });
+
     it("refuses keys it cannot store, saying why, and accepts long ordinary ones", async () => {
       const tooLong = "x".repeat(1_100);
       for (const call of [() => store.get("run", tooLong), () => store.put("run", tooLong, {}), () => store.delete("run", tooLong)]) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { feedVersionSchema } from "../ids.js";
 import { InputError } from "../errors.js";
 
 /**
@@ -26,7 +27,8 @@ const looseBoolean = z.union(
 );
 
 /** `YYYYMMDDNN`; 0000000000 is valid too: it asks /changes for everything. */
-export const versionSchema = z.string().regex(/^\d{10}$/, { message: "expected a version of 10 digits (YYYYMMDDNN)" });
+/** The feed version format, as the service's answers carry it. */
+export const versionSchema = feedVersionSchema;
 
 const dateSchema = z
   .string()

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FEED_VERSION, GUID } from "../ids.js";
 import { INSTANCES, type Instance } from "./instances.js";
 
 /** What the server publishes per instance; change it between requests to move the feed on. */
@@ -55,7 +56,6 @@ export interface FeedServer {
   close(): Promise<void>;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The real service answers a bad instance and a missing or malformed id alike, with this text and 400. */
 const BAD_REQUEST_TEXT =
   "Invalid Instance string specified or ClientRequestId not specified in the Url. Documentation is available at http://aka.ms/ipurlws";
@@ -161,7 +161,7 @@ function route(
     }
   }
   if (kind === "changes") {
-    if (since === undefined || !/^\d{10}$/.test(since)) return { status: 400, text: "Invalid version: expected 10 digits (YYYYMMDDNN)." };
+    if (since === undefined || !FEED_VERSION.test(since)) return { status: 400, text: "Invalid version: expected 10 digits (YYYYMMDDNN)." };
     return { status: 200, json: (recorded.changes ?? []).filter((record) => isAfter(record, since)) };
   }
   return { status: 200, json: filterEndpoints(recorded.endpoints, param("ServiceAreas"), param("NoIPv6")?.toLowerCase() === "true") };

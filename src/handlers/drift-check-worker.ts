@@ -1,13 +1,9 @@
 import type { InvocationContext } from "@azure/functions";
-import { z } from "zod";
 import { checkTenant, isTransient } from "../check/tenant-check.js";
 import { InputError, oneLine } from "../errors.js";
-import { RUN_ID } from "../run/run.js";
 import { validate } from "../validation.js";
-import type { DriftCheckMessage, HandlerDeps } from "./deps.js";
+import { driftCheckMessageSchema, type DriftCheckMessage, type HandlerDeps } from "./deps.js";
 
-// Messages queued before runs synced the feed up front carry `forceFeed`; it is ignored.
-const message = z.object({ runId: z.string().regex(RUN_ID), tenant: z.string().min(1) });
 
 /**
  * Checks one tenant of a run against the feed in force. A failure is
@@ -19,7 +15,7 @@ export function driftCheckWorker(deps: () => Promise<HandlerDeps>) {
   return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
     let item: DriftCheckMessage;
     try {
-      item = validate(message, queueItem, "queue message");
+      item = validate(driftCheckMessageSchema, queueItem, "queue message");
     } catch (error) {
       // Another try cannot fix a malformed message: say so once, not five times.
       if (error instanceof InputError) return context.error(`ignored ${error.message}`);

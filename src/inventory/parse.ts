@@ -2,6 +2,7 @@ import { z } from "zod";
 import { InputError, InvalidRangeError } from "../errors.js";
 import { parseInstance, type Instance } from "../feed/instances.js";
 import { parsedRange, parseRange, parseRangeInto } from "../ip/index.js";
+import { GUID } from "../ids.js";
 import { hasUnsafeCharacters, validate } from "../validation.js";
 import { targetModeSchema, targetsOf, type Inventory, type TargetMode } from "./inventory.js";
 
@@ -15,13 +16,13 @@ export interface ParseInventoryOptions {
   mode?: string | undefined;
 }
 
-const TENANT = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 const tenantName = z
   .string()
   .trim()
   .toLowerCase()
-  .refine((t) => TENANT.test(t), { message: "expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID" });
+  .refine((t) => DOMAIN.test(t) || GUID.test(t), { message: "expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID" });
 
 const displayName = z
   .string()
