@@ -9,6 +9,7 @@
  *   ├─ HttpError           a service answered with an error status
  *   │   └─ ThrottledError      429: wait, do not hammer
  *   ├─ TransportError      no answer: refused, reset, timed out
+ *   ├─ HttpProblem         a handler answers its caller with this status (404, 409, 413…)
  *   ├─ MissingFeedError    no feed was ever accepted for an instance
  *   └─ StateStoreError     the state store failed
  *       └─ ConcurrencyError    someone else wrote first (ETag mismatch)
@@ -73,37 +74,64 @@ export class InvalidRangeError extends InputError {
   }
 }
 
+/** What a service's answer told about a failed request, beyond its status. */
+export interface ServiceAnswerInfo {
+  /** The service's id for the request (`request-id`, `x-ms-request-id`…), for its support. */
+  requestId?: string | undefined;
+  /** `Retry-After`, in seconds, when the answer carried one. */
+  retryAfterSeconds?: number | undefined;
+}
+
 /** An HTTP service answered with an error status. The URL is kept without its query. */
 export class HttpError extends MailflowGuardError {
   override name = "HttpError";
   readonly status: number;
   readonly method: string;
   readonly url: string;
-  constructor(message: string, init: { status: number; method: string; url: string }, options?: { cause?: unknown }) {
+  readonly requestId: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, init: { status: number; method: string; url: string } & ServiceAnswerInfo, options?: { cause?: unknown }) {
     super(message, options);
     this.status = init.status;
     this.method = init.method;
     this.url = redactUrl(init.url);
-  }
-}
-
-/** 429: the caller must wait (`retryAfterSeconds` when the service said) and not retry now. */
-export class ThrottledError extends HttpError {
-  override name = "ThrottledError";
-  readonly retryAfterSeconds: number | undefined;
-  constructor(message: string, init: { method: string; url: string; retryAfterSeconds?: number | undefined }) {
-    super(message, { ...init, status: 429 });
+    this.requestId = init.requestId;
     this.retryAfterSeconds = init.retryAfterSeconds;
   }
 }
 
-/** No usable answer: connection refused or reset, DNS failure, timeout. */
+/** 429: the caller must wait (`retryAfterSeconds` when the service said) before it asks again. */
+export class ThrottledError extends HttpError {
+  override name = "ThrottledError";
+  constructor(message: string, init: { method: string; url: string } & ServiceAnswerInfo, options?: { cause?: unknown }) {
+    super(message, { ...init, status: 429 }, options);
+  }
+}
+
+/** No usable answer: connection refused or reset, DNS failure, timeout, a body cut short. */
 export class TransportError extends MailflowGuardError {
   override name = "TransportError";
   readonly url: string;
-  constructor(message: string, url: string, options?: { cause?: unknown }) {
+  /** The attempt ran out of time (rather than the connection failing). */
+  readonly timedOut: boolean;
+  /** Set when the service answered with headers before the failure. */
+  readonly requestId: string | undefined;
+  constructor(message: string, url: string, options?: { cause?: unknown; timedOut?: boolean; requestId?: string | undefined }) {
     super(message, options);
     this.url = redactUrl(url);
+    this.timedOut = options?.timedOut ?? false;
+    this.requestId = options?.requestId;
+  }
+}
+
+/** An HTTP answer with a status other than 200, raised by a handler and turned into JSON by `answer`. */
+export class HttpProblem extends MailflowGuardError {
+  override name = "HttpProblem";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
@@ -141,6 +169,16 @@ export function redactUrl(url: string): string {
   } catch {
     return "(unparseable URL)";
   }
+}
+
+/**
+ * Text with every URL in it passed through `redactUrl`, for text a service
+ * or a library wrote, which may quote a request with its query.
+ *
+ * @example redactUrls("see https://x.example/a?sig=secret for more") // "see https://x.example/a for more"
+ */
+export function redactUrls(text: string): string {
+  return text.replace(/\bhttps?:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
 }
 
 /** One line for any thrown value: the message of our own errors, a short form of the rest. */

@@ -1,5 +1,5 @@
 import type { Rule } from "../core/rule.js";
-import { HttpError, InputError, MailflowGuardError, oneLine, StateStoreError, TransportError } from "../errors.js";
+import { InputError, MailflowGuardError, oneLine, StateStoreError } from "../errors.js";
 import { loadFeedState } from "../feed/feed-state.js";
 import { loadInventory } from "../inventory/inventory-store.js";
 import { briefFindings, recordTenantRun } from "../run/run.js";
@@ -52,9 +52,12 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
   }
 }
 
-/** Whether a failed tenant check is worth another try (a queue retries it), rather than a fact about the input. */
+/**
+ * Whether a failed tenant check is worth another try (the queue retries it):
+ * the state store failing, or something unexpected. Facts about the input
+ * (no inventory, no feed ever accepted) fail the same way every time. The
+ * check itself asks no outside service; HTTP retries live in the HTTP client.
+ */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof StateStoreError || error instanceof TransportError) return true;
-  if (error instanceof HttpError) return error.status >= 500;
-  return !(error instanceof MailflowGuardError);
+  return error instanceof StateStoreError || !(error instanceof MailflowGuardError);
 }

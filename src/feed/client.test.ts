@@ -317,7 +317,7 @@ describe("errors that are not retried", () => {
     const error = await failure(client().getEndpoints("Worldwide", { serviceAreas: "Exchange" }));
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).source).toBe("GET /endpoints/Worldwide");
-    expect(error.message).toMatch(/^GET \/endpoints\/Worldwide: the answer is not valid JSON \(.+\)$/);
+    expect(error.message).toMatch(/^GET \/endpoints\/Worldwide: the answer of the Microsoft 365 endpoints service is not valid JSON \(.+\)$/);
     expect(server.requests).toHaveLength(1);
     expectRedacted(error);
   });
@@ -362,7 +362,7 @@ describe("errors that are not retried", () => {
   it("refuses an oversized answer by its Content-Length", async () => {
     const error = await failure(client({ maxResponseBytes: 1000 }).getEndpoints("Worldwide"));
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toBe("GET /endpoints/Worldwide: the answer is larger than 1000 bytes, the most this client reads");
+    expect(error.message).toBe("GET /endpoints/Worldwide: the answer of the Microsoft 365 endpoints service is larger than 1000 bytes, the most this client reads");
     expect(server.requests).toHaveLength(1);
   });
 

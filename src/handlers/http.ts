@@ -1,17 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { InputError, MailflowGuardError, oneLine } from "../errors.js";
+import { HttpProblem, InputError, oneLine } from "../errors.js";
+import { readText } from "../http/body.js";
 import { parseJson } from "../validation.js";
 
-/** An HTTP answer with a status other than 200, raised by a handler and turned into JSON. */
-export class HttpProblem extends MailflowGuardError {
-  override name = "HttpProblem";
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// The handlers import it from here; it lives in the error tree.
+export { HttpProblem } from "../errors.js";
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
   return { status, jsonBody: body, headers: { "Cache-Control": "no-store", ...headers } };
@@ -39,36 +32,14 @@ export async function answer(context: InvocationContext, work: () => Promise<Htt
  */
 export async function readJsonBody(request: HttpRequest, limit: number, options: { allowEmpty?: boolean } = {}): Promise<unknown> {
   const source = "request body";
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw tooLarge(limit);
-  const body = request.body;
   const empty = () => {
     if (options.allowEmpty) return undefined;
     throw new InputError("is empty: expected JSON", { source });
   };
-  if (!body) return empty();
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
-  } catch (error) {
-    throw new InputError("is not valid UTF-8", { source }, { cause: error });
-  }
+  const text = await readText(request, {
+    limit,
+    tooLarge: () => new HttpProblem(413, `request body: larger than the limit of ${limit} bytes`),
+    notUtf8: (cause) => new InputError("is not valid UTF-8", { source }, { cause }),
+  });
   return text.trim() === "" ? empty() : parseJson(text, source);
-}
-
-function tooLarge(limit: number): HttpProblem {
-  return new HttpProblem(413, `request body: larger than the limit of ${limit} bytes`);
 }

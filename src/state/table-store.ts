@@ -25,7 +25,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { odata, TableTransaction, type TableClient, type TableEntity, type TableEntityResult } from "@azure/data-tables";
-import { ConcurrencyError, oneLine, redactUrl, StateStoreError } from "../errors.js";
+import { ConcurrencyError, oneLine, redactUrl, redactUrls, StateStoreError } from "../errors.js";
 import { CONFLICT_ATTEMPTS, type DocumentKind, type ListOptions, type StateStore, type StoredDocument, type WriteCondition } from "./store.js";
 
 /** Characters per string property; the service allows 32,768 UTF-16 units. */
@@ -414,7 +414,5 @@ function detail(error: unknown): string {
 
 /** Transport errors quote hosts, not requests; still, drop anything that could carry a secret. */
 function scrub(text: string): string {
-  return text
-    .replace(/\bhttps?:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url))
-    .replace(/\b(AccountKey|SharedAccessSignature|sig)=[^;&\s]+/gi, "$1=…");
+  return redactUrls(text).replace(/\b(AccountKey|SharedAccessSignature|sig)=[^;&\s]+/gi, "$1=…");
 }
