@@ -1,9 +1,30 @@
 /**
- * `npm run bench`: the range engine against the npm libraries admins'
- * scripts usually reach for, on the same entries in the same run, then the
- * full `check` of a 200,000-entry inventory in a child process for its wall
- * time and peak memory. Figures are medians; these machines are shared, so
- * read the ratios rather than the absolute numbers.
+ * `npm run bench` (`npm run -s build && node dist/bench/run.js`): figures are
+ * medians, each compared with its obvious alternative in the same run; these
+ * machines are shared and noisy, so read the ratios rather than the absolute
+ * numbers. Sections, in order:
+ *
+ * 1. Range engine, in this process, 200,000 entries (bench/workload.ts):
+ *    parse, merge into the minimal CIDR cover, and drift against the EOP
+ *    set, against `ipaddr.js` and `cidr-tools`, checking the results agree;
+ *    then every entry form (a-b ranges too) through parse, merge and cover.
+ * 2. Start-up (bench/startup.ts): `node -e 0`, `mailflow-guard --help` and a
+ *    `check` of the demo inventory (the package's `bin`), each as its own
+ *    process, median of 9 after a warm-up; goal: within 2.5× the bare start.
+ * 3. Full check (bench/full-check.ts in a child process, median of 3): a
+ *    200,000-entry allowlist in superset mode (goal: under 1 s and 300 MiB
+ *    peak RSS) and, for reference, the same list in exact mode.
+ * 4. Against Python (bench/versus-python.ts): the full check of 200,000
+ *    entries over four allowlists (two exact, two superset) against
+ *    bench/check.py, a stdlib `ipaddress` script, each in its own process,
+ *    median of 3: wall times, ratio ours/python (goal: at most 0.25×), peak
+ *    RSS (ours under 300 MiB), and whether the findings are identical.
+ *
+ * The exit code is 1 when the findings differ from Python's (FINDINGS
+ * DIFFER), when the superset full check misses its goal, or when our peak
+ * RSS in section 4 reaches 300 MiB; the other goals (and section 1's
+ * RESULTS DIFFER) are printed only. Section 4 needs python3 (3.11, stdlib
+ * only) and is skipped without it.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -13,6 +34,8 @@ import { fileURLToPath } from "node:url";
 import { excludeCidr, mergeCidr, parseCidr } from "cidr-tools";
 import ipaddr from "ipaddr.js";
 import { parseRange, RangeSet } from "../src/ip/index.js";
+import { startupSection } from "./startup.js";
+import { versusPythonSection } from "./versus-python.js";
 import { allowlistEntries, largeInventory } from "./workload.js";
 
 const ENTRIES = 200_000;
@@ -46,7 +69,8 @@ function compare(title: string, ours: () => string[] | number, theirs: [string, 
   console.log(`  mailflow-guard   ${fmt(mine.ms)}`);
   for (const [name, work] of theirs) {
     const other = measure(work);
-    const agree = Array.isArray(mine.result) && Array.isArray(other.result) ? (sameCidrs(mine.result, other.result) ? "same result" : "RESULTS DIFFER") : "";
+    const agree =
+      Array.isArray(mine.result) && Array.isArray(other.result) ? (sameCidrs(mine.result, other.result) ? "same result" : "RESULTS DIFFER") : "";
     console.log(`  ${name.padEnd(16)} ${fmt(other.ms)}   ${(other.ms / mine.ms).toFixed(1)}× slower   ${agree}`);
   }
 }
@@ -65,19 +89,20 @@ compare(`Parse ${ENTRIES.toLocaleString("en")} entries (IPv4 and IPv6 addresses 
 
 compare("Merge into the minimal CIDR cover", () => RangeSet.parse(cidrs).toCidrs(), [["cidr-tools", () => mergeCidr(cidrs)]]);
 
-compare(
-  "Drift of the allowlist against the EOP set (missing = EOP − allowlist, stale = allowlist − EOP)",
-  () => {
-    const allowlist = RangeSet.parse(cidrs);
-    return [...eopSet.subtract(allowlist).toCidrs(), ...allowlist.subtract(eopSet).toCidrs()];
-  },
-  [["cidr-tools", () => [...excludeCidr(EOP, cidrs), ...excludeCidr(cidrs, EOP)]]],
-);
+compare("Drift of the allowlist against the EOP set (missing = EOP − allowlist, stale = allowlist − EOP)", () => {
+  const allowlist = RangeSet.parse(cidrs);
+  return [...eopSet.subtract(allowlist).toCidrs(), ...allowlist.subtract(eopSet).toCidrs()];
+}, [["cidr-tools", () => [...excludeCidr(EOP, cidrs), ...excludeCidr(cidrs, EOP)]]]);
 
 const everyForm = measure(() => RangeSet.parse(mixed).toCidrs().length);
 console.log(`\nEvery form Exchange accepts, a-b ranges included (no library above reads them): ${fmt(everyForm.ms)} for parse, merge and cover`);
 
-console.log(`\nFull check: mailflow-guard check of an inventory with a ${ENTRIES.toLocaleString("en")}-entry firewall allowlist, in its own process (median of 3)`);
+startupSection(root);
+
+console.log(
+  `\nFull check: mailflow-guard check of an inventory with a ${ENTRIES.toLocaleString("en")}-entry firewall allowlist, in its own process (median ` +
+    `of 3)`,
+);
 const SCENARIOS = [
   { mode: "superset", title: "allowlist in superset mode (must contain EOP)", goal: true },
   // Every entry of a 200,000-entry "exact" list is stale: the report lists ~330,000 ranges and 200,000 removals.
@@ -106,6 +131,9 @@ try {
     console.log(`  ${scenario.title.padEnd(52)} ${fmt(ms)}   peak RSS ${mib(rss).padStart(8)}   ${verdict}`);
   }
   console.log(`  goal: under ${GOAL_MS} ms and ${mib(GOAL_RSS_BYTES)} peak RSS (Node itself included)`);
+
+  const versus = versusPythonSection(root, work, ENTRIES, feedFile, GOAL_RSS_BYTES);
+  if (!versus.identical || (versus.ran && versus.oursRssBytes >= GOAL_RSS_BYTES)) failed = true;
 } finally {
   await rm(work, { recursive: true, force: true });
 }

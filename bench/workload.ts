@@ -28,7 +28,14 @@ export function allowlistEntries(count: number, options: { seed?: number; cidrOn
   const entries: string[] = [];
   for (let i = 0; i < count; i++) {
     let pick = random() * total;
-    const form = mix.find(([, share]) => (pick -= share) < 0)?.[0] ?? "ipv4-cidr";
+    let form: EntryForm = "ipv4-cidr";
+    for (const [candidate, share] of mix) {
+      pick -= share;
+      if (pick < 0) {
+        form = candidate;
+        break;
+      }
+    }
     switch (form) {
       case "ipv4-cidr":
         entries.push(`${ipv4()}/${16 + int(17)}`);
@@ -73,5 +80,46 @@ export function largeInventory(entries: readonly string[], allowlistMode: "exact
       },
     ],
     allowlists: [{ name: "edge-fw smtp-in", mode: allowlistMode, entries, protected: [] }],
+  };
+}
+
+/**
+ * Entries that overlap the recorded feed's EOP SMTP set (40.92.0.0/15, 40.107.0.0/16, 52.100.0.0/14,
+ * 104.47.0.0/17) in part, in whole, or across its edge, so `missing` is partial and an exact list's
+ * `stale` has holes where EOP is; one per allowlist of `fourAllowlistInventory`.
+ */
+const EOP_OVERLAP: readonly (readonly string[])[] = [
+  ["40.92.0.0/16", "40.106.255.0-40.107.0.255", "52.100.0.0/15", "104.47.0.0/18"],
+  ["40.92.0.0/15", "40.107.0.0/16", "104.47.0.0/17"],
+  ["40.93.0.0/16", "40.107.128.0/17", "52.102.0.0/15", "52.103.255.0-52.104.0.255", "104.47.64.0/18"],
+  ["40.0.0.0/8"],
+];
+
+/**
+ * An inventory whose `total` entries (mixed IPv4 and IPv6 CIDRs, a-b ranges and single
+ * addresses, mostly not EOP) are split over four firewall allowlists, two `exact` and two
+ * `superset`, and no receive connector. The exact lists protect a few ranges that overlap
+ * their stale entries, so `stale` is `coverage − EOP − protected` with something to subtract.
+ */
+export function fourAllowlistInventory(total: number, options: { seed?: number } = {}) {
+  const overlapCount = EOP_OVERLAP.reduce((sum, list) => sum + list.length, 0);
+  const generated = allowlistEntries(total - overlapCount, { seed: options.seed ?? 2027 });
+  const lists = [
+    { name: "edge-fw-a smtp-in", mode: "exact", protected: ["127.0.0.1", "10.0.0.0/8", "192.168.0.0-192.168.255.255", "2a03::/16"] },
+    { name: "edge-fw-b smtp-in", mode: "superset", protected: [] },
+    { name: "dmz-fw smtp-relay", mode: "exact", protected: ["127.0.0.1", "100.64.0.0/10", "2a07:1000::/20"] },
+    { name: "cloud-nsg smtp", mode: "superset", protected: [] },
+  ] as const;
+  const per = Math.ceil(generated.length / lists.length);
+  return {
+    tenant: "bench.onmicrosoft.com",
+    instance: "Worldwide",
+    receiveConnectors: [],
+    allowlists: lists.map((list, i) => ({
+      name: list.name,
+      mode: list.mode,
+      entries: [...EOP_OVERLAP[i]!, ...generated.slice(i * per, (i + 1) * per)],
+      protected: [...list.protected],
+    })),
   };
 }

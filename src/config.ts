@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_MAX_REMOVAL_SHARE } from "./feed/guard.js";
-import { parseInstance, type Instance } from "./feed/instances.js";
+import { type Instance, parseInstance } from "./feed/instances.js";
 import { feedVersionSchema } from "./ids.js";
 import { validate } from "./validation.js";
 
@@ -29,7 +29,11 @@ const env = z.object({
   MAILFLOW_GUARD_MAX_REMOVAL_SHARE: share.optional(),
   MAILFLOW_GUARD_ACCEPT_FEED_VERSION: feedVersionSchema.optional(),
   MAILFLOW_GUARD_INSTANCES: z.string().default("Worldwide"),
-  MAILFLOW_GUARD_MAX_INVENTORY_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+  MAILFLOW_GUARD_MAX_INVENTORY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
 });
 
 /** Reads the settings; a bad value is one InputError line naming the setting. */

@@ -12,7 +12,11 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, source: 
   if (result.success) return result.data;
   const [first, ...rest] = result.error.issues;
   const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? "" : "s"})` : "";
-  throw new InputError(`${first?.message ?? "invalid"}${more}`, { source, path: formatPath(first?.path ?? []) || undefined }, { cause: result.error });
+  throw new InputError(
+    `${first?.message ?? "invalid"}${more}`,
+    { source, path: formatPath(first?.path ?? []) || undefined },
+    { cause: result.error },
+  );
 }
 
 /** `["a", 0, "b"]` → `a[0].b` */
@@ -36,6 +40,7 @@ export function parseJson(text: string, source: string): unknown {
 
 // Control characters and Unicode line separators would let a name break out of
 // a comment or a line in the scripts and reports we write, so names refuse them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 export function hasUnsafeCharacters(text: string): boolean {

@@ -5,9 +5,9 @@
  * the queue worker runs, on Table Storage.
  */
 import { TableClient } from "@azure/data-tables";
-import { inject, describe, expect, it } from "vitest";
-import { checkTenant } from "../src/check/tenant-check.js";
+import { describe, expect, inject, it } from "vitest";
 import { loadArtifacts } from "../src/check/report-store.js";
+import { checkTenant } from "../src/check/tenant-check.js";
 import type { CheckReport } from "../src/core/check.js";
 import { finding } from "../src/core/finding.js";
 import type { Rule } from "../src/core/rule.js";
@@ -40,16 +40,24 @@ const legacyConnectorName: Rule = {
 
 describe("adding a rule", () => {
   it("puts its finding in report.json, report.md and the run record, with no other module changed", async () => {
-    const store = new TableStateStore(TableClient.fromConnectionString(inject("azuriteTableConnectionString"), uniqueTableName("seam"), { allowInsecureConnection: true }));
+    const store = new TableStateStore(
+      TableClient.fromConnectionString(inject("azuriteTableConnectionString"), uniqueTableName("seam"), { allowInsecureConnection: true }),
+    );
     const seen = observations({
       tenant: "contoso.onmicrosoft.com",
-      receiveConnectors: [{ identity: "EX01\\Inbound from Office 365", mode: "superset", remoteIPRanges: ["40.92.0.0/15", "52.100.0.0/14"], protected: [] }],
+      receiveConnectors: [
+        { identity: "EX01\\Inbound from Office 365", mode: "superset", remoteIPRanges: ["40.92.0.0/15", "52.100.0.0/14"], protected: [] },
+      ],
     });
     await saveInventory(store, seen.inventory);
     await saveFeedState(store, { instance: "Worldwide", lastGood: seen.eop.inForce }, undefined);
     await createRun(store, { id: RUN_ID, trigger: "manual", tenants: ["contoso.onmicrosoft.com"], now: seen.at });
 
-    const outcome = await checkTenant({ store, now: () => seen.at, log: () => {}, rules: [...RULES, legacyConnectorName] }, RUN_ID, "contoso.onmicrosoft.com");
+    const outcome = await checkTenant(
+      { store, now: () => seen.at, log: () => {}, rules: [...RULES, legacyConnectorName] },
+      RUN_ID,
+      "contoso.onmicrosoft.com",
+    );
     expect("check" in outcome).toBe(true);
 
     const artifacts = await loadArtifacts(store, "contoso.onmicrosoft.com", RUN_ID);
@@ -62,7 +70,15 @@ describe("adding a rule", () => {
     const run = await loadRun(store, RUN_ID);
     expect(run!.status).toBe("succeeded");
     expect(run!.tenants["contoso.onmicrosoft.com"]!.findings).toEqual([
-      { id: report.findings[0]!.id, digest: report.findings[0]!.digest, rule: "legacy-connector-name", severity: "info", subject: report.findings[0]!.subject, rangeCount: 0, ranges: [] },
+      {
+        id: report.findings[0]!.id,
+        digest: report.findings[0]!.digest,
+        rule: "legacy-connector-name",
+        severity: "info",
+        subject: report.findings[0]!.subject,
+        rangeCount: 0,
+        ranges: [],
+      },
     ]);
   });
 });

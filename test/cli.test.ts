@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +13,16 @@ const RAW = new URL("../examples/get-receiveconnector.json", import.meta.url).pa
 async function run(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"))) {
   let stdout = "";
   let stderr = "";
-  const code = await cli(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env, cwd });
+  const code = await cli(args, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env,
+    cwd,
+  });
   return { code, stdout, stderr, cwd };
 }
 
@@ -32,7 +41,12 @@ describe("feed and diff", () => {
   it("feed --feed-file --json prints the EOP SMTP set as a minimal CIDR cover", async () => {
     const { code, stdout } = await run(["feed", "--feed-file", FIXTURE, "--json"]);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({ instance: "Worldwide", version: null, ranges: ["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"], setIds: [10] });
+    expect(JSON.parse(stdout)).toEqual({
+      instance: "Worldwide",
+      version: null,
+      ranges: ["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"],
+      setIds: [10],
+    });
   });
 
   it("feed asks the live service (version first) and caches the snapshot in the state directory", async () => {
@@ -50,13 +64,24 @@ describe("feed and diff", () => {
   });
 
   it("feed says why when the live feed is refused and none was ever accepted", async () => {
-    const server = await startFeedServer({ Worldwide: { version: "2025060100", endpoints: worldwide((sets) => sets.splice(sets.findIndex((s) => s.id === 10), 1)) } });
+    const server = await startFeedServer({
+      Worldwide: {
+        version: "2025060100",
+        endpoints: worldwide((sets) =>
+          sets.splice(
+            sets.findIndex((s) => s.id === 10),
+            1,
+          ),
+        ),
+      },
+    });
     try {
       const { code, stdout, stderr } = await run(["feed"], { M365_ENDPOINTS_BASE_URL: server.url });
       expect(code).toBe(1);
       expect(stdout).toBe("");
       expect(stderr).toBe(
-        "mailflow-guard: the Worldwide feed was refused (it has no Exchange endpoint set with TCP port 25 (the EOP SMTP set)) and no earlier feed was ever accepted, so there is nothing to check against\n",
+        "mailflow-guard: the Worldwide feed was refused (it has no Exchange endpoint set with TCP port 25 (the EOP SMTP set)) and no earlier feed " +
+          "was ever accepted, so there is nothing to check against\n",
       );
     } finally {
       await server.close();
@@ -79,10 +104,16 @@ describe("check", () => {
     expect(code).toBe(2);
     const result = JSON.parse(stdout);
     expect(result.status).toBe("drift");
-    expect(result.findings.map((f: { rule: string; target: string; ranges: string[] }) => ({ rule: f.rule, target: f.target, ranges: f.ranges }))).toEqual([
+    expect(
+      result.findings.map((f: { rule: string; target: string; ranges: string[] }) => ({ rule: f.rule, target: f.target, ranges: f.ranges })),
+    ).toEqual([
       { rule: "missing-eop-range", target: "edge-fw smtp-in", ranges: ["52.100.0.0/14"] },
       { rule: "missing-eop-range", target: "EX01\\Inbound from Office 365", ranges: ["52.100.0.0/14"] },
-      { rule: "stale-eop-range", target: "EX01\\Inbound from Office 365", ranges: ["23.103.132.0/22", "65.55.88.0/24", "207.46.100.0/24", "213.199.154.0/24"] },
+      {
+        rule: "stale-eop-range",
+        target: "EX01\\Inbound from Office 365",
+        ranges: ["23.103.132.0/22", "65.55.88.0/24", "207.46.100.0/24", "213.199.154.0/24"],
+      },
     ]);
     const out = join(cwd, "out");
     expect(readdirSync(out).sort()).toEqual(["eop-allowlist.txt", "remediation.ps1", "report.json", "report.md"]);
@@ -96,7 +127,10 @@ describe("check", () => {
   });
 
   it("exits 0 when in sync, and reads raw Get-ReceiveConnector output with --tenant", async () => {
-    const inv = file(dir, "sync.json", { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries: ["40.92.0.0/14", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"] }] });
+    const inv = file(dir, "sync.json", {
+      tenant: "contoso.onmicrosoft.com",
+      allowlists: [{ name: "fw", entries: ["40.92.0.0/14", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"] }],
+    });
     const { code, stdout } = await run(["check", "--inventory", inv, "--feed-file", FIXTURE]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^In sync: all 1 target of contoso\.onmicrosoft\.com match the EOP SMTP set/);
@@ -112,7 +146,8 @@ describe("check", () => {
     const refused = await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", shrunk, "--json"], {}, cwd);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
-      "mailflow-guard: the Worldwide feed was refused: it would remove 93.3 % of the IPv4 EOP addresses of the last good feed (40.92.0.0/15, 40.107.0.0/16, 52.100.0.0/14); at most 25 % may go in one step\n",
+      "mailflow-guard: the Worldwide feed was refused: it would remove 93.3 % of the IPv4 EOP addresses of the last good feed (40.92.0.0/15, " +
+        "40.107.0.0/16, 52.100.0.0/14); at most 25 % may go in one step\n",
     );
     const result = JSON.parse(refused.stdout);
     expect(result.findings[0].rule).toBe("feed-suspicious");
@@ -123,12 +158,22 @@ describe("check", () => {
   });
 
   it("with no earlier good feed, a refused one is an error that says why", async () => {
-    const empty = file(dir, "no-eop.json", worldwide((sets) => sets.splice(sets.findIndex((s) => s.id === 10), 1)));
+    const empty = file(
+      dir,
+      "no-eop.json",
+      worldwide((sets) =>
+        sets.splice(
+          sets.findIndex((s) => s.id === 10),
+          1,
+        ),
+      ),
+    );
     const { code, stderr, stdout } = await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", empty]);
     expect(code).toBe(1);
     expect(stdout).toBe("");
     expect(stderr).toBe(
-      "mailflow-guard: the Worldwide feed was refused (it has no Exchange endpoint set with TCP port 25 (the EOP SMTP set)) and no earlier feed was ever accepted, so there is nothing to check against\n",
+      "mailflow-guard: the Worldwide feed was refused (it has no Exchange endpoint set with TCP port 25 (the EOP SMTP set)) and no earlier feed " +
+        "was ever accepted, so there is nothing to check against\n",
     );
   });
 
@@ -145,15 +190,47 @@ describe("check", () => {
 });
 
 describe("bad input: exit 1 and one line naming the file and the entry", () => {
-  const inventory = (entries: string[]) => file(dir, `inv-${entries.join("_").replace(/[^0-9a-z]/gi, "")}.json`, { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries }] });
+  const inventory = (entries: string[]) =>
+    file(dir, `inv-${entries.join("_").replace(/[^0-9a-z]/gi, "")}.json`, {
+      tenant: "contoso.onmicrosoft.com",
+      allowlists: [{ name: "fw", entries }],
+    });
   it.each([
-    ["an inventory file that does not exist", () => ["check", "--inventory", join(dir, "missing.json")], (d: string) => `mailflow-guard: ${join(d, "missing.json")}: does not exist\n`],
-    ["an inventory that is not JSON", () => ["check", "--inventory", file(dir, "bad.json", "{ nope")], (d: string) => `mailflow-guard: ${join(d, "bad.json")}: is not valid JSON`],
-    ["a host name in an allowlist", () => ["check", "--inventory", inventory(["10.0.0.1", "mail.contoso.com"])], () => `allowlists[0].entries[1]: "mail.contoso.com" is not`],
-    ["an IPv4 prefix length above 32", () => ["check", "--inventory", inventory(["10.0.0.0/33"])], () => `allowlists[0].entries[0]: "10.0.0.0/33" has a prefix length above 32`],
-    ["an IPv6 prefix length above 128", () => ["check", "--inventory", inventory(["2001:db8::/129"])], () => `allowlists[0].entries[0]: "2001:db8::/129"`],
-    ["a range that ends below its start", () => ["check", "--inventory", inventory(["10.0.0.9-10.0.0.1"])], () => `allowlists[0].entries[0]: "10.0.0.9-10.0.0.1" ends below its start`],
-    ["a feed file that does not exist", () => ["check", "--inventory", DEMO_INVENTORY, "--feed-file", join(dir, "nofeed.json")], (d: string) => `${join(d, "nofeed.json")}: does not exist`],
+    [
+      "an inventory file that does not exist",
+      () => ["check", "--inventory", join(dir, "missing.json")],
+      (d: string) => `mailflow-guard: ${join(d, "missing.json")}: does not exist\n`,
+    ],
+    [
+      "an inventory that is not JSON",
+      () => ["check", "--inventory", file(dir, "bad.json", "{ nope")],
+      (d: string) => `mailflow-guard: ${join(d, "bad.json")}: is not valid JSON`,
+    ],
+    [
+      "a host name in an allowlist",
+      () => ["check", "--inventory", inventory(["10.0.0.1", "mail.contoso.com"])],
+      () => `allowlists[0].entries[1]: "mail.contoso.com" is not`,
+    ],
+    [
+      "an IPv4 prefix length above 32",
+      () => ["check", "--inventory", inventory(["10.0.0.0/33"])],
+      () => `allowlists[0].entries[0]: "10.0.0.0/33" has a prefix length above 32`,
+    ],
+    [
+      "an IPv6 prefix length above 128",
+      () => ["check", "--inventory", inventory(["2001:db8::/129"])],
+      () => `allowlists[0].entries[0]: "2001:db8::/129"`,
+    ],
+    [
+      "a range that ends below its start",
+      () => ["check", "--inventory", inventory(["10.0.0.9-10.0.0.1"])],
+      () => `allowlists[0].entries[0]: "10.0.0.9-10.0.0.1" ends below its start`,
+    ],
+    [
+      "a feed file that does not exist",
+      () => ["check", "--inventory", DEMO_INVENTORY, "--feed-file", join(dir, "nofeed.json")],
+      (d: string) => `${join(d, "nofeed.json")}: does not exist`,
+    ],
     ["diff without --to", () => ["diff", "--from", FIXTURE], () => "mailflow-guard: diff needs --from FILE and --to FILE"],
     ["a misspelt option", () => ["check", "--inventroy", "x"], () => "mailflow-guard: Unknown option '--inventroy'"],
     ["a retired instance", () => ["feed", "--instance", "Germany"], () => 'mailflow-guard: "Germany" is retired'],
@@ -181,7 +258,8 @@ describe("demo", () => {
     expect(result.stdout).toContain("[feedVersionCheck] Worldwide feed version 2025060100 accepted: 4 EOP SMTP ranges");
     expect(result.stdout).toContain("Drift: 2 of 3 targets of contoso.onmicrosoft.com do not match the EOP SMTP set");
     expect(result.stdout).toContain(`Files in ${join(result.cwd, "out")}:`);
-    for (const name of ["remediation.ps1", "eop-allowlist.txt", "report.md", "report.json"]) expect(existsSync(join(result.cwd, "out", name))).toBe(true);
+    for (const name of ["remediation.ps1", "eop-allowlist.txt", "report.md", "report.json"])
+      expect(existsSync(join(result.cwd, "out", name))).toBe(true);
     expect(readdirSync(result.cwd)).toEqual(["out"]);
   });
 });

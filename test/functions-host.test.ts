@@ -18,7 +18,10 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const functionsDir = join(root, "functions");
 const functionFiles = readdirSync(functionsDir).filter((name) => name.endsWith(".ts") && !name.endsWith(".test.ts"));
 
-const example = JSON.parse(readFileSync(join(root, "local.settings.example.json"), "utf8")) as { IsEncrypted?: unknown; Values?: Record<string, unknown> };
+const example = JSON.parse(readFileSync(join(root, "local.settings.example.json"), "utf8")) as {
+  IsEncrypted?: unknown;
+  Values?: Record<string, unknown>;
+};
 const values = (example.Values ?? {}) as Record<string, string>;
 
 /** MAILFLOW_GUARD_… and AzureWebJobs… names; not a prefix such as `AzureWebJobsStorage__*` in a comment. */
@@ -85,7 +88,10 @@ describe("local.settings.example.json", () => {
     const named = new Set([
       ...namesIn(sources.values(), SETTING_NAME),
       ...namesIn([settingsShape], /^\s+([A-Za-z_]\w*):/gm),
-      ...namesIn(functionFiles.map((name) => readFileSync(join(functionsDir, name), "utf8")), /["']%(\w+)%["']/g),
+      ...namesIn(
+        functionFiles.map((name) => readFileSync(join(functionsDir, name), "utf8")),
+        /["']%(\w+)%["']/g,
+      ),
     ]);
     expect(named).toContain("M365_ENDPOINTS_BASE_URL");
     expect(named).toContain("FEED_CHECK_SCHEDULE");
@@ -106,10 +112,15 @@ describe("local.settings.example.json", () => {
   });
 
   it("gives safe values: the defaults, Azurite's storage, six-field NCRONTAB schedules", () => {
-    expect(values["FUNCTIONS_WORKER_RUNTIME"]).toBe("node");
+    expect(values.FUNCTIONS_WORKER_RUNTIME).toBe("node");
     expect(settingsFromEnv(values)).toEqual(settingsFromEnv({}));
     expect(storageSettingFromEnv(values)).toEqual({ kind: "table", connectionString: "UseDevelopmentStorage=true", tableName: "mailflowguard" });
-    const schedules = [...namesIn(functionFiles.map((name) => readFileSync(join(functionsDir, name), "utf8")), /schedule:\s*["']%(\w+)%["']/g)];
+    const schedules = [
+      ...namesIn(
+        functionFiles.map((name) => readFileSync(join(functionsDir, name), "utf8")),
+        /schedule:\s*["']%(\w+)%["']/g,
+      ),
+    ];
     expect(schedules.sort()).toEqual(["DRIFT_CHECK_SCHEDULE", "FEED_CHECK_SCHEDULE"]);
     for (const name of schedules) expect(values[name], name).toMatch(/^[\d*/,-]+( [\d*/,-]+){5}$/);
   });
@@ -151,7 +162,10 @@ describe("request bodies as the host streams them", () => {
     const deps = await azuriteDeps("http://127.0.0.1:9", clock);
     const third = Math.ceil(demoInventory.length / 3);
     const pieces = [demoInventory.slice(0, third), demoInventory.slice(third, 2 * third), demoInventory.slice(2 * third)];
-    const response = await uploadInventory(async () => deps)(streamed("https://mfg.example.net/api/inventory", chunks(pieces)), invocation("inventory").context);
+    const response = await uploadInventory(async () => deps)(
+      streamed("https://mfg.example.net/api/inventory", chunks(pieces)),
+      invocation("inventory").context,
+    );
     expect(response.status).toBe(201);
     expect(response.jsonBody).toMatchObject({ tenant: "contoso.onmicrosoft.com", instance: "Worldwide" });
   });
@@ -171,7 +185,10 @@ describe("request bodies as the host streams them", () => {
         cancelled = true;
       },
     });
-    const response = await uploadInventory(async () => deps)(streamed("https://mfg.example.net/api/inventory", endless), invocation("inventory").context);
+    const response = await uploadInventory(async () => deps)(
+      streamed("https://mfg.example.net/api/inventory", endless),
+      invocation("inventory").context,
+    );
     expect(response.status).toBe(413);
     expect(cancelled).toBe(true);
     // The fetch Request may read ahead by a few chunks; nowhere near an unbounded body.

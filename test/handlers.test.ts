@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { loadFeedState } from "../src/feed/feed-state.js";
+import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { driftCheckQueueOutput } from "../src/handlers/bindings.js";
 import { dailyDriftCheck } from "../src/handlers/daily-drift-check.js";
 import type { DriftCheckMessage, HandlerDeps } from "../src/handlers/deps.js";
@@ -61,7 +61,10 @@ describe("inventory upload", () => {
 
   it("takes raw Get-ReceiveConnector output with ?tenant= and ?mode=", async () => {
     const { context } = invocation("inventory");
-    const response = await uploadInventory(getDeps)(request("POST", `${API}/inventory?tenant=Fabrikam.onmicrosoft.com&mode=exact`, { body: rawConnectors }), context);
+    const response = await uploadInventory(getDeps)(
+      request("POST", `${API}/inventory?tenant=Fabrikam.onmicrosoft.com&mode=exact`, { body: rawConnectors }),
+      context,
+    );
     expect(response.status).toBe(201);
     const stored = await loadInventory(deps.store, "fabrikam.onmicrosoft.com");
     expect(stored!.receiveConnectors[0]).toMatchObject({ identity: "EX01\\Inbound from Office 365", mode: "exact" });
@@ -70,7 +73,10 @@ describe("inventory upload", () => {
   it.each([
     ["{not json", /^request body: is not valid JSON/],
     ["", /^request body: is empty: expected JSON$/],
-    [JSON.stringify({ tenant: "bad.onmicrosoft.com", receiveConnectors: [{ identity: "EX01\\X", remoteIPRanges: ["1.2.3.4", "1.2.3.4/40"] }] }), /^request body: receiveConnectors\[0\]\.remoteIPRanges\[1\]: "1\.2\.3\.4\/40"/],
+    [
+      JSON.stringify({ tenant: "bad.onmicrosoft.com", receiveConnectors: [{ identity: "EX01\\X", remoteIPRanges: ["1.2.3.4", "1.2.3.4/40"] }] }),
+      /^request body: receiveConnectors\[0\]\.remoteIPRanges\[1\]: "1\.2\.3\.4\/40"/,
+    ],
     [rawConnectors, /^request body: is raw Get-ReceiveConnector output, which names no tenant/],
   ])("answers 400 with one line and stores nothing for %j", async (body, message) => {
     const before = await deps.store.list("inventory");
@@ -82,7 +88,10 @@ describe("inventory upload", () => {
   });
 
   it("refuses a body over the size limit with 413 before parsing it", async () => {
-    const huge = JSON.stringify({ tenant: "huge.onmicrosoft.com", allowlists: [{ name: "fw", entries: Array.from({ length: 20_000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`) }] });
+    const huge = JSON.stringify({
+      tenant: "huge.onmicrosoft.com",
+      allowlists: [{ name: "fw", entries: Array.from({ length: 20_000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`) }],
+    });
     const { response, body } = await post("inventory", huge);
     expect(response.status).toBe(413);
     expect(body.error).toMatch(/larger than the limit of 200000 bytes/);
@@ -117,7 +126,10 @@ describe("timers, queue worker and re-sync", () => {
     await deps.store.put("feed", "Atlantis", { instance: "Atlantis" });
     const { context, logs } = invocation("feedVersionCheck");
     await feedVersionCheck(getDeps)(timer, context);
-    expect(logs).toContainEqual({ level: "warning", text: expect.stringMatching(/^ignored the feed document "Atlantis": "Atlantis" is not an instance/) });
+    expect(logs).toContainEqual({
+      level: "warning",
+      text: expect.stringMatching(/^ignored the feed document "Atlantis": "Atlantis" is not an instance/),
+    });
     expect((await loadFeedState(deps.store, "Worldwide")).state.lastGood?.version).toBe("2025060100");
   });
 
@@ -131,7 +143,9 @@ describe("timers, queue worker and re-sync", () => {
     const runId = messages[0]!.runId;
     const queued = (await getRun(runId)).jsonBody as RunRecord;
     expect(queued.status).toBe("queued");
-    expect(queued.feeds).toEqual([{ instance: "Worldwide", outcome: "updated", version: "2025060100", message: "Worldwide feed version 2025060100 accepted: 6 EOP SMTP ranges" }]);
+    expect(queued.feeds).toEqual([
+      { instance: "Worldwide", outcome: "updated", version: "2025060100", message: "Worldwide feed version 2025060100 accepted: 6 EOP SMTP ranges" },
+    ]);
     expect(Object.keys(queued.tenants)).toEqual(["contoso.onmicrosoft.com", "fabrikam.onmicrosoft.com"]);
 
     const during = server.requests.length;

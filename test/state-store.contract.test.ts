@@ -69,7 +69,22 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
     });
 
     it("lists keys of awkward characters in ascending order, and only of the kind asked for", async () => {
-      const keys = ["contoso.onmicrosoft.com", "a/b#c?d\\e", "%", "100%25", "with space", "Zoë/日本", "😀", ".hidden", "..", "~tilde", "a~0001", "tab\there", "Zeta", "alpha"];
+      const keys = [
+        "contoso.onmicrosoft.com",
+        "a/b#c?d\\e",
+        "%",
+        "100%25",
+        "with space",
+        "Zoë/日本",
+        "😀",
+        ".hidden",
+        "..",
+        "~tilde",
+        "a~0001",
+        "tab\there",
+        "Zeta",
+        "alpha",
+      ];
       for (const key of keys) await store.put("run", key, { key });
       await store.put("report", "other", {});
 
@@ -206,7 +221,9 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
     });
 
     it('lets exactly one of several concurrent ifNoneMatch "*" writers win', async () => {
-      const { won, lost } = await outcomes(Array.from({ length: 8 }, (_, writer) => store.put("installation", "self", { writer }, { ifNoneMatch: "*" })));
+      const { won, lost } = await outcomes(
+        Array.from({ length: 8 }, (_, writer) => store.put("installation", "self", { writer }, { ifNoneMatch: "*" })),
+      );
       expect(won).toBe(1);
       for (const error of lost) expect(error).toBeInstanceOf(ConcurrencyError);
     });
@@ -232,7 +249,14 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
       // A multi-row document under the prefix lists once, by its key.
       await store.put("run-tenant", "r1/big", bigDocument(1_200_000));
       expect(await store.list("run-tenant", { prefix: "r1/" })).toEqual(["r1/a.onmicrosoft.com", "r1/b.onmicrosoft.com", "r1/big", "r1/ü~%#?"]);
-      expect(await store.list("run-tenant", { prefix: "r1" })).toEqual(["r1", "r1/a.onmicrosoft.com", "r1/b.onmicrosoft.com", "r1/big", "r1/ü~%#?", "r10/a.onmicrosoft.com"]);
+      expect(await store.list("run-tenant", { prefix: "r1" })).toEqual([
+        "r1",
+        "r1/a.onmicrosoft.com",
+        "r1/b.onmicrosoft.com",
+        "r1/big",
+        "r1/ü~%#?",
+        "r10/a.onmicrosoft.com",
+      ]);
       expect(await store.list("run-tenant", { prefix: "nothing" })).toEqual([]);
       expect(await store.list("run", { prefix: "r1/" })).toEqual([]);
     });
@@ -260,7 +284,10 @@ function stateStoreContract(name: string, open: () => Promise<StateStore>): void
     it("replaces and deletes a multi-row document concurrently without leaving a mix", async () => {
       const big = bigDocument(1_200_000);
       const etag = await store.put("inventory", "ex01", big);
-      const [deleted, written] = await Promise.allSettled([store.delete("inventory", "ex01", { ifMatch: etag }), store.put("inventory", "ex01", { small: true }, { ifMatch: etag })]);
+      const [deleted, written] = await Promise.allSettled([
+        store.delete("inventory", "ex01", { ifMatch: etag }),
+        store.put("inventory", "ex01", { small: true }, { ifMatch: etag }),
+      ]);
       const winners = [deleted, written].filter((r) => r.status === "fulfilled");
       expect(winners).toHaveLength(1);
       for (const r of [deleted, written]) if (r.status === "rejected") expect(r.reason).toBeInstanceOf(ConcurrencyError);
@@ -295,7 +322,11 @@ describe("FileStateStore", () => {
   it("stores { etag, value } per document", async () => {
     const dir = await tempDir();
     const etag = await new FileStateStore(dir).put("feed", "Worldwide", { version: "2026010100" });
-    expect(JSON.parse(await readFile(join(dir, "feed", "Worldwide.json"), "utf8"))).toEqual({ etag, key: "Worldwide", value: { version: "2026010100" } });
+    expect(JSON.parse(await readFile(join(dir, "feed", "Worldwide.json"), "utf8"))).toEqual({
+      etag,
+      key: "Worldwide",
+      value: { version: "2026010100" },
+    });
   });
 
   it("reads documents written without the key", async () => {
@@ -370,7 +401,8 @@ describe("FileStateStore", () => {
 describe("TableStateStore", () => {
   async function rowKeys(client: TableClient, kind: string): Promise<string[]> {
     const keys: string[] = [];
-    for await (const row of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${kind}'`, select: ["RowKey"] } })) keys.push(row.rowKey ?? "");
+    for await (const row of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${kind}'`, select: ["RowKey"] } }))
+      keys.push(row.rowKey ?? "");
     return keys;
   }
 
@@ -460,7 +492,9 @@ describe("TableStateStore", () => {
     const store = new TableStateStore(client);
     await store.put("feed", "Worldwide", { n: 1 });
     await client.deleteTable();
-    await expect(store.put("feed", "Worldwide", { n: 2 })).rejects.toThrow(/^Table Storage: could not write feed "Worldwide": the table \w+ does not exist/);
+    await expect(store.put("feed", "Worldwide", { n: 2 })).rejects.toThrow(
+      /^Table Storage: could not write feed "Worldwide": the table \w+ does not exist/,
+    );
     expect(await store.get("feed", "Worldwide")).toBeUndefined();
     await store.put("feed", "Worldwide", { n: 3 });
     expect((await store.get("feed", "Worldwide"))?.value).toEqual({ n: 3 });
@@ -473,7 +507,10 @@ describe("TableStateStore", () => {
 
   it("maps an unreachable service to StateStoreError without the account key", async () => {
     const unreachable = connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, "TableEndpoint=http://127.0.0.1:9");
-    const client = TableClient.fromConnectionString(unreachable, uniqueTableName(), { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+    const client = TableClient.fromConnectionString(unreachable, uniqueTableName(), {
+      allowInsecureConnection: true,
+      retryOptions: { maxRetries: 0 },
+    });
     const error = await new TableStateStore(client).get("feed", "Worldwide").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
     expect((error as Error).message).toMatch(/^Table Storage: could not create the table/);
@@ -546,7 +583,9 @@ describe("storageSettingFromEnv", () => {
   });
 
   it("refuses malformed settings, naming them", () => {
-    expect(() => storageSettingFromEnv({ AzureWebJobsStorage: "UseDevelopmentStorage=true", MAILFLOW_GUARD_TABLE: "state-table" })).toThrow(/MAILFLOW_GUARD_TABLE/);
+    expect(() => storageSettingFromEnv({ AzureWebJobsStorage: "UseDevelopmentStorage=true", MAILFLOW_GUARD_TABLE: "state-table" })).toThrow(
+      /MAILFLOW_GUARD_TABLE/,
+    );
     expect(() => storageSettingFromEnv({ AzureWebJobsStorage__tableServiceUri: "acct.table" })).toThrow(/AzureWebJobsStorage__tableServiceUri/);
     expect(() => storageSettingFromEnv({ AzureWebJobsStorage__accountName: "My_Account" })).toThrow(/AzureWebJobsStorage__accountName/);
   });
@@ -575,7 +614,11 @@ describe("openStateStore", () => {
   });
 
   it("opens Table Storage by endpoint with a managed identity, without contacting Azure", () => {
-    const store = openStateStore({ kind: "table", endpoint: "https://acct.table.core.windows.net", managedIdentityClientId: "00000000-0000-0000-0000-000000000001" });
+    const store = openStateStore({
+      kind: "table",
+      endpoint: "https://acct.table.core.windows.net",
+      managedIdentityClientId: "00000000-0000-0000-0000-000000000001",
+    });
     expect(store).toBeInstanceOf(TableStateStore);
     expect(store.description).toBe("Table Storage https://acct.table.core.windows.net/mailflowguard");
   });

@@ -8,7 +8,12 @@ import { evaluate, observeEop } from "./evaluate.js";
 
 const inventory: Partial<Inventory> = {
   receiveConnectors: [
-    { identity: "EX01\\Inbound from Office 365", mode: "exact", remoteIPRanges: ["127.0.0.1", "40.92.0.0/15", "65.55.88.0/24"], protected: ["127.0.0.1"] },
+    {
+      identity: "EX01\\Inbound from Office 365",
+      mode: "exact",
+      remoteIPRanges: ["127.0.0.1", "40.92.0.0/15", "65.55.88.0/24"],
+      protected: ["127.0.0.1"],
+    },
     { identity: "EX01\\Default Frontend EX01", mode: "superset", remoteIPRanges: ["0.0.0.0-255.255.255.255"], protected: [] },
   ],
   allowlists: [{ name: "edge | fw <smtp>", mode: "superset", entries: ["40.92.0.0/16", "40.93.0.0/16"], protected: [] }],
@@ -19,7 +24,9 @@ describe("evaluate", () => {
     const { check, artifacts } = evaluate(observations(inventory));
     const { report } = check;
     expect(report.status).toBe("drift");
-    expect(report.summary[0]).toBe("Drift: 2 of 3 targets of contoso.onmicrosoft.com do not match the EOP SMTP set (Worldwide feed version 2025060100).");
+    expect(report.summary[0]).toBe(
+      "Drift: 2 of 3 targets of contoso.onmicrosoft.com do not match the EOP SMTP set (Worldwide feed version 2025060100).",
+    );
     expect(report.findings.map((f) => `${f.rule} ${f.subject.name} ${f.ranges?.join(",")}`)).toEqual([
       "missing-eop-range edge | fw <smtp> 52.100.0.0/14",
       "missing-eop-range EX01\\Inbound from Office 365 52.100.0.0/14",
@@ -35,7 +42,9 @@ describe("evaluate", () => {
     expect(artifacts["eop-allowlist.txt"]).toBe("40.92.0.0/15\n52.100.0.0/14\n");
     const json = JSON.parse(artifacts["report.json"]!) as CheckReport;
     expect(json.findings.map((f) => f.id)).toEqual(report.findings.map((f) => f.id));
-    expect(json.findings[2]!.changes).toEqual([{ kind: "ranges", target: { kind: "receive-connector", name: "EX01\\Inbound from Office 365" }, add: [], remove: ["65.55.88.0/24"], held: [] }]);
+    expect(json.findings[2]!.changes).toEqual([
+      { kind: "ranges", target: { kind: "receive-connector", name: "EX01\\Inbound from Office 365" }, add: [], remove: ["65.55.88.0/24"], held: [] },
+    ]);
     expect(json.evidence.eop.feed).toMatchObject({ status: "accepted", version: "2025060100", setIds: [10] });
     const md = artifacts["report.md"]!;
     expect(md.indexOf("**Drift:")).toBeLessThan(md.indexOf("## What drifted"));
@@ -47,7 +56,9 @@ describe("evaluate", () => {
     const { check } = evaluate(observations({ receiveConnectors: [inventory.receiveConnectors![1]!] }));
     expect(check.report.status).toBe("in-sync");
     expect(check.findings).toEqual([]);
-    expect(check.report.summary).toEqual(["In sync: all 1 target of contoso.onmicrosoft.com match the EOP SMTP set (Worldwide feed version 2025060100)."]);
+    expect(check.report.summary).toEqual([
+      "In sync: all 1 target of contoso.onmicrosoft.com match the EOP SMTP set (Worldwide feed version 2025060100).",
+    ]);
   });
 
   it("under a refused feed: uses the last good one, adds feed-suspicious first, proposes no removal", () => {

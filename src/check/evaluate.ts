@@ -7,7 +7,7 @@ import type { FeedState } from "../feed/feed-state.js";
 import { describeVersion } from "../feed/snapshot.js";
 import { targetsOf } from "../inventory/inventory.js";
 import { RangeSet } from "../ip/index.js";
-import { OUTPUTS, renderOutputs, type Artifacts } from "../outputs/index.js";
+import { type Artifacts, OUTPUTS, renderOutputs } from "../outputs/index.js";
 import { RULES } from "../rules/index.js";
 
 /** The EOP part of the observations: the last good feed and the refusal of a newer one, if any. */
@@ -103,7 +103,8 @@ function summarise(o: Observations, targets: readonly TargetReport[], findings: 
     findings.length === 0
       ? `In sync: all ${n} of ${o.tenant} match the EOP SMTP set (${feed}).`
       : drifted.length === 0
-        ? `Attention: ${o.tenant} matches the EOP SMTP set in force, but the ${findings.some((f) => f.subject.kind === "feed") ? "feed needs" : "findings below need"} a look (${feed}).`
+        ? `Attention: ${o.tenant} matches the EOP SMTP set in force, but the ` +
+          `${findings.some((f) => f.subject.kind === "feed") ? "feed needs" : "findings below need"} a look (${feed}).`
         : `Drift: ${drifted.length} of ${n} of ${o.tenant} do${drifted.length === 1 ? "es" : ""} not match the EOP SMTP set (${feed}).`;
   return [headline, ...findings.map((f) => f.summary)];
 }

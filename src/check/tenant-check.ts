@@ -1,10 +1,10 @@
+import type { TenantCheck } from "../core/check.js";
 import type { Rule } from "../core/rule.js";
 import { InputError, MailflowGuardError, oneLine, StateStoreError } from "../errors.js";
 import { loadFeedState } from "../feed/feed-state.js";
 import { loadInventory } from "../inventory/inventory-store.js";
 import { briefFindings, recordTenantRun } from "../run/run.js";
 import type { StateStore } from "../state/store.js";
-import type { TenantCheck } from "../core/check.js";
 import { evaluate, observeEop } from "./evaluate.js";
 import { saveArtifacts } from "./report-store.js";
 

@@ -64,7 +64,8 @@ export async function cli(argv: readonly string[], io: CliIo): Promise<number> {
     return name === undefined ? EXIT.error : EXIT.ok;
   }
   try {
-    if (!(name in COMMANDS)) throw new InputError(`unknown command ${JSON.stringify(name)} (expected feed, diff, check or demo; see mailflow-guard --help)`);
+    if (!(name in COMMANDS))
+      throw new InputError(`unknown command ${JSON.stringify(name)} (expected feed, diff, check or demo; see mailflow-guard --help)`);
     const command = name as keyof typeof COMMANDS;
     let values: Record<string, string | boolean | undefined>;
     try {

@@ -8,13 +8,12 @@ import { parseInstance } from "../feed/instances.js";
 import { syncFeed, syncFeedFromFile } from "../feed/sync.js";
 import { feedVersionSchema } from "../ids.js";
 import { parseInventory } from "../inventory/parse.js";
-import { feedSyncOptions, syncFeeds, type FeedSynced } from "../run/feeds.js";
+import { type FeedSynced, feedSyncOptions, syncFeeds } from "../run/feeds.js";
 import { validate } from "../validation.js";
-import { cliSettings, liveFeed, openStore, type CliIo } from "./context.js";
+import { type CliIo, cliSettings, liveFeed, openStore } from "./context.js";
 import { EXIT } from "./exit.js";
 import { eopFromFile, parseEndpointsFile } from "./feed-file.js";
 import { readJsonFile, writeFiles } from "./files.js";
-
 
 type Flags = Record<string, string | boolean | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
@@ -41,8 +40,12 @@ export async function feedCommand(flags: Flags, io: CliIo): Promise<number> {
     ranges = good.eopRanges;
     setIds = good.setIds;
   }
-  if (flags.json) io.stdout(JSON.stringify({ instance, version, ranges, setIds }, null, 2) + "\n");
-  else io.stdout(`${instance} ${version === null ? "(saved feed, no version)" : `version ${version}`}: EOP SMTP set (endpoint set ${setIds.join(", ")}), ${ranges.length} ranges\n${ranges.map((r) => `  ${r}\n`).join("")}`);
+  if (flags.json) io.stdout(`${JSON.stringify({ instance, version, ranges, setIds }, null, 2)}\n`);
+  else
+    io.stdout(
+      `${instance} ${version === null ? "(saved feed, no version)" : `version ${version}`}: EOP SMTP set (endpoint set ${setIds.join(", ")}), ` +
+        `${ranges.length} ranges\n${ranges.map((r) => `  ${r}\n`).join("")}`,
+    );
   return EXIT.ok;
 }
 
@@ -54,7 +57,7 @@ export async function diffCommand(flags: Flags, io: CliIo): Promise<number> {
   const after = await eopFromFile(resolve(io.cwd, to));
   const added = after.eop.subtract(before.eop).toCidrs();
   const removed = before.eop.subtract(after.eop).toCidrs();
-  if (flags.json) io.stdout(JSON.stringify({ added, removed }, null, 2) + "\n");
+  if (flags.json) io.stdout(`${JSON.stringify({ added, removed }, null, 2)}\n`);
   else if (added.length + removed.length === 0) io.stdout("The EOP SMTP set is the same in both feeds.\n");
   else io.stdout([...added.map((r) => `+ ${r}\n`), ...removed.map((r) => `- ${r}\n`)].join(""));
   return EXIT.ok;
@@ -85,8 +88,21 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
     [feed] = (await syncFeeds(live, [inventory.instance], { force: Boolean(flags.refresh) })) as [FeedSynced];
     if (feed.outcome === "failed" && !feed.state?.lastGood) throw new MailflowGuardError(feed.message);
   } else {
-    const result = await syncFeedFromFile(feedData, resolve(io.cwd, feedFile), inventory.instance, feedVersion ?? null, feedSyncOptions({ store, now, settings }, true), parseEndpointsFile);
-    feed = { instance: result.instance, outcome: result.outcome, version: result.state.lastGood?.version, message: result.message, state: result.state };
+    const result = await syncFeedFromFile(
+      feedData,
+      resolve(io.cwd, feedFile),
+      inventory.instance,
+      feedVersion ?? null,
+      feedSyncOptions({ store, now, settings }, true),
+      parseEndpointsFile,
+    );
+    feed = {
+      instance: result.instance,
+      outcome: result.outcome,
+      version: result.state.lastGood?.version,
+      message: result.message,
+      state: result.state,
+    };
   }
   const state = feed.state ?? (await loadFeedState(store, inventory.instance)).state;
   const observations = { tenant: inventory.tenant, instance: inventory.instance, at: now(), runId: randomUUID(), inventory, eop: observeEop(state) };
@@ -100,7 +116,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
 export function reportCheck(check: TenantCheck, outDir: string, asJson: boolean, io: CliIo, feed: FeedSynced): number {
   const { report } = check;
   const { feed: inForce } = report.evidence.eop;
-  if (asJson) io.stdout(JSON.stringify(checkJson(report, outDir), null, 2) + "\n");
+  if (asJson) io.stdout(`${JSON.stringify(checkJson(report, outDir), null, 2)}\n`);
   else io.stdout(humanSummary(report, outDir));
   if (inForce.refused) {
     io.stderr(`mailflow-guard: the ${report.instance} feed was refused: ${inForce.refused.reason}\n`);
@@ -118,7 +134,15 @@ function checkJson(report: CheckReport, outDir: string) {
     instance: report.instance,
     runId: report.runId,
     feed: report.evidence.eop.feed,
-    findings: report.findings.map(({ id, digest, rule, severity, subject, ...rest }) => ({ id, digest, rule, severity, target: subject.name, subject, ...rest })),
+    findings: report.findings.map(({ id, digest, rule, severity, subject, ...rest }) => ({
+      id,
+      digest,
+      rule,
+      severity,
+      target: subject.name,
+      subject,
+      ...rest,
+    })),
     targets: report.evidence.inventory.targets,
     outDir,
     files: report.artifacts.map((a) => a.file),
@@ -128,6 +152,12 @@ function checkJson(report: CheckReport, outDir: string) {
 export function humanSummary(report: CheckReport, outDir: string): string {
   const [headline, ...rest] = report.summary;
   const width = Math.max(...report.artifacts.map((a) => a.file.length)) + 2;
-  const lines = [headline, ...rest.map((l) => `  - ${l}`), "", `Files in ${outDir}:`, ...report.artifacts.map((a) => `  ${a.file.padEnd(width)}${a.description}`)];
-  return lines.join("\n") + "\n";
+  const lines = [
+    headline,
+    ...rest.map((l) => `  - ${l}`),
+    "",
+    `Files in ${outDir}:`,
+    ...report.artifacts.map((a) => `  ${a.file.padEnd(width)}${a.description}`),
+  ];
+  return `${lines.join("\n")}\n`;
 }

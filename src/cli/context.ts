@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
-import { settingsFromEnv, type Settings } from "../config.js";
+import { type Settings, settingsFromEnv } from "../config.js";
 import { InputError } from "../errors.js";
 import { createFeedClient } from "../feed/client.js";
 import type { FeedSource } from "../feed/sync.js";
 import { FileStateStore } from "../state/file-store.js";
 import { clientRequestId } from "../state/installation.js";
-import { storageSettingFromEnv, type StorageSetting } from "../state/storage-setting.js";
+import { type StorageSetting, storageSettingFromEnv } from "../state/storage-setting.js";
 import type { StateStore } from "../state/store.js";
 
 export interface CliIo {

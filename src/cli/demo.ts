@@ -1,30 +1,30 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { randomUUID } from "node:crypto";
 import azureFunctions, { type InvocationContext as Context } from "@azure/functions";
 import { z } from "zod";
 import { loadArtifacts } from "../check/report-store.js";
 import { settingsFromEnv } from "../config.js";
-import { startFeedServer } from "../feed/stand-in-service.js";
+import type { CheckReport } from "../core/check.js";
 import { MailflowGuardError } from "../errors.js";
 import { createFeedClient } from "../feed/client.js";
-import { dailyDriftCheck } from "../handlers/daily-drift-check.js";
+import { startFeedServer } from "../feed/stand-in-service.js";
 import { driftCheckQueueOutput } from "../handlers/bindings.js";
+import { dailyDriftCheck } from "../handlers/daily-drift-check.js";
 import type { DriftCheckMessage, HandlerDeps } from "../handlers/deps.js";
 import { driftCheckWorker } from "../handlers/drift-check-worker.js";
 import { feedVersionCheck } from "../handlers/feed-version-check.js";
+import { feedVersionSchema } from "../ids.js";
 import { saveInventory } from "../inventory/inventory-store.js";
 import { parseInventory } from "../inventory/parse.js";
-import type { CheckReport } from "../core/check.js";
-import { feedVersionSchema } from "../ids.js";
 import { jsonReport } from "../outputs/json.js";
 import { FileStateStore } from "../state/file-store.js";
 import { clientRequestId } from "../state/installation.js";
 import { validate } from "../validation.js";
 import { humanSummary } from "./commands.js";
-import { EXIT } from "./exit.js";
 import type { CliIo } from "./context.js";
+import { EXIT } from "./exit.js";
 import { packageRoot, readJsonFile, writeFiles } from "./files.js";
 
 // @azure/functions is CommonJS and Node's ESM loader cannot see this class as a named export.

@@ -1,6 +1,6 @@
 import { InputError } from "../errors.js";
 import { judgeFeed } from "../feed/guard.js";
-import { endpointSetsSchema, type EndpointSet } from "../feed/schema.js";
+import { type EndpointSet, endpointSetsSchema } from "../feed/schema.js";
 import type { RangeSet } from "../ip/index.js";
 import { validate } from "../validation.js";
 import { readJsonFile } from "./files.js";

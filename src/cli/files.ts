@@ -13,7 +13,14 @@ export async function readJsonFile(path: string): Promise<unknown> {
     text = await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory, not a file" : code === "EACCES" ? "cannot be read (permission denied)" : `cannot be read (${code ?? "unknown error"})`;
+    const why =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EISDIR"
+          ? "is a directory, not a file"
+          : code === "EACCES"
+            ? "cannot be read (permission denied)"
+            : `cannot be read (${code ?? "unknown error"})`;
     throw new InputError(why, { source: path }, { cause: error });
   }
   return parseJson(text, path);

@@ -1,5 +1,5 @@
-import type { FeedRefusal, FeedSnapshot } from "../feed/snapshot.js";
 import type { Instance } from "../feed/instances.js";
+import type { FeedRefusal, FeedSnapshot } from "../feed/snapshot.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { RangeSet } from "../ip/index.js";
 

@@ -1,20 +1,27 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFeedServer, type FeedServer, type InterceptedResponse, type RecordedFeed } from "./stand-in-service.js";
 import { HttpError, InputError, ThrottledError, TransportError } from "../errors.js";
 import { createFeedClient, type FeedClientOptions } from "./client.js";
 import { selectEopSmtp } from "./eop.js";
 import type { Instance } from "./instances.js";
+import { type FeedServer, type InterceptedResponse, type RecordedFeed, startFeedServer } from "./stand-in-service.js";
 
 const saved = JSON.parse(readFileSync(new URL("../../test/fixtures/m365/endpoints-worldwide-2025.json", import.meta.url), "utf8")) as Array<
   Record<string, unknown>
 >;
 /** The saved answer with the IPv6 ranges of set 10 that a request without NoIPv6 gets. */
-const worldwide = saved.map((s) => (s["id"] === 10 ? { ...s, ips: [...(s["ips"] as string[]), "2a01:111:f400::/48", "2a01:111:f403::/48"] } : s));
+const worldwide = saved.map((s) => (s.id === 10 ? { ...s, ips: [...(s.ips as string[]), "2a01:111:f400::/48", "2a01:111:f403::/48"] } : s));
 const changes = [
   { id: 1, endpointSetId: 10, disposition: "remove", version: "2025010100", remove: { ips: ["52.238.78.88/32"] } },
-  { id: 2, endpointSetId: 10, disposition: "Add", version: "2025020100", current: { required: "true" }, add: { effectiveDate: "20250301", ips: ["40.93.0.0/16"] } },
+  {
+    id: 2,
+    endpointSetId: 10,
+    disposition: "Add",
+    version: "2025020100",
+    current: { required: "true" },
+    add: { effectiveDate: "20250301", ips: ["40.93.0.0/16"] },
+  },
 ];
 
 let server: FeedServer;
@@ -62,7 +69,12 @@ function expectRedacted(error: Error): void {
 describe("requests", () => {
   it("asks /version with the GUID and nothing else in the query", async () => {
     const hrefs: string[] = [];
-    const feedClient = client({ fetch: (input, init) => (hrefs.push(String(input)), fetch(input, init)) });
+    const feedClient = client({
+      fetch: (input, init) => {
+        hrefs.push(String(input));
+        return fetch(input, init);
+      },
+    });
     expect(await feedClient.getVersion("Worldwide")).toEqual({ instance: "Worldwide", latest: "2025020100" });
     expect(hrefs).toEqual([`${server.url}/version/Worldwide?clientrequestid=${guid}`]);
     expect(server.requests).toEqual([{ method: "GET", path: "/version/Worldwide", query: { clientrequestid: guid } }]);
@@ -70,7 +82,14 @@ describe("requests", () => {
 
   it("asks /endpoints for Exchange only, and gets IPv4 and IPv6", async () => {
     const hrefs: string[] = [];
-    const sets = await client({ fetch: (input, init) => (hrefs.push(String(input)), fetch(input, init)) }).getEndpoints("Worldwide", { serviceAreas: "Exchange" });
+    const sets = await client({
+      fetch: (input, init) => {
+        hrefs.push(String(input));
+        return fetch(input, init);
+      },
+    }).getEndpoints("Worldwide", {
+      serviceAreas: "Exchange",
+    });
     expect(hrefs).toEqual([`${server.url}/endpoints/Worldwide?clientrequestid=${guid}&ServiceAreas=Exchange`]);
     expect(new Set(sets.map((s) => s.serviceArea))).toEqual(new Set(["Exchange"]));
     expect(sets.find((s) => s.id === 10)?.ips).toContain("2a01:111:f403::/48");
@@ -96,14 +115,34 @@ describe("requests", () => {
       "/changes/Worldwide/0000000000",
       "/changes/Worldwide/0000000000",
     ]);
-    expect(server.requests.every((r) => r.query["clientrequestid"] === guid)).toBe(true);
+    expect(server.requests.every((r) => r.query.clientrequestid === guid)).toBe(true);
   });
 
   it("reads every instance, whatever ids its sets have, and finds its EOP SMTP set", async () => {
     const sovereign = (id: number, ips: string[]) => [
-      { id: 1, serviceArea: "Exchange", serviceAreaDisplayName: "Exchange Online", ips: ["52.127.0.0/21"], tcpPorts: "80,443", expressRoute: false, category: "Optimize", required: true },
+      {
+        id: 1,
+        serviceArea: "Exchange",
+        serviceAreaDisplayName: "Exchange Online",
+        ips: ["52.127.0.0/21"],
+        tcpPorts: "80,443",
+        expressRoute: false,
+        category: "Optimize",
+        required: true,
+      },
       // Sovereign sets may list no URLs and carry attributes this client does not know.
-      { id, serviceArea: "Exchange", serviceAreaDisplayName: "Exchange Online", ips, tcpPorts: "25", expressRoute: false, category: "Allow", required: true, notes: "", newAttribute: 1 },
+      {
+        id,
+        serviceArea: "Exchange",
+        serviceAreaDisplayName: "Exchange Online",
+        ips,
+        tcpPorts: "25",
+        expressRoute: false,
+        category: "Allow",
+        required: true,
+        notes: "",
+        newAttribute: 1,
+      },
     ];
     feed.USGovDoD = { version: "2025011500", endpoints: sovereign(6, ["52.127.80.0/23", "2001:489a:2202::/48"]) };
     feed.USGovGCCHigh = { version: "2025011600", endpoints: sovereign(6, ["52.127.64.0/21"]) };
@@ -327,7 +366,8 @@ describe("errors that are not retried", () => {
     const error = await failure(client().getEndpoints("Worldwide"));
     expect(error).toBeInstanceOf(InputError);
     expect(error.message).toBe(
-      'GET /endpoints/Worldwide: [0].tcpPorts: endpoint set 1: "80,http" is not a port list ("http" is not a port or a range); expected ports and ranges such as "80,443" or "5000-5020"',
+      'GET /endpoints/Worldwide: [0].tcpPorts: endpoint set 1: "80,http" is not a port list ("http" is not a port or a range); expected ports and ' +
+        'ranges such as "80,443" or "5000-5020"',
     );
     expect(error.cause).toBeDefined();
     expect(server.requests).toHaveLength(1);
@@ -362,7 +402,9 @@ describe("errors that are not retried", () => {
   it("refuses an oversized answer by its Content-Length", async () => {
     const error = await failure(client({ maxResponseBytes: 1000 }).getEndpoints("Worldwide"));
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toBe("GET /endpoints/Worldwide: the answer of the Microsoft 365 endpoints service is larger than 1000 bytes, the most this client reads");
+    expect(error.message).toBe(
+      "GET /endpoints/Worldwide: the answer of the Microsoft 365 endpoints service is larger than 1000 bytes, the most this client reads",
+    );
     expect(server.requests).toHaveLength(1);
   });
 

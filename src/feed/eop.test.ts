@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { selectEopSmtp } from "./eop.js";
-import { endpointSetsSchema, validate, type EndpointSet } from "./schema.js";
+import { type EndpointSet, endpointSetsSchema, validate } from "./schema.js";
 
 const worldwide = validate(
   endpointSetsSchema,
@@ -39,7 +39,10 @@ describe("selectEopSmtp", () => {
   });
 
   it("selects by area and port, whatever the id and with no URLs (sovereign clouds)", () => {
-    const dod = [set({ id: 1, tcpPorts: "443", ips: ["52.127.0.0/21"] }), set({ id: 6, tcpPorts: "25", ips: ["52.127.80.0/23", "2001:489a:2202::/48"] })];
+    const dod = [
+      set({ id: 1, tcpPorts: "443", ips: ["52.127.0.0/21"] }),
+      set({ id: 6, tcpPorts: "25", ips: ["52.127.80.0/23", "2001:489a:2202::/48"] }),
+    ];
     expect(selectEopSmtp(dod)).toEqual({ ips: ["52.127.80.0/23", "2001:489a:2202::/48"], setIds: [6] });
     expect(selectEopSmtp([set({ id: 2, tcpPorts: "25", ips: ["42.159.33.192/27"] })]).setIds).toEqual([2]);
   });

@@ -1,4 +1,4 @@
-import { includesPort, parsePortList, type EndpointSet } from "./schema.js";
+import { type EndpointSet, includesPort, parsePortList } from "./schema.js";
 
 /**
  * The EOP SMTP entries of a feed: the `ips` of every Exchange endpoint set

@@ -23,7 +23,8 @@ export async function loadFeedState(store: StateStore, instance: Instance): Prom
   const doc = await store.get("feed", instance);
   if (!doc) return { state: { instance }, etag: undefined };
   const parsed = feedStateSchema.safeParse(doc.value);
-  if (!parsed.success) throw new StateStoreError(`the stored feed state of ${instance} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+  if (!parsed.success)
+    throw new StateStoreError(`the stored feed state of ${instance} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
   return { state: parsed.data, etag: doc.etag };
 }
 

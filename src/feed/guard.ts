@@ -1,14 +1,12 @@
 import { InputError } from "../errors.js";
-import { RangeSet, type IpFamily } from "../ip/index.js";
+import { type IpFamily, RangeSet } from "../ip/index.js";
 import { selectEopSmtp } from "./eop.js";
 import type { EndpointSet } from "./schema.js";
 
 /** The share of last good EOP addresses a new feed may drop before it is refused. */
 export const DEFAULT_MAX_REMOVAL_SHARE = 0.25;
 
-export type FeedVerdict =
-  | { accepted: true; eop: RangeSet; setIds: number[] }
-  | { accepted: false; reason: string };
+export type FeedVerdict = { accepted: true; eop: RangeSet; setIds: number[] } | { accepted: false; reason: string };
 
 export interface GuardOptions {
   /** Last good EOP set to compare with; none on the first fetch. */

@@ -3,22 +3,21 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../errors.js";
 import {
   changesSchema,
+  type EndpointSet,
   endpointSetsSchema,
   includesPort,
   parsePortList,
   validate,
   versionInfoSchema,
   versionListSchema,
-  type EndpointSet,
 } from "./schema.js";
 
-const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../test/fixtures/m365/${name}`, import.meta.url), "utf8"));
+const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../test/fixtures/m365/${name}`, import.meta.url), "utf8"));
 
 /** The saved Worldwide answer with IPv6 put back into set 10, as the service sends it without NoIPv6. */
 function worldwideWithIPv6(): unknown[] {
   const sets = fixture("endpoints-worldwide-2025.json") as Array<Record<string, unknown>>;
-  return sets.map((set) => (set["id"] === 10 ? { ...set, ips: [...(set["ips"] as string[]), "2a01:111:f400::/48", "2a01:111:f403::/48"] } : set));
+  return sets.map((set) => (set.id === 10 ? { ...set, ips: [...(set.ips as string[]), "2a01:111:f400::/48", "2a01:111:f403::/48"] } : set));
 }
 
 const exchangeSet = (extra: Record<string, unknown> = {}) => ({
@@ -96,7 +95,8 @@ describe("endpoint sets", () => {
     const sets = [exchangeSet(), exchangeSet(), exchangeSet(), exchangeSet({ id: 12, tcpPorts: "25;587" })];
     const error = problem(() => validate(endpointSetsSchema, sets, "GET /endpoints/Worldwide"));
     expect(error.message).toBe(
-      'GET /endpoints/Worldwide: [3].tcpPorts: endpoint set 12: "25;587" is not a port list; expected ports and ranges such as "80,443" or "5000-5020"',
+      'GET /endpoints/Worldwide: [3].tcpPorts: endpoint set 12: "25;587" is not a port list; expected ports and ranges such as "80,443" or ' +
+        '"5000-5020"',
     );
     expect(error.source).toBe("GET /endpoints/Worldwide");
     expect(error.path).toBe("[3].tcpPorts");
@@ -131,7 +131,7 @@ describe("version", () => {
 });
 
 describe("changes", () => {
-  it('reads the real record whose booleans are strings and whose effectiveDate predates it', () => {
+  it("reads the real record whose booleans are strings and whose effectiveDate predates it", () => {
     const [record] = validate(changesSchema, fixture("changes-worldwide-2020012800-record.json"), "changes");
     expect(record).toEqual({
       id: 500,
@@ -163,7 +163,9 @@ describe("changes", () => {
 
   it("checks dates and the port lists before and after", () => {
     const base = { id: 1, endpointSetId: 10, disposition: "Add", version: "2025020100" };
-    expect(problem(() => validate(changesSchema, [{ ...base, add: { effectiveDate: "20250231", ips: [] } }], "c")).path).toBe("[0].add.effectiveDate");
+    expect(problem(() => validate(changesSchema, [{ ...base, add: { effectiveDate: "20250231", ips: [] } }], "c")).path).toBe(
+      "[0].add.effectiveDate",
+    );
     expect(problem(() => validate(changesSchema, [{ ...base, add: { ips: ["1.2.3.0/24"] } }], "c")).path).toBe("[0].add.effectiveDate");
     const error = problem(() => validate(changesSchema, [{ ...base, previous: { tcpPorts: "25" }, current: { tcpPorts: "25-" } }], "c"));
     expect(error.path).toBe("[0].current.tcpPorts");
@@ -173,11 +175,25 @@ describe("changes", () => {
 
 describe("port lists", () => {
   it("reads the spellings the service uses", () => {
-    expect(parsePortList("80,443")).toEqual([[80, 80], [443, 443]]);
-    expect(parsePortList("143, 587, 993, 995")).toEqual([[143, 143], [587, 587], [993, 993], [995, 995]]);
-    expect(parsePortList("443,80")).toEqual([[443, 443], [80, 80]]);
+    expect(parsePortList("80,443")).toEqual([
+      [80, 80],
+      [443, 443],
+    ]);
+    expect(parsePortList("143, 587, 993, 995")).toEqual([
+      [143, 143],
+      [587, 587],
+      [993, 993],
+      [995, 995],
+    ]);
+    expect(parsePortList("443,80")).toEqual([
+      [443, 443],
+      [80, 80],
+    ]);
     expect(parsePortList("5000-5020")).toEqual([[5000, 5020]]);
-    expect(parsePortList("3478,50000 - 50059")).toEqual([[3478, 3478], [50000, 50059]]);
+    expect(parsePortList("3478,50000 - 50059")).toEqual([
+      [3478, 3478],
+      [50000, 50059],
+    ]);
     expect(parsePortList("")).toEqual([]);
     expect(parsePortList("  ")).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { feedVersionSchema } from "../ids.js";
 import { InputError } from "../errors.js";
+import { feedVersionSchema } from "../ids.js";
 
 /**
  * Schemas for the answers of the Microsoft 365 endpoints service. Objects

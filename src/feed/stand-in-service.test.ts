@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFeedServer, type FeedServer, type RecordedFeed } from "./stand-in-service.js";
+import { type FeedServer, type RecordedFeed, startFeedServer } from "./stand-in-service.js";
 
 const readJson = (relative: string): unknown => JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8"));
 const fixture = (name: string) => readJson(`../../test/fixtures/m365/${name}`);
@@ -18,7 +18,16 @@ const exchange = (id: number, tcpPorts: string, ips?: string[]) => ({
   category: "Allow",
   required: true,
 });
-const skype = { id: 11, serviceArea: "Skype", serviceAreaDisplayName: "Skype for Business Online and Microsoft Teams", ips: ["52.112.0.0/14"], udpPorts: "3478,3479,3480,3481", expressRoute: true, category: "Optimize", required: true };
+const skype = {
+  id: 11,
+  serviceArea: "Skype",
+  serviceAreaDisplayName: "Skype for Business Online and Microsoft Teams",
+  ips: ["52.112.0.0/14"],
+  udpPorts: "3478,3479,3480,3481",
+  expressRoute: true,
+  category: "Optimize",
+  required: true,
+};
 
 let server: FeedServer;
 let feed: RecordedFeed;
@@ -28,7 +37,12 @@ beforeEach(async () => {
   feed = {
     Worldwide: {
       version: "2025020100",
-      endpoints: [exchange(9, "443", ["40.92.0.0/15"]), exchange(10, "25", ["40.92.0.0/15", "2a01:111:f400::/48"]), exchange(12, "25", ["2a01:111:f403::/48"]), skype],
+      endpoints: [
+        exchange(9, "443", ["40.92.0.0/15"]),
+        exchange(10, "25", ["40.92.0.0/15", "2a01:111:f400::/48"]),
+        exchange(12, "25", ["2a01:111:f403::/48"]),
+        skype,
+      ],
       changes: [
         { id: 1, endpointSetId: 10, disposition: "Add", version: "2025010100" },
         { id: 2, endpointSetId: 10, disposition: "Remove", version: "2025020100" },
@@ -114,7 +128,9 @@ describe("startFeedServer", () => {
 
   it("records every request and lets a test answer instead", async () => {
     await server.close();
-    server = await startFeedServer(feed, { intercept: (req) => (req.path.startsWith("/endpoints") ? { status: 503, body: "busy", headers: { "retry-after": "5" } } : undefined) });
+    server = await startFeedServer(feed, {
+      intercept: (req) => (req.path.startsWith("/endpoints") ? { status: 503, body: "busy", headers: { "retry-after": "5" } } : undefined),
+    });
     const response = await get("/endpoints/Worldwide", `clientrequestid=${guid}&ServiceAreas=Exchange`);
     expect([response.status, response.headers.get("retry-after"), await response.text()]).toEqual([503, "5", "busy"]);
     expect((await get("/version/Worldwide")).status).toBe(200);
@@ -193,7 +209,10 @@ describe("startFeedServer", () => {
     await server.close();
     const recording = readJson("../../examples/demo/feed/recording.json") as { version: string; endpoints: string };
     const demoEndpoints = readJson(`../../examples/demo/feed/${recording.endpoints}`);
-    const changes = [...(fixture("changes-worldwide-docs-example.json") as unknown[]), ...(fixture("changes-worldwide-2020012800-record.json") as unknown[])];
+    const changes = [
+      ...(fixture("changes-worldwide-docs-example.json") as unknown[]),
+      ...(fixture("changes-worldwide-2020012800-record.json") as unknown[]),
+    ];
     server = await startFeedServer({
       Worldwide: { version: recording.version, endpoints: demoEndpoints, changes },
       China: { version: "2025010100", endpoints: fixture("endpoints-worldwide-2025.json") },

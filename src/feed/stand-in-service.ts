@@ -133,7 +133,9 @@ function route(
   const kind = operation.toLowerCase();
   const known =
     segments !== undefined &&
-    ((kind === "version" && segments.length <= 2) || (kind === "endpoints" && segments.length === 2) || (kind === "changes" && segments.length === 3));
+    ((kind === "version" && segments.length <= 2) ||
+      (kind === "endpoints" && segments.length === 2) ||
+      (kind === "changes" && segments.length === 3));
   if (!known) return notFound();
 
   // The service's parameter names are case-insensitive.
@@ -181,7 +183,7 @@ function routeSegments(pathname: string, basePath: string): string[] | undefined
 
 /** Records that carry no comparable version pass, so tests can send malformed ones. */
 function isAfter(record: unknown, version: string): boolean {
-  const recordVersion = isObject(record) ? record["version"] : undefined;
+  const recordVersion = isObject(record) ? record.version : undefined;
   return typeof recordVersion !== "string" || recordVersion > version;
 }
 
@@ -192,14 +194,14 @@ function filterEndpoints(endpoints: unknown, serviceAreas: string | undefined, n
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   return endpoints
-    .filter((set) => !areas || !isObject(set) || typeof set["serviceArea"] !== "string" || areas.includes(set["serviceArea"].toLowerCase()))
-    .map((set) => (noIPv6 && isObject(set) && Array.isArray(set["ips"]) ? withoutIPv6(set, set["ips"]) : set));
+    .filter((set) => !areas || !isObject(set) || typeof set.serviceArea !== "string" || areas.includes(set.serviceArea.toLowerCase()))
+    .map((set) => (noIPv6 && isObject(set) && Array.isArray(set.ips) ? withoutIPv6(set, set.ips) : set));
 }
 
 /** Like the service: the IPv6 entries go, and `ips` disappears when nothing is left. */
 function withoutIPv6(set: Record<string, unknown>, ips: unknown[]): Record<string, unknown> {
   const copy = { ...set, ips: ips.filter((ip) => typeof ip !== "string" || !ip.includes(":")) };
-  if (copy.ips.length === 0) delete (copy as Record<string, unknown>)["ips"];
+  if (copy.ips.length === 0) delete (copy as Record<string, unknown>).ips;
   return copy;
 }
 
@@ -235,7 +237,10 @@ function sendCanned(res: ServerResponse, canned: InterceptedResponse, later: (ms
     if (declared !== undefined && Number(declared) > body.byteLength) res.write(rest, () => res.destroy());
     else res.end(rest);
   };
-  if (!canned.stallMs) return finish(body);
+  if (!canned.stallMs) {
+    finish(body);
+    return;
+  }
   const half = Math.floor(body.byteLength / 2);
   res.write(body.subarray(0, half));
   later(canned.stallMs, () => finish(body.subarray(half)));

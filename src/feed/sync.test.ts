@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EOP_WORLDWIDE, worldwide, worldwideWithEop } from "../../test/support/feed.js";
-import { startFeedServer } from "./stand-in-service.js";
 import { HttpError } from "../errors.js";
 import { FileStateStore } from "../state/file-store.js";
 import { createFeedClient } from "./client.js";
 import { loadFeedState } from "./feed-state.js";
-import { syncFeed, type FeedSyncOptions } from "./sync.js";
+import { startFeedServer } from "./stand-in-service.js";
+import { type FeedSyncOptions, syncFeed } from "./sync.js";
 
 const GUID = "9f3c6d1e-2b7a-4c8e-a5f0-1d2e3f4a5b6c";
 
@@ -70,8 +70,21 @@ describe("syncFeed", () => {
   });
 
   it.each([
-    ["has no EOP set", worldwide((sets) => sets.splice(sets.findIndex((s) => s.id === 10), 1)), "it has no Exchange endpoint set with TCP port 25"],
-    ["drops 52.100.0.0/14 (53 % of IPv4)", worldwideWithEop(EOP_WORLDWIDE.filter((r) => r !== "52.100.0.0/14")), "it would remove 53.3 % of the IPv4 EOP addresses of the last good feed (52.100.0.0/14)"],
+    [
+      "has no EOP set",
+      worldwide((sets) =>
+        sets.splice(
+          sets.findIndex((s) => s.id === 10),
+          1,
+        ),
+      ),
+      "it has no Exchange endpoint set with TCP port 25",
+    ],
+    [
+      "drops 52.100.0.0/14 (53 % of IPv4)",
+      worldwideWithEop(EOP_WORLDWIDE.filter((r) => r !== "52.100.0.0/14")),
+      "it would remove 53.3 % of the IPv4 EOP addresses of the last good feed (52.100.0.0/14)",
+    ],
     ["drops the IPv6 ranges", worldwideWithEop(EOP_WORLDWIDE.filter((r) => !r.includes(":"))), "it would remove 100 % of the IPv6 EOP addresses"],
     ["fails its schema", worldwide((sets) => (sets[0]!.tcpPorts = "eighty")), "it failed validation:"],
   ])("refuses a feed that %s and keeps the last good one", async (_what, endpoints, reason) => {

@@ -1,7 +1,7 @@
 import { InputError, ThrottledError } from "../errors.js";
 import { RangeSet } from "../ip/index.js";
 import { retryOnConflict, type StateStore } from "../state/store.js";
-import { loadFeedState, saveFeedState, type FeedState } from "./feed-state.js";
+import { type FeedState, loadFeedState, saveFeedState } from "./feed-state.js";
 import { judgeFeed } from "./guard.js";
 import type { Instance } from "./instances.js";
 import type { EndpointSet } from "./schema.js";
@@ -50,11 +50,21 @@ export async function syncFeed(source: FeedSource, instance: Instance, options: 
     const { state, etag } = await loadFeedState(options.store, instance);
     const now = options.now();
     if (state.throttledUntil !== undefined && Date.parse(state.throttledUntil) > now.getTime()) {
-      return { instance, outcome: "throttled", state, message: `the ${instance} feed service asked to wait until ${state.throttledUntil}; not asking before then` };
+      return {
+        instance,
+        outcome: "throttled",
+        state,
+        message: `the ${instance} feed service asked to wait until ${state.throttledUntil}; not asking before then`,
+      };
     }
     const lastAsked = state.lastVersionCheck && Date.parse(state.lastVersionCheck.at);
     if (state.lastGood && lastAsked && now.getTime() - lastAsked < (options.minIntervalMs ?? 0)) {
-      return { instance, outcome: "unchanged", state, message: `${instance} feed version ${state.lastGood.version} was checked at ${state.lastVersionCheck!.at}` };
+      return {
+        instance,
+        outcome: "unchanged",
+        state,
+        message: `${instance} feed version ${state.lastGood.version} was checked at ${state.lastVersionCheck!.at}`,
+      };
     }
     try {
       const { latest } = await source.getVersion(instance);
@@ -65,22 +75,37 @@ export async function syncFeed(source: FeedSource, instance: Instance, options: 
         return { instance, outcome: "unchanged", state: checked, message: `${instance} feed unchanged at version ${latest}` };
       }
       if (inForce !== null && latest < inForce) {
-        return record(options, checked, etag, { invalid: `the service reports version ${latest}, older than version ${inForce} in force` }, latest, source.baseUrl);
+        return record(
+          options,
+          checked,
+          etag,
+          { invalid: `the service reports version ${latest}, older than version ${inForce} in force` },
+          latest,
+          source.baseUrl,
+        );
       }
       let endpoints: EndpointSet[];
       try {
         endpoints = await source.getEndpoints(instance, { serviceAreas: "Exchange" });
       } catch (error) {
-        if (error instanceof InputError) return record(options, checked, etag, { invalid: `it failed validation: ${error.message}` }, latest, source.baseUrl);
+        if (error instanceof InputError)
+          return record(options, checked, etag, { invalid: `it failed validation: ${error.message}` }, latest, source.baseUrl);
         throw error;
       }
       return record(options, checked, etag, { endpoints }, latest, source.baseUrl);
     } catch (error) {
       if (!(error instanceof ThrottledError)) throw error;
-      const until = new Date(now.getTime() + (error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : THROTTLE_PAUSE_MS)).toISOString();
+      const until = new Date(
+        now.getTime() + (error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : THROTTLE_PAUSE_MS),
+      ).toISOString();
       const throttled: FeedState = { ...state, throttledUntil: until };
       await saveFeedState(options.store, throttled, etag);
-      return { instance, outcome: "throttled", state: throttled, message: `the ${instance} feed service answered 429; not asking again before ${until}` };
+      return {
+        instance,
+        outcome: "throttled",
+        state: throttled,
+        message: `the ${instance} feed service answered 429; not asking again before ${until}`,
+      };
     }
   });
 }
@@ -117,7 +142,14 @@ export async function syncFeedFromFile(
 
 type Candidate = { endpoints: EndpointSet[] } | { invalid: string };
 
-async function record(options: FeedSyncOptions, state: FeedState, etag: string | undefined, candidate: Candidate, version: string | null, source: string): Promise<FeedSyncResult> {
+async function record(
+  options: FeedSyncOptions,
+  state: FeedState,
+  etag: string | undefined,
+  candidate: Candidate,
+  version: string | null,
+  source: string,
+): Promise<FeedSyncResult> {
   const result = judge(options, state, candidate, version, source);
   await saveFeedState(options.store, result.state, etag);
   return result;
@@ -143,9 +175,19 @@ function judge(
   const instance = state.instance;
   if (!verdict.accepted) {
     const refused: FeedState = { ...state, refused: { version, at, source, reason: verdict.reason } };
-    return { instance, outcome: "refused", state: refused, message: `the ${instance} feed (${describeVersion(version)}) was refused: ${verdict.reason}` };
+    return {
+      instance,
+      outcome: "refused",
+      state: refused,
+      message: `the ${instance} feed (${describeVersion(version)}) was refused: ${verdict.reason}`,
+    };
   }
   const lastGood = { instance, version, fetchedAt: at, source, setIds: verdict.setIds, eopRanges: verdict.eop.toCidrs() };
   const updated: FeedState = { ...state, refused: undefined, lastGood };
-  return { instance, outcome: "updated", state: updated, message: `${instance} feed ${describeVersion(version)} accepted: ${lastGood.eopRanges.length} EOP SMTP ranges` };
+  return {
+    instance,
+    outcome: "updated",
+    state: updated,
+    message: `${instance} feed ${describeVersion(version)} accepted: ${lastGood.eopRanges.length} EOP SMTP ranges`,
+  };
 }

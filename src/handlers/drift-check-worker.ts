@@ -2,8 +2,7 @@ import type { InvocationContext } from "@azure/functions";
 import { checkTenant, isTransient } from "../check/tenant-check.js";
 import { InputError, oneLine } from "../errors.js";
 import { validate } from "../validation.js";
-import { driftCheckMessageSchema, type DriftCheckMessage, type HandlerDeps } from "./deps.js";
-
+import { type DriftCheckMessage, driftCheckMessageSchema, type HandlerDeps } from "./deps.js";
 
 /**
  * Checks one tenant of a run against the feed in force. A failure is

@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { entryCount } from "../inventory/inventory.js";
 import { keepFeedOf } from "../feed/feed-state.js";
+import { entryCount } from "../inventory/inventory.js";
 import { saveInventory } from "../inventory/inventory-store.js";
 import { parseInventory } from "../inventory/parse.js";
 import type { HandlerDeps } from "./deps.js";
-import { answer, HttpProblem, json, readJsonBody } from "./http.js";
+import { answer, json, readJsonBody } from "./http.js";
 
 /**
  * POST /api/inventory: registers or replaces a tenant's inventory. The body

@@ -55,13 +55,23 @@ export function resyncStatus(deps: () => Promise<HandlerDeps>) {
       const tenant = request.query.get("tenant")?.toLowerCase();
       const file = request.query.get("file");
       if (file === null) return json(200, run);
-      if (tenant === undefined || !(tenant in run.tenants)) throw new HttpProblem(400, `?file= needs ?tenant= naming one of the run's tenants (${Object.keys(run.tenants).join(", ")})`);
+      if (tenant === undefined || !(tenant in run.tenants))
+        throw new HttpProblem(400, `?file= needs ?tenant= naming one of the run's tenants (${Object.keys(run.tenants).join(", ")})`);
       const artifacts = await loadArtifacts(d.store, tenant, runId);
       const content = artifacts?.[file];
       if (content === undefined) {
-        throw new HttpProblem(404, artifacts ? `run ${runId} has no file ${JSON.stringify(file)} for ${tenant} (it has ${Object.keys(artifacts).join(", ")})` : `run ${runId} has no outputs for ${tenant} yet`);
+        throw new HttpProblem(
+          404,
+          artifacts
+            ? `run ${runId} has no file ${JSON.stringify(file)} for ${tenant} (it has ${Object.keys(artifacts).join(", ")})`
+            : `run ${runId} has no outputs for ${tenant} yet`,
+        );
       }
-      return { status: 200, body: content, headers: { "Content-Type": contentType(file), "Content-Disposition": `attachment; filename="${file}"`, "Cache-Control": "no-store" } };
+      return {
+        status: 200,
+        body: content,
+        headers: { "Content-Type": contentType(file), "Content-Disposition": `attachment; filename="${file}"`, "Cache-Control": "no-store" },
+      };
     });
 }
 

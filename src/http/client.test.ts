@@ -120,7 +120,8 @@ describe("answers and retries", () => {
           type: "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
           internalexception: {
             message:
-              "The term 'Get-InboundConnectr' is not recognized as the name of a cmdlet, function, script file, or operable program.\r\nCheck the spelling of the name, or if a path was included, verify that the path is correct and try again.",
+              "The term 'Get-InboundConnectr' is not recognized as the name of a cmdlet, function, script file, or operable program.\r\nCheck the " +
+              "spelling of the name, or if a path was included, verify that the path is correct and try again.",
             type: "System.Management.Automation.CommandNotFoundException",
           },
         },
@@ -141,7 +142,8 @@ describe("answers and retries", () => {
     expect((error as HttpError).method).toBe("POST");
     expect(error.message).toMatch(
       new RegExp(
-        `^POST ${server.url}/adminapi/beta/00000000-0000-4000-8000-000000000000/InvokeCommand answered 400 Bad Request: \\{ "error": \\{ "code": "BadRequest", .*Get-InboundConnectr.*…$`,
+        `^POST ${server.url}/adminapi/beta/00000000-0000-4000-8000-000000000000/InvokeCommand answered 400 Bad Request: \\{ "error": \\{ "code": ` +
+          `"BadRequest", .*Get-InboundConnectr.*…$`,
       ),
     );
     expect(error.message.length).toBeLessThan(450);
@@ -288,7 +290,8 @@ describe("throttling", () => {
     expect(error).toBeInstanceOf(ThrottledError);
     expect((error as ThrottledError).retryAfterSeconds).toBe(2);
     expect(error.message).toBe(
-      `POST ${server.url}/users/a/sendMail answered 429 Too Many Requests; it asks to wait 2 s (request id 8f2c0c2e-1d3a-4b7e-9c55-3f1f7a2b9d10) (2 attempts)`,
+      `POST ${server.url}/users/a/sendMail answered 429 Too Many Requests; it asks to wait 2 s (request id 8f2c0c2e-1d3a-4b7e-9c55-3f1f7a2b9d10) ` +
+        `(2 attempts)`,
     );
     expect(sleeps).toEqual([2000]);
   });
@@ -439,7 +442,8 @@ describe("secrets", () => {
     );
     expect(error).toBeInstanceOf(HttpError);
     expect(error.message).toBe(
-      `POST ${server.url}/workflows/abc/triggers/manual/paths/invoke answered 401 Unauthorized: The signature … is invalid for http://127.0.0.1/workflows/abc/triggers/manual/paths/invoke token … rejected`,
+      `POST ${server.url}/workflows/abc/triggers/manual/paths/invoke answered 401 Unauthorized: The signature … is invalid for ` +
+        `http://127.0.0.1/workflows/abc/triggers/manual/paths/invoke token … rejected`,
     );
     expect(error.message).not.toContain(sig);
     expect(error.message).not.toContain("api-version");

@@ -1,7 +1,7 @@
 import { InputError, StateStoreError } from "../errors.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
-import { inventorySchema, type Inventory } from "./inventory.js";
+import { type Inventory, inventorySchema } from "./inventory.js";
 
 /** Replaces the tenant's inventory in one write. */
 export async function saveInventory(store: StateStore, inventory: Inventory): Promise<void> {

@@ -34,7 +34,10 @@ describe("parseInventory: the documented shape", () => {
   });
 
   it("defaults mode to superset (never proposes removals) and lists to empty", () => {
-    const inv = parseInventory({ tenant: "fabrikam.onmicrosoft.com", receiveConnectors: [{ identity: "EX02\\EOP", remoteIPRanges: ["40.92.0.0/15"] }] }, { source: "f.json" });
+    const inv = parseInventory(
+      { tenant: "fabrikam.onmicrosoft.com", receiveConnectors: [{ identity: "EX02\\EOP", remoteIPRanges: ["40.92.0.0/15"] }] },
+      { source: "f.json" },
+    );
     expect(inv.receiveConnectors[0]).toEqual({ identity: "EX02\\EOP", mode: "superset", remoteIPRanges: ["40.92.0.0/15"], protected: [] });
     expect(inv.allowlists).toEqual([]);
     expect(inv.instance).toBe("Worldwide");
@@ -57,24 +60,65 @@ describe("parseInventory: the documented shape", () => {
   });
 
   it.each([
-    ["a tenant that is neither a domain nor a GUID", { tenant: "not a tenant" }, "i.json: tenant: expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID"],
+    [
+      "a tenant that is neither a domain nor a GUID",
+      { tenant: "not a tenant" },
+      "i.json: tenant: expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID",
+    ],
     ["the retired Germany instance", { instance: "Germany" }, "i.json: instance:"],
     ["an unknown instance", { instance: "Mars" }, "i.json: instance:"],
     ["an unknown mode", { allowlists: [{ name: "fw", mode: "all", entries: [] }] }, 'i.json: allowlists[0].mode: expected "exact" or "superset"'],
-    ["a name with a line break", { allowlists: [{ name: "fw\nInvoke-Evil", entries: [] }] }, "i.json: allowlists[0].name: must not contain control characters or line breaks"],
+    [
+      "a name with a line break",
+      { allowlists: [{ name: "fw\nInvoke-Evil", entries: [] }] },
+      "i.json: allowlists[0].name: must not contain control characters or line breaks",
+    ],
     ["an unknown property", { allowlists: [{ name: "fw", entries: ["10.0.0.1"], extra: 1 }] }, "i.json: allowlists[0]:"],
-    ["an octet above 255, at its index", { allowlists: [{ name: "fw", entries: ["10.0.0.1", "10.0.0.300"] }] }, 'i.json: allowlists[0].entries[1]: "10.0.0.300"'],
+    [
+      "an octet above 255, at its index",
+      { allowlists: [{ name: "fw", entries: ["10.0.0.1", "10.0.0.300"] }] },
+      'i.json: allowlists[0].entries[1]: "10.0.0.300"',
+    ],
     ["a prefix length above 32", { allowlists: [{ name: "fw", entries: ["10.0.0.0/33"] }] }, 'i.json: allowlists[0].entries[0]: "10.0.0.0/33"'],
-    ["a range that ends below its start", { allowlists: [{ name: "fw", entries: ["10.0.0.9-10.0.0.1"] }] }, 'i.json: allowlists[0].entries[0]: "10.0.0.9-10.0.0.1"'],
-    ["a protected entry that is a host name", { allowlists: [{ name: "fw", entries: [], protected: ["localhost"] }] }, 'i.json: allowlists[0].protected[0]: "localhost"'],
-    ["an empty zone id", { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: ["1.2.3.4", "fe80::1%"] }] }, 'i.json: receiveConnectors[0].remoteIPRanges[1]: "fe80::1%"'],
-    ["an IPRange object with neither Expression nor both bounds", { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ RangeFormat: "CIDR" }] }] }, 'i.json: receiveConnectors[0].remoteIPRanges[0]: expected "Expression" or both'],
+    [
+      "a range that ends below its start",
+      { allowlists: [{ name: "fw", entries: ["10.0.0.9-10.0.0.1"] }] },
+      'i.json: allowlists[0].entries[0]: "10.0.0.9-10.0.0.1"',
+    ],
+    [
+      "a protected entry that is a host name",
+      { allowlists: [{ name: "fw", entries: [], protected: ["localhost"] }] },
+      'i.json: allowlists[0].protected[0]: "localhost"',
+    ],
+    [
+      "an empty zone id",
+      { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: ["1.2.3.4", "fe80::1%"] }] },
+      'i.json: receiveConnectors[0].remoteIPRanges[1]: "fe80::1%"',
+    ],
+    [
+      "an IPRange object with neither Expression nor both bounds",
+      { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ RangeFormat: "CIDR" }] }] },
+      'i.json: receiveConnectors[0].remoteIPRanges[0]: expected "Expression" or both',
+    ],
     [
       "an IPRange whose Expression contradicts its bounds",
-      { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ Expression: "40.92.0.0/15", LowerBound: "40.92.0.0", UpperBound: "40.92.255.255" }] }] },
+      {
+        receiveConnectors: [
+          { identity: "EX01\\A", remoteIPRanges: [{ Expression: "40.92.0.0/15", LowerBound: "40.92.0.0", UpperBound: "40.92.255.255" }] },
+        ],
+      },
       'i.json: receiveConnectors[0].remoteIPRanges[0]: Expression "40.92.0.0/15" does not match LowerBound/UpperBound "40.92.0.0-40.92.255.255"',
     ],
-    ["two allowlists named alike but for case", { allowlists: [{ name: "fw", entries: [] }, { name: "FW", entries: [] }] }, 'i.json: allowlists[1]: repeats the name "FW" of allowlists[0]'],
+    [
+      "two allowlists named alike but for case",
+      {
+        allowlists: [
+          { name: "fw", entries: [] },
+          { name: "FW", entries: [] },
+        ],
+      },
+      'i.json: allowlists[1]: repeats the name "FW" of allowlists[0]',
+    ],
   ])("rejects %s with one line naming the file and the entry", (_what, over, expected) => {
     const error = errorOf(() => parseInventory(doc(over), { source: "i.json" }));
     expect(error.message.startsWith(expected)).toBe(true);
@@ -108,7 +152,12 @@ describe("parseInventory: raw Get-ReceiveConnector | ConvertTo-Json output", () 
     expect(errorOf(() => parseInventory(example("get-receiveconnector.json"), { source: "rc.json" })).message).toBe(
       "rc.json: is raw Get-ReceiveConnector output, which names no tenant: give the tenant (--tenant / ?tenant=)",
     );
-    const raw = [{ Identity: "EX01\\A", RemoteIPRanges: ["1.2.3.4"] }, { Identity: "EX01\\B", RemoteIPRanges: ["1.2.3"] }];
-    expect(errorOf(() => parseInventory(raw, { source: "rc.json", tenant: "contoso.onmicrosoft.com" })).message).toMatch(/^rc\.json: \[1\]\.RemoteIPRanges\[0\]: "1\.2\.3"/);
+    const raw = [
+      { Identity: "EX01\\A", RemoteIPRanges: ["1.2.3.4"] },
+      { Identity: "EX01\\B", RemoteIPRanges: ["1.2.3"] },
+    ];
+    expect(errorOf(() => parseInventory(raw, { source: "rc.json", tenant: "contoso.onmicrosoft.com" })).message).toMatch(
+      /^rc\.json: \[1\]\.RemoteIPRanges\[0\]: "1\.2\.3"/,
+    );
   });
 });

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { InputError, InvalidRangeError } from "../errors.js";
-import { parseInstance, type Instance } from "../feed/instances.js";
-import { parsedRange, parseRange, parseRangeInto } from "../ip/index.js";
+import { type Instance, parseInstance } from "../feed/instances.js";
 import { GUID } from "../ids.js";
+import { ParsedEntries, parseRange } from "../ip/index.js";
 import { hasUnsafeCharacters, validate } from "../validation.js";
-import { targetModeSchema, targetsOf, type Inventory, type TargetMode } from "./inventory.js";
+import { type Inventory, type TargetMode, targetModeSchema, targetsOf } from "./inventory.js";
 
 export interface ParseInventoryOptions {
   /** The file or "request body", named in every error. */
@@ -30,7 +30,6 @@ const displayName = z
   .min(1, { message: "expected a non-empty name" })
   .max(512, { message: "expected a name of at most 512 characters" })
   .refine((n) => !hasUnsafeCharacters(n), { message: "must not contain control characters or line breaks" });
-
 
 /**
  * A RemoteIPRanges item as `ConvertTo-Json` writes an Exchange IPRange object.
@@ -141,7 +140,11 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, source: string,
   const c = validateAt(rawReceiveConnector, item, source, path);
   const server = typeof c.Server === "string" ? c.Server : c.Server?.Name;
   const identity =
-    typeof c.Identity === "string" ? c.Identity : server !== undefined && c.Name !== undefined ? `${server}\\${c.Name}` : (c.Identity?.Name ?? c.Name);
+    typeof c.Identity === "string"
+      ? c.Identity
+      : server !== undefined && c.Name !== undefined
+        ? `${server}\\${c.Name}`
+        : (c.Identity?.Name ?? c.Name);
   if (identity === undefined) throw new InputError("has no Identity or Name", { source, path });
   return {
     identity: validateAt(displayName, identity, source, `${path}.Identity`),
@@ -153,16 +156,19 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, source: string,
 
 /**
  * Turns each entry into the text Exchange shows and checks it parses, naming
- * the entry where the input file has it; object forms must agree with themselves.
+ * the entry where the input file has it; object forms must agree with
+ * themselves. The parse is kept for the drift analysis of the same list.
  */
 function entryTexts(entries: readonly Entry[], source: string, path: string): string[] {
-  return entries.map((e, i) => {
+  const texts = entries.map((e, i) => {
     const at = { source, path: `${path}[${i}]` };
-    if (typeof e === "string") {
-      check(e, at);
-      return e.trim();
-    }
-    const bounds = e.LowerBound !== undefined && e.UpperBound !== undefined ? (e.LowerBound === e.UpperBound ? e.LowerBound : `${e.LowerBound}-${e.UpperBound}`) : undefined;
+    if (typeof e === "string") return e.trim();
+    const bounds =
+      e.LowerBound !== undefined && e.UpperBound !== undefined
+        ? e.LowerBound === e.UpperBound
+          ? e.LowerBound
+          : `${e.LowerBound}-${e.UpperBound}`
+        : undefined;
     const text = e.Expression ?? bounds;
     if (text === undefined) throw new InputError('expected "Expression" or both "LowerBound" and "UpperBound"', at);
     if (e.Expression !== undefined && bounds !== undefined) {
@@ -171,11 +177,16 @@ function entryTexts(entries: readonly Entry[], source: string, path: string): st
       if (a.first !== b.first || a.last !== b.last) {
         throw new InputError(`Expression ${JSON.stringify(e.Expression)} does not match LowerBound/UpperBound ${JSON.stringify(bounds)}`, at);
       }
-    } else {
-      check(text, at);
     }
     return text.trim();
   });
+  try {
+    ParsedEntries.parse(texts);
+  } catch (error) {
+    if (error instanceof InvalidRangeError) throw error.at({ source, path });
+    throw error;
+  }
+  return texts;
 }
 
 function checkTargets(inventory: Inventory, source: string): void {
@@ -186,19 +197,7 @@ function checkTargets(inventory: Inventory, source: string): void {
     const earlier = seen.get(key);
     if (earlier !== undefined) throw new InputError(`repeats the name ${JSON.stringify(target.name)} of ${earlier}`, { source, path: owner });
     seen.set(key, owner);
-    target.protected.forEach((text, i) => parseAt(text, { source, path: `${owner}.protected[${i}]` }));
-  }
-}
-
-const scratch = parsedRange();
-
-/** parseAt without building a range: inventories hold hundreds of thousands of entries. */
-function check(text: string, at: { source: string; path: string }): void {
-  try {
-    parseRangeInto(text, scratch);
-  } catch (error) {
-    if (error instanceof InvalidRangeError) throw error.at(at);
-    throw error;
+    for (const [i, text] of target.protected.entries()) parseAt(text, { source, path: `${owner}.protected[${i}]` });
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidRangeError } from "../errors.js";
 import { seeded } from "../../test/support/random.js";
+import { InvalidRangeError } from "../errors.js";
 import { formatIPv4, formatIPv6 } from "./address.js";
 import { parseRange } from "./range.js";
 import { RangeSet } from "./range-set.js";
@@ -29,10 +29,11 @@ describe("RangeSet", () => {
     expect(set("0.0.0.0/0").subtract(set("0.0.0.0/0")).isEmpty).toBe(true);
     expect(set("::/0").subtract(set("::/1")).toCidrs()).toEqual(["8000::/1"]);
     expect(set("::/0").subtract(set("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")).addressCount()).toBe(2n ** 128n - 1n);
-    expect(set("10.0.0.0/24", "2001:db8::/64").intersect(set("10.0.0.128/25", "10.0.1.0/24", "2001:db8::/48")).toCidrs()).toEqual([
-      "10.0.0.128/25",
-      "2001:db8::/64",
-    ]);
+    expect(
+      set("10.0.0.0/24", "2001:db8::/64")
+        .intersect(set("10.0.0.128/25", "10.0.1.0/24", "2001:db8::/48"))
+        .toCidrs(),
+    ).toEqual(["10.0.0.128/25", "2001:db8::/64"]);
     expect(set("10.0.0.0/25").union(set("10.0.0.128/25", "::1")).toCidrs()).toEqual(["10.0.0.0/24", "::1/128"]);
     expect(RangeSet.empty.union(set("::1")).equals(set("::1"))).toBe(true);
   });

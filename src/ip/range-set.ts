@@ -1,6 +1,7 @@
 import { InvalidRangeError } from "../errors.js";
 import { bigintToWords, wordsToBigint } from "./address.js";
-import { compareWords, ipv4Cidrs, ipv6CidrsOfWords, parsedRange, parseRangeInto, type IpFamily, type IpRange, type ParsedRange } from "./range.js";
+import type { ParsedEntries } from "./parsed-entries.js";
+import { compareWords, type IpFamily, type IpRange, ipv4Cidrs, ipv6CidrsOfWords, type ParsedRange, parsedRange, parseRangeInto } from "./range.js";
 
 /**
  * Each family is a list of sorted, disjoint, non-adjacent intervals.
@@ -45,6 +46,16 @@ export class RangeSet {
       builder.add(parsed);
       visit?.(parsed, i);
     }
+    return builder.build();
+  }
+
+  /** The same from entries parsed before (the inventory's validation parsed them). */
+  static fromParsed(entries: ParsedEntries, visit?: (parsed: ParsedRange, index: number) => void): RangeSet {
+    const builder = new Builder(entries.length);
+    entries.forEach((parsed, i) => {
+      builder.add(parsed);
+      visit?.(parsed, i);
+    });
     return builder.build();
   }
 
@@ -446,7 +457,10 @@ function union6(a: V6Intervals, b: V6Intervals): V6Intervals {
       }
       continue;
     }
-    if (started) out.push4(current, 0), out.push4(current, 4);
+    if (started) {
+      out.push4(current, 0);
+      out.push4(current, 4);
+    }
     for (let k = 0; k < 8; k++) current[k] = from[at + k]!;
     atTop = successor(current, 4, after, 0);
     started = true;
@@ -463,7 +477,10 @@ function intersect6(a: V6Intervals, b: V6Intervals): V6Intervals {
   while (i < a.length && j < b.length) {
     const [fa, fi] = compareWords(a, i, b, j) >= 0 ? [a, i] : [b, j];
     const [la, li] = compareWords(a, i + 4, b, j + 4) <= 0 ? [a, i + 4] : [b, j + 4];
-    if (compareWords(fa, fi, la, li) <= 0) out.push4(fa, fi), out.push4(la, li);
+    if (compareWords(fa, fi, la, li) <= 0) {
+      out.push4(fa, fi);
+      out.push4(la, li);
+    }
     if (compareWords(a, i + 4, b, j + 4) < 0) i += 8;
     else j += 8;
   }
@@ -492,7 +509,10 @@ function subtract6(a: V6Intervals, b: V6Intervals): V6Intervals {
       }
       successor(b, k + 4, first, 0); // b's interval ends below a's, so this cannot overflow
     }
-    if (!done) out.push4(first, 0), out.push4(a, i + 4);
+    if (!done) {
+      out.push4(first, 0);
+      out.push4(a, i + 4);
+    }
   }
   return out.words();
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { seeded } from "../../test/support/random.js";
 import { InvalidRangeError } from "../errors.js";
 import { formatIPv6, parseIPv4, parseIPv6 } from "./address.js";
-import { seeded } from "../../test/support/random.js";
-import { formatRange, parseRange, rangeToCidrs, type IpRange } from "./range.js";
+import { formatRange, type IpRange, parseRange, rangeToCidrs } from "./range.js";
 
 const cidrs = (entry: string) => rangeToCidrs(parseRange(entry));
 
@@ -35,7 +35,11 @@ describe("parseRange", () => {
     ["an IPv4-mapped address with a dotted tail", "::ffff:192.0.2.1", ["::ffff:c000:201/128"]],
     ["a dotted IPv4 tail with a prefix length", "64:ff9b::192.0.2.0/120", ["64:ff9b::c000:200/120"]],
     ["an IPv6 range that is one block", "2001:db8::-2001:db8::ff", ["2001:db8::/120"]],
-    ["an IPv6 range at the very top of the space", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", ["ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124"]],
+    [
+      "an IPv6 range at the very top of the space",
+      "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+      ["ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124"],
+    ],
     ["the full IPv6 range as /0", "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", ["::/0"]],
   ])("reads %s: %j", (_name, entry, expected) => {
     expect(cidrs(entry)).toEqual(expected);
@@ -108,8 +112,20 @@ describe("addresses", () => {
 describe("rangeToCidrs", () => {
   it("prints the minimal cover of an unaligned range", () => {
     expect(cidrs("10.0.0.1-10.0.0.254")).toEqual([
-      "10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/30", "10.0.0.8/29", "10.0.0.16/28", "10.0.0.32/27", "10.0.0.64/26",
-      "10.0.0.128/26", "10.0.0.192/27", "10.0.0.224/28", "10.0.0.240/29", "10.0.0.248/30", "10.0.0.252/31", "10.0.0.254/32",
+      "10.0.0.1/32",
+      "10.0.0.2/31",
+      "10.0.0.4/30",
+      "10.0.0.8/29",
+      "10.0.0.16/28",
+      "10.0.0.32/27",
+      "10.0.0.64/26",
+      "10.0.0.128/26",
+      "10.0.0.192/27",
+      "10.0.0.224/28",
+      "10.0.0.240/29",
+      "10.0.0.248/30",
+      "10.0.0.252/31",
+      "10.0.0.254/32",
     ]);
     expect(cidrs("0.0.0.1-255.255.255.255")).toHaveLength(32);
     expect(cidrs("::1-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")).toHaveLength(128);

@@ -4,5 +4,5 @@ import type { Output } from "../core/check.js";
 export const jsonReport: Output = {
   file: "report.json",
   description: "the same for machines",
-  render: ({ report }) => JSON.stringify(report, null, 2) + "\n",
+  render: ({ report }) => `${JSON.stringify(report, null, 2)}\n`,
 };

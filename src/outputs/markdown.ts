@@ -1,5 +1,5 @@
 import type { Output, TargetReport } from "../core/check.js";
-import { subjectKindName, type Finding } from "../core/finding.js";
+import { type Finding, subjectKindName } from "../core/finding.js";
 import { describeVersion } from "../feed/snapshot.js";
 
 /**
@@ -40,7 +40,8 @@ export const markdownReport: Output = {
       "| | |",
       "|---|---|",
       `| Tenant | ${mdText(report.tenant)} |`,
-      `| Feed | ${mdText(`${report.instance}, ${describeVersion(feed.version)}, EOP SMTP endpoint set ${feed.setIds.join(", ")}`)}; fetched ${feed.fetchedAt} from ${mdCode(feed.source, true)} |`,
+      `| Feed | ${mdText(`${report.instance}, ${describeVersion(feed.version)}, EOP SMTP endpoint set ${feed.setIds.join(", ")}`)}; fetched ` +
+        `${feed.fetchedAt} from ${mdCode(feed.source, true)} |`,
       `| EOP SMTP ranges | ${feed.eopRanges.map((r) => mdCode(r, true)).join(" ")} |`,
       `| Run | ${mdCode(report.runId, true)} at ${report.generatedAt} |`,
       "",
@@ -86,7 +87,11 @@ function renderFinding(f: Finding, n: number): string[] {
       list("Remove (entries as the target lists them)", change.remove);
       list("Kept because they overlap a protected entry", change.held);
     } else {
-      out.push(`Change (${change.side}): ${mdCode(`${change.cmdlet} -Identity ${change.identity} -${change.parameter}`)} to ${mdCode(JSON.stringify(change.value))}`, "");
+      out.push(
+        `Change (${change.side}): ${mdCode(`${change.cmdlet} -Identity ${change.identity} -${change.parameter}`)} to ` +
+          `${mdCode(JSON.stringify(change.value))}`,
+        "",
+      );
     }
   }
   return out;

@@ -13,12 +13,14 @@ const PS_SINGLE_QUOTES = /['\u2018\u2019\u201a\u201b]/g;
  * @example psQuote("EX01\\Bob's connector") // "'EX01\\Bob''s connector'"
  */
 export function psQuote(value: string): string {
-  if (hasUnsafeCharacters(value)) throw new InputError(`${JSON.stringify(value)} contains control characters or line breaks and cannot be quoted safely for PowerShell`);
+  if (hasUnsafeCharacters(value))
+    throw new InputError(`${JSON.stringify(value)} contains control characters or line breaks and cannot be quoted safely for PowerShell`);
   return `'${value.replace(PS_SINGLE_QUOTES, (q) => q + q)}'`;
 }
 
 /** A value for a `#` comment line: the same refusal of line breaks, nothing else to escape. */
 export function psComment(value: string): string {
-  if (hasUnsafeCharacters(value)) throw new InputError(`${JSON.stringify(value)} contains control characters or line breaks and cannot be written in a PowerShell comment`);
+  if (hasUnsafeCharacters(value))
+    throw new InputError(`${JSON.stringify(value)} contains control characters or line breaks and cannot be written in a PowerShell comment`);
   return value;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { InputError } from "../errors.js";
 import { observations, REFUSED, RUN_ID } from "../../test/support/observations.js";
 import { evaluate } from "../check/evaluate.js";
 import { finding } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
+import { InputError } from "../errors.js";
 import { RULES } from "../rules/index.js";
 import { psQuote } from "./quote.js";
 import { remediationScript } from "./remediation-script.js";
@@ -39,7 +39,7 @@ const HOSTILE = [
   ["an ASCII quote that would end the literal and run a command", "x'; Remove-ReceiveConnector -Identity * -Confirm:$false; '"],
   ["typographic quotes, which PowerShell also takes as quotes", "x\u2019; Invoke-Expression $env:EVIL; \u2018"],
   ["a subexpression", "$(Stop-Computer)"],
-  ["a backtick, a double quote, a hashtable and a comment", "`\"@{}; #"],
+  ["a backtick, a double quote, a hashtable and a comment", '`"@{}; #'],
   ["every single-quote character, alone and doubled", "\u201a\u201b''\u2018\u2019"],
   ["non-ASCII letters and an en dash", "Empfangsconnector für Office 365 – Zürich"],
 ];
@@ -68,14 +68,17 @@ describe("remediation.ps1", () => {
   const script = (o: ReturnType<typeof observations>, rules: readonly Rule[] = RULES) => evaluate(o, { rules }).artifacts[remediationScript.file]!;
 
   it("adds and removes exact entries per connector, with -WhatIf unless -Apply, and a provenance header", () => {
-    const text = script(observations({ receiveConnectors: [connector("EX01\\Inbound from Office 365", ["127.0.0.1", "40.92.0.0/15", "65.55.88.0/24"])] }));
+    const text = script(
+      observations({ receiveConnectors: [connector("EX01\\Inbound from Office 365", ["127.0.0.1", "40.92.0.0/15", "65.55.88.0/24"])] }),
+    );
     expect(text.startsWith("\ufeff<#")).toBe(true);
     expect(text).toContain("Tenant:     contoso.onmicrosoft.com");
     expect(text).toContain("Feed:       Worldwide, version 2025060100");
     expect(text).toContain(`Run:        ${RUN_ID}`);
     expect(text).toContain("param([switch]$Apply)");
     expect(text).toContain(
-      "Set-ReceiveConnector -Identity 'EX01\\Inbound from Office 365' -RemoteIPRanges @{\r\n  Add = @('52.100.0.0/14')\r\n  Remove = @('65.55.88.0/24')\r\n} -WhatIf:(-not $Apply)",
+      "Set-ReceiveConnector -Identity 'EX01\\Inbound from Office 365' -RemoteIPRanges @{\r\n  Add = @('52.100.0.0/14')\r\n  Remove = " +
+        "@('65.55.88.0/24')\r\n} -WhatIf:(-not $Apply)",
     );
     expect(text).not.toMatch(/-RemoteIPRanges\s+(['(]|@\()/); // never a whole list
     expect(text).not.toContain("'127.0.0.1'");
@@ -126,15 +129,39 @@ describe("remediation.ps1", () => {
           impact: "Mail to Exchange Online queues.",
           evidence: {},
           changes: [
-            { kind: "property", side: "on-premises", cmdlet: "Set-SendConnector", identity: "Outbound to Office 365", parameter: "TlsCertificateName", value: "<I>CN=R3, O=Let's Encrypt<S>CN=mail.contoso.com" },
-            { kind: "property", side: "on-premises", cmdlet: "Set-SendConnector", identity: "Outbound to Office 365", parameter: "RequireTLS", value: true },
-            { kind: "property", side: "exchange-online", cmdlet: "Set-InboundConnector", identity: "From on-prem", parameter: "TlsSenderCertificateName", value: "mail.contoso.com" },
+            {
+              kind: "property",
+              side: "on-premises",
+              cmdlet: "Set-SendConnector",
+              identity: "Outbound to Office 365",
+              parameter: "TlsCertificateName",
+              value: "<I>CN=R3, O=Let's Encrypt<S>CN=mail.contoso.com",
+            },
+            {
+              kind: "property",
+              side: "on-premises",
+              cmdlet: "Set-SendConnector",
+              identity: "Outbound to Office 365",
+              parameter: "RequireTLS",
+              value: true,
+            },
+            {
+              kind: "property",
+              side: "exchange-online",
+              cmdlet: "Set-InboundConnector",
+              identity: "From on-prem",
+              parameter: "TlsSenderCertificateName",
+              value: "mail.contoso.com",
+            },
           ],
         }),
       ],
     };
     const text = script(observations({}), [certificateRule]);
-    expect(text).toContain("Set-SendConnector -Identity 'Outbound to Office 365' -TlsCertificateName '<I>CN=R3, O=Let''s Encrypt<S>CN=mail.contoso.com' -WhatIf:(-not $Apply)");
+    expect(text).toContain(
+      "Set-SendConnector -Identity 'Outbound to Office 365' -TlsCertificateName '<I>CN=R3, O=Let''s Encrypt<S>CN=mail.contoso.com' -WhatIf:(-not " +
+        "$Apply)",
+    );
     expect(text).toContain("Set-SendConnector -Identity 'Outbound to Office 365' -RequireTLS $true -WhatIf:(-not $Apply)");
     // Exchange Online changes belong to a session of the ExchangeOnlineManagement module, not this script.
     expect(text).not.toContain("Set-InboundConnector");

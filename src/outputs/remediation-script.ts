@@ -1,9 +1,9 @@
 import type { Output, TenantCheck } from "../core/check.js";
 import type { PropertyChange, RangeChange } from "../core/finding.js";
 import { InputError } from "../errors.js";
+import { describeVersion } from "../feed/snapshot.js";
 import { targetsOf } from "../inventory/inventory.js";
 import { RangeSet } from "../ip/index.js";
-import { describeVersion } from "../feed/snapshot.js";
 import { psComment, psQuote } from "./quote.js";
 
 /** One receive connector's changes from every finding about it, in one `Set-ReceiveConnector`. */
@@ -33,7 +33,9 @@ export const remediationScript: Output = {
 function renderScript(check: TenantCheck): string {
   const { observations: o, report } = check;
   const connectors = connectorChanges(check);
-  const properties = check.findings.flatMap((f) => (f.changes ?? []).filter((c): c is PropertyChange => c.kind === "property" && c.side === "on-premises"));
+  const properties = check.findings.flatMap((f) =>
+    (f.changes ?? []).filter((c): c is PropertyChange => c.kind === "property" && c.side === "on-premises"),
+  );
   const refused = o.eop.refused;
   const lines = [
     "<#",
@@ -69,7 +71,9 @@ function renderScript(check: TenantCheck): string {
   for (const c of connectors) {
     const parts = [
       c.add.length > 0 ? `add ${c.add.length} EOP range${c.add.length === 1 ? "" : "s"}` : "",
-      c.remove.length > 0 ? `remove ${c.remove.length} entr${c.remove.length === 1 ? "y" : "ies"} that ${c.remove.length === 1 ? "is" : "are"} no longer EOP` : "",
+      c.remove.length > 0
+        ? `remove ${c.remove.length} entr${c.remove.length === 1 ? "y" : "ies"} that ${c.remove.length === 1 ? "is" : "are"} no longer EOP`
+        : "",
     ].filter(Boolean);
     lines.push(`# ${psComment(c.name)} (${c.mode}): ${parts.join(", ")}.`);
     if (c.held.length > 0) lines.push(`# Kept because they overlap a protected entry: ${c.held.map(psComment).join(", ")}`);
@@ -78,8 +82,9 @@ function renderScript(check: TenantCheck): string {
     if (c.remove.length > 0) lines.push(`  Remove = ${psArray(c.remove)}`);
     lines.push("} -WhatIf:(-not $Apply)", "");
   }
-  for (const p of properties) lines.push(`${psCmdlet(p.cmdlet)} -Identity ${psQuote(p.identity)} -${psParameter(p.parameter)} ${psValue(p.value)} -WhatIf:(-not $Apply)`, "");
-  return "\ufeff" + lines.join("\r\n").trimEnd() + "\r\n";
+  for (const p of properties)
+    lines.push(`${psCmdlet(p.cmdlet)} -Identity ${psQuote(p.identity)} -${psParameter(p.parameter)} ${psValue(p.value)} -WhatIf:(-not $Apply)`, "");
+  return `\ufeff${lines.join("\r\n").trimEnd()}\r\n`;
 }
 
 /** Range changes on receive connectors that add or remove something, merged per connector, in inventory order. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { observations } from "../../test/support/observations.js";
 import type { InventoryTarget } from "../inventory/inventory.js";
 import { RangeSet } from "../ip/index.js";
-import { observations } from "../../test/support/observations.js";
 import { analyseTarget } from "./eop-analysis.js";
 import { missingEopRange } from "./missing-eop-range.js";
 import { staleEopRange } from "./stale-eop-range.js";
@@ -21,7 +21,17 @@ const target = (over: Partial<InventoryTarget>): InventoryTarget => ({
 describe("analyseTarget", () => {
   it("uses coverage semantics: two /16s cover the /15, in any form", () => {
     const a = analyseTarget(
-      target({ entries: ["40.92.0.0/16", "40.93.0.0-40.93.255.255", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/47", "2a01:111:f402::/47"] }),
+      target({
+        entries: [
+          "40.92.0.0/16",
+          "40.93.0.0-40.93.255.255",
+          "40.107.0.0/16",
+          "52.100.0.0/14",
+          "104.47.0.0/17",
+          "2a01:111:f400::/47",
+          "2a01:111:f402::/47",
+        ],
+      }),
       EOP,
       { allowRemovals: true },
     );
@@ -50,9 +60,13 @@ describe("analyseTarget", () => {
   });
 
   it("an entry only partly EOP is removed and its EOP part added back", () => {
-    const a = analyseTarget(target({ entries: ["40.92.0.0/14", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"] }), EOP, {
-      allowRemovals: true,
-    });
+    const a = analyseTarget(
+      target({ entries: ["40.92.0.0/14", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"] }),
+      EOP,
+      {
+        allowRemovals: true,
+      },
+    );
     expect(a.stale.toCidrs()).toEqual(["40.94.0.0/15"]);
     expect(a.remove).toEqual(["40.92.0.0/14"]);
     expect(a.add).toEqual(["40.92.0.0/15"]);
@@ -87,13 +101,21 @@ describe("missing-eop-range and stale-eop-range", () => {
   };
 
   it("name the target and the exact ranges, IPv4 before IPv6, with the change as data", () => {
-    const findings = rules({ allowlists: [{ name: "edge-fw smtp-in", mode: "exact", entries: ["40.92.0.0/16", "40.93.0.0/16", "198.51.100.0/24"], protected: [] }] });
+    const findings = rules({
+      allowlists: [{ name: "edge-fw smtp-in", mode: "exact", entries: ["40.92.0.0/16", "40.93.0.0/16", "198.51.100.0/24"], protected: [] }],
+    });
     expect(findings.map((f) => [f.rule, f.subject, f.ranges])).toEqual([
-      ["missing-eop-range", { kind: "allowlist", name: "edge-fw smtp-in" }, ["40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"]],
+      [
+        "missing-eop-range",
+        { kind: "allowlist", name: "edge-fw smtp-in" },
+        ["40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"],
+      ],
       ["stale-eop-range", { kind: "allowlist", name: "edge-fw smtp-in" }, ["198.51.100.0/24"]],
     ]);
     expect(findings[0]!.id).toBe("missing-eop-range:allowlist:edge-fw smtp-in");
-    expect(findings[0]!.summary).toBe("Allowlist edge-fw smtp-in lacks 5 EOP ranges: 40.107.0.0/16, 52.100.0.0/14, 104.47.0.0/17, 2a01:111:f400::/48 and 1 more.");
+    expect(findings[0]!.summary).toBe(
+      "Allowlist edge-fw smtp-in lacks 5 EOP ranges: 40.107.0.0/16, 52.100.0.0/14, 104.47.0.0/17, 2a01:111:f400::/48 and 1 more.",
+    );
     expect(findings[0]!.impact).toMatch(/firewall drops SMTP/);
     const target = { kind: "allowlist", name: "edge-fw smtp-in" };
     expect(findings[0]!.changes).toEqual([{ kind: "ranges", target, add: findings[0]!.ranges, remove: [], held: [] }]);
@@ -107,7 +129,11 @@ describe("missing-eop-range and stale-eop-range", () => {
   it("give the same problem the same id and digest across runs, and a new digest when its ranges change", () => {
     const inventory = (entries: string[]) => ({ allowlists: [{ name: "fw", mode: "exact" as const, entries, protected: [] }] });
     const [a] = rules(inventory(["40.92.0.0/15"]));
-    const again = missingEopRange.evaluate({ ...observations(inventory(["40.92.0.0/15"]), { eopRanges, version: "2026010100" }), at: new Date("2027-01-01T00:00:00Z"), runId: "other" })[0];
+    const again = missingEopRange.evaluate({
+      ...observations(inventory(["40.92.0.0/15"]), { eopRanges, version: "2026010100" }),
+      at: new Date("2027-01-01T00:00:00Z"),
+      runId: "other",
+    })[0];
     const [changed] = rules(inventory(["40.92.0.0/15", "40.107.0.0/16"]));
     expect(again!.id).toBe(a!.id);
     expect(again!.digest).toBe(a!.digest);

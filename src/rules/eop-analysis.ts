@@ -1,6 +1,6 @@
 import type { Observations } from "../core/observations.js";
-import { targetsOf, type InventoryTarget } from "../inventory/inventory.js";
-import { RangeSet } from "../ip/index.js";
+import { type InventoryTarget, targetsOf } from "../inventory/inventory.js";
+import { ParsedEntries, RangeSet } from "../ip/index.js";
 
 /** How one target compares with the EOP SMTP set, and the exact change that fixes it. */
 export interface TargetAnalysis {
@@ -32,14 +32,24 @@ export interface AnalyseOptions {
  * computed against what remains, so none duplicates a kept entry.
  */
 export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: AnalyseOptions): TargetAnalysis {
-  const unchanged = (missing: RangeSet, stale: RangeSet): TargetAnalysis => ({ target, missing, stale, remove: [], held: [], add: missing.toCidrs(), addBack: [] });
-  if (target.mode === "superset") return unchanged(eop.subtract(RangeSet.parse(target.entries)), RangeSet.empty);
+  const unchanged = (missing: RangeSet, stale: RangeSet): TargetAnalysis => ({
+    target,
+    missing,
+    stale,
+    remove: [],
+    held: [],
+    add: missing.toCidrs(),
+    addBack: [],
+  });
+  const entries = ParsedEntries.parse(target.entries);
+  if (target.mode === "superset") return unchanged(eop.subtract(RangeSet.fromParsed(entries)), RangeSet.empty);
   const protectedSet = RangeSet.parse(target.protected);
   if (!options.allowRemovals) {
-    const coverage = RangeSet.parse(target.entries);
+    const coverage = RangeSet.fromParsed(entries);
     return unchanged(eop.subtract(coverage), coverage.subtract(eop).subtract(protectedSet));
   }
-  // One parse per entry: the set is built and each entry classified in the same pass. An entry
+  // One pass over the entries, parsed once (by the inventory's validation when it ran here):
+  // the set is built and each entry classified in the same pass. An entry
   // has nothing stale exactly when it lies inside EOP plus the protected entries, a set of a few
   // intervals, so the classification never asks the (possibly huge) stale set.
   const allowed = eop.union(protectedSet);
@@ -47,7 +57,7 @@ export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: A
   const remove: string[] = [];
   const held: string[] = [];
   const seen = new Set<string>();
-  const coverage = RangeSet.parse(target.entries, (range, i) => {
+  const coverage = RangeSet.fromParsed(entries, (range, i) => {
     if (allowed.relation(range) === "inside") {
       kept.add(range);
     } else if (protectedSet.relation(range) !== "outside") {

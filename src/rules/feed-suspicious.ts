@@ -16,9 +16,12 @@ export const feedSuspicious: Rule = {
         rule: RULE_ID,
         severity: "error",
         subject: { kind: "feed", name: instance },
-        summary: `The ${instance} feed (${describeVersion(refused.version)}) was refused: ${refused.reason}. The last good feed (${describeVersion(inForce.version)}) stays in force.`,
+        summary:
+          `The ${instance} feed (${describeVersion(refused.version)}) was refused: ${refused.reason}. The last good feed ` +
+          `(${describeVersion(inForce.version)}) stays in force.`,
         impact:
-          "Until a feed is accepted, new EOP ranges are not seen and no removal is proposed; check the feed, or accept the change if Microsoft really made it.",
+          "Until a feed is accepted, new EOP ranges are not seen and no removal is proposed; check the feed, or accept the change if Microsoft " +
+          "really made it.",
         evidence: { refusedVersion: refused.version, refusedAt: refused.at, source: refused.source, versionInForce: inForce.version },
         substance: { refusedVersion: refused.version, reason: refused.reason, versionInForce: inForce.version },
       }),

@@ -1,4 +1,4 @@
-import { finding, subjectKindName, type Finding } from "../core/finding.js";
+import { type Finding, finding, subjectKindName } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
 import { count, eopAnalyses, eopEvidence, preview } from "./eop-analysis.js";
 
@@ -6,9 +6,11 @@ const RULE_ID = "missing-eop-range";
 
 const IMPACT = {
   "receive-connector":
-    "Mail that Exchange Online Protection sends from these addresses does not match this connector: Exchange takes it on another connector, where it is anonymous (internal mail shows as external, lands in junk, breaks room bookings and out-of-office) or refuses it.",
+    "Mail that Exchange Online Protection sends from these addresses does not match this connector: Exchange takes it on another connector, where " +
+    "it is anonymous (internal mail shows as external, lands in junk, breaks room bookings and out-of-office) or refuses it.",
   allowlist:
-    "The firewall drops SMTP connections from these Exchange Online Protection addresses: mail from Exchange Online queues at Microsoft and bounces if it cannot be delivered in time.",
+    "The firewall drops SMTP connections from these Exchange Online Protection addresses: mail from Exchange Online queues at Microsoft and " +
+    "bounces if it cannot be delivered in time.",
 } as const;
 
 /** A receive connector or allowlist that does not allow every EOP SMTP address. */

@@ -1,4 +1,4 @@
-import { finding, subjectKindName, type Finding } from "../core/finding.js";
+import { type Finding, finding, subjectKindName } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
 import { count, eopAnalyses, eopEvidence, preview } from "./eop-analysis.js";
 
@@ -6,7 +6,8 @@ const RULE_ID = "stale-eop-range";
 
 const IMPACT = {
   "receive-connector":
-    "The connector accepts mail from addresses that Exchange Online Protection no longer sends from; whoever uses them now reaches a connector that is trusted for EOP mail.",
+    "The connector accepts mail from addresses that Exchange Online Protection no longer sends from; whoever uses them now reaches a connector " +
+    "that is trusted for EOP mail.",
   allowlist: "The firewall lets SMTP in from addresses that Exchange Online Protection no longer sends from.",
 } as const;
 
@@ -31,10 +32,13 @@ export const staleEopRange: Rule = {
           severity: "warning",
           subject: { kind: target.kind, name: target.name },
           ranges,
-          summary: `${subjectKindName(target.kind)} ${target.name} allows ${count(ranges, "range")} that ${ranges.length === 1 ? "is" : "are"} no longer EOP: ${preview(ranges)}.`,
+          summary:
+            `${subjectKindName(target.kind)} ${target.name} allows ${count(ranges, "range")} that ${ranges.length === 1 ? "is" : "are"} no ` +
+            `longer EOP: ${preview(ranges)}.`,
           impact: IMPACT[target.kind],
           evidence: eopEvidence(analysis, observations),
-          changes: proposes || held.length > 0 ? [{ kind: "ranges", target: { kind: target.kind, name: target.name }, add: addBack, remove, held }] : [],
+          changes:
+            proposes || held.length > 0 ? [{ kind: "ranges", target: { kind: target.kind, name: target.name }, add: addBack, remove, held }] : [],
         }),
       );
     }

@@ -1,7 +1,7 @@
 import { oneLine } from "../errors.js";
-import { loadFeedState, type FeedState } from "../feed/feed-state.js";
-import { parseInstance, type Instance } from "../feed/instances.js";
-import { syncFeed, type FeedSource, type FeedSyncOptions } from "../feed/sync.js";
+import { type FeedState, loadFeedState } from "../feed/feed-state.js";
+import { type Instance, parseInstance } from "../feed/instances.js";
+import { type FeedSource, type FeedSyncOptions, syncFeed } from "../feed/sync.js";
 import type { StateStore } from "../state/store.js";
 import type { FeedAtRunStart } from "./run.js";
 
@@ -65,7 +65,9 @@ export async function syncFeeds(deps: FeedDeps, instances: readonly Instance[], 
     } catch (error) {
       const { state } = await loadFeedState(deps.store, instance).catch(() => ({ state: undefined }));
       const inForce = state?.lastGood;
-      const message = `the ${instance} feed could not be brought up to date (${oneLine(error)})${inForce ? `; checking against version ${inForce.version}` : ""}`;
+      const message =
+        `the ${instance} feed could not be brought up to date ` +
+        `(${oneLine(error)})${inForce ? `; checking against version ${inForce.version}` : ""}`;
       deps.log(message);
       results.push({ instance, outcome: "failed", version: inForce?.version, message, state });
     }

@@ -43,7 +43,9 @@ const runHeaderSchema = z.object({
   createdAt: z.string(),
   tenantCount: z.number().int().nonnegative(),
   /** The feed of each instance brought up to date before the fan-out, as the check will read it. */
-  feeds: z.array(z.object({ instance: z.enum(INSTANCES), outcome: z.string(), version: z.string().nullable().optional(), message: z.string() })).default([]),
+  feeds: z
+    .array(z.object({ instance: z.enum(INSTANCES), outcome: z.string(), version: z.string().nullable().optional(), message: z.string() }))
+    .default([]),
 });
 
 export type RunTrigger = z.infer<typeof runTrigger>;
@@ -100,7 +102,8 @@ export async function loadRun(store: StateStore, id: string): Promise<RunRecord 
   const pending: TenantRun[] = all.length < tenantCount ? [{ status: "queued", updatedAt: header.createdAt }] : [];
   return {
     ...header,
-    updatedAt: all.reduce((latest, t) => (t.updatedAt > latest ? t.updatedAt : latest), header.createdAt),
+    // ISO 8601 times in UTC sort as text.
+    updatedAt: [header.createdAt, ...all.map((t) => t.updatedAt)].sort().at(-1)!,
     status: runStatus([...all, ...pending]),
     tenants,
   };

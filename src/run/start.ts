@@ -1,5 +1,5 @@
 import type { Instance } from "../feed/instances.js";
-import { instancesInUse, syncFeeds, type FeedDeps } from "./feeds.js";
+import { type FeedDeps, instancesInUse, syncFeeds } from "./feeds.js";
 import { createRun, type RunRecord, type RunTrigger } from "./run.js";
 
 export interface RunDeps extends FeedDeps {
@@ -12,10 +12,7 @@ export interface RunDeps extends FeedDeps {
  * then opens the run with a queued record per tenant. The caller fans the
  * tenants out; each check only reads the feed in force.
  */
-export async function startRun(
-  deps: RunDeps,
-  init: { trigger: RunTrigger; tenants: readonly string[]; forceFeed: boolean },
-): Promise<RunRecord> {
+export async function startRun(deps: RunDeps, init: { trigger: RunTrigger; tenants: readonly string[]; forceFeed: boolean }): Promise<RunRecord> {
   const instances = await instancesInUse(deps.store, deps.settings.instances, deps.log);
   const feeds = (await syncFeeds(deps, instances, { force: init.forceFeed })).map(({ state: _, ...feed }) => feed);
   return createRun(deps.store, { id: deps.newRunId(), trigger: init.trigger, tenants: init.tenants, now: deps.now(), feeds });

@@ -38,7 +38,8 @@ export class FileStateStore implements StateStore {
   async put(kind: DocumentKind, key: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
     const path = this.documentPath(kind, key);
     const where = `${kind} ${shortKey(key)}`;
-    if (condition.ifMatch !== undefined && condition.ifNoneMatch !== undefined) throw new StateStoreError(`${where}: a write takes ifMatch or ifNoneMatch, not both`);
+    if (condition.ifMatch !== undefined && condition.ifNoneMatch !== undefined)
+      throw new StateStoreError(`${where}: a write takes ifMatch or ifNoneMatch, not both`);
     const json = JSON.stringify(value) as string | undefined;
     if (json === undefined) throw new StateStoreError(`${where}: the value is not JSON (${typeof value})`);
     // A fresh random ETag per write: unlike a content hash, writing A, B, A again does not revive A's ETag.
@@ -104,7 +105,10 @@ export class FileStateStore implements StateStore {
     }
     if (!isStoredDocument(parsed)) throw new StateStoreError(`${path} is not a state document (expected {"etag": "…", "value": …})`);
     if (parsed.key !== undefined && parsed.key !== key) {
-      throw new StateStoreError(`the key ${shortKey(key)} shares ${path} with ${shortKey(parsed.key)} on this case-insensitive file system; keys must differ in more than case`);
+      throw new StateStoreError(
+        `the key ${shortKey(key)} shares ${path} with ${shortKey(parsed.key)} on this case-insensitive file system; keys must differ in more than ` +
+          `case`,
+      );
     }
     return { etag: parsed.etag, value: parsed.value };
   }
@@ -158,7 +162,9 @@ function encodeKey(key: string): string {
     name += keep ? char : [...Buffer.from(char, "utf8")].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join("");
   }
   if (name.length > MAX_ENCODED_KEY_BYTES) {
-    throw new StateStoreError(`the key ${shortKey(key)} is too long for a file name: ${name.length} characters once encoded, at most ${MAX_ENCODED_KEY_BYTES}`);
+    throw new StateStoreError(
+      `the key ${shortKey(key)} is too long for a file name: ${name.length} characters once encoded, at most ${MAX_ENCODED_KEY_BYTES}`,
+    );
   }
   return name;
 }

@@ -26,7 +26,9 @@ function clientFromConnectionString(connectionString: string, tableName: string)
     client = TableClient.fromConnectionString(connectionString, tableName);
   } catch {
     // The parser's message may quote parts of the string, so neither it nor the cause is kept.
-    throw new InputError("the storage connection string is not valid; expected AccountName=…;AccountKey=…, a SAS connection string or UseDevelopmentStorage=true");
+    throw new InputError(
+      "the storage connection string is not valid; expected AccountName=…;AccountKey=…, a SAS connection string or UseDevelopmentStorage=true",
+    );
   }
   // An explicit http endpoint (Azurite) needs the SDK's consent; https stays the default.
   return isHttp(client.url) ? TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }) : client;

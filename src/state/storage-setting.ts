@@ -55,7 +55,8 @@ export function storageSettingFromEnv(env: NodeJS.ProcessEnv, fallbackDir?: stri
 
   if (fallbackDir !== undefined) return { kind: "directory", dir: fallbackDir };
   throw new InputError(
-    "no state storage configured; set AzureWebJobsStorage (a connection string), or AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName (with a managed identity)",
+    "no state storage configured; set AzureWebJobsStorage (a connection string), or AzureWebJobsStorage__tableServiceUri or " +
+      "AzureWebJobsStorage__accountName (with a managed identity)",
     { source: SOURCE },
   );
 }
@@ -66,4 +67,3 @@ export function checkTableName(name: string, location: InputLocation): string {
   }
   return name;
 }
-

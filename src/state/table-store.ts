@@ -24,7 +24,7 @@
  * U+2028 and U+2029, so the JSON text carries those two as `\u` escapes.
  */
 import { randomBytes } from "node:crypto";
-import { odata, TableTransaction, type TableClient, type TableEntity, type TableEntityResult } from "@azure/data-tables";
+import { odata, type TableClient, type TableEntity, type TableEntityResult, TableTransaction } from "@azure/data-tables";
 import { ConcurrencyError, oneLine, redactUrl, redactUrls, StateStoreError } from "../errors.js";
 import { CONFLICT_ATTEMPTS, type DocumentKind, type ListOptions, type StateStore, type StoredDocument, type WriteCondition } from "./store.js";
 
@@ -90,7 +90,8 @@ export class TableStateStore implements StateStore {
 
   async put(kind: DocumentKind, key: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
     const where = documentName(kind, key);
-    if (condition.ifMatch !== undefined && condition.ifNoneMatch !== undefined) throw new StateStoreError(`${where}: a write takes ifMatch or ifNoneMatch, not both`);
+    if (condition.ifMatch !== undefined && condition.ifNoneMatch !== undefined)
+      throw new StateStoreError(`${where}: a write takes ifMatch or ifNoneMatch, not both`);
     const rowKey = encodeRowKey(key);
     const json = JSON.stringify(value) as string | undefined;
     if (json === undefined) throw new StateStoreError(`${where}: the value is not JSON (${typeof value})`);
@@ -107,7 +108,11 @@ export class TableStateStore implements StateStore {
       } catch (error) {
         const conditional = condition.ifMatch !== undefined || condition.ifNoneMatch !== undefined;
         if (!conditional && isConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
-        throw this.failure(`could not write ${where}`, error, statusOf(error) === 409 ? `${where} already exists` : `${where} was changed by another writer`);
+        throw this.failure(
+          `could not write ${where}`,
+          error,
+          statusOf(error) === 409 ? `${where} already exists` : `${where} was changed by another writer`,
+        );
       }
     }
   }
@@ -174,7 +179,9 @@ export class TableStateStore implements StateStore {
   private failure(message: string, error: unknown, conflict?: string): StateStoreError {
     if (isTableNotFound(error)) {
       this.tableReady = undefined;
-      return new StateStoreError(`Table Storage: ${message}: the table ${this.client.tableName} does not exist (deleted while in use?)`, { cause: error });
+      return new StateStoreError(`Table Storage: ${message}: the table ${this.client.tableName} does not exist (deleted while in use?)`, {
+        cause: error,
+      });
     }
     return failure(message, error, conflict);
   }
@@ -212,7 +219,8 @@ export class TableStateStore implements StateStore {
     const transaction = new TableTransaction();
     transaction.updateEntity(first, "Replace", { etag: head.etag });
     for (const row of rest) transaction.createEntity(row);
-    for (const rowKey of await this.oldContinuationKeys(first.partitionKey as DocumentKind, first.rowKey, head)) transaction.deleteEntity(first.partitionKey, rowKey);
+    for (const rowKey of await this.oldContinuationKeys(first.partitionKey as DocumentKind, first.rowKey, head))
+      transaction.deleteEntity(first.partitionKey, rowKey);
     return etagOf((await this.client.submitTransaction(transaction.actions)).subResponses[0]?.etag);
   }
 
@@ -250,7 +258,9 @@ function layOut(kind: DocumentKind, rowKey: string, json: string, where: string)
   }
   rows.push(row);
   if (total > DOCUMENT_BODY_BYTES) {
-    throw new StateStoreError(`${where} is too large for Table Storage: ${mebibytes(total)} MiB as sent, at most ${mebibytes(DOCUMENT_BODY_BYTES)} MiB`);
+    throw new StateStoreError(
+      `${where} is too large for Table Storage: ${mebibytes(total)} MiB as sent, at most ${mebibytes(DOCUMENT_BODY_BYTES)} MiB`,
+    );
   }
   const version = randomBytes(8).toString("hex");
   const chunkCount = rows.reduce((sum, r) => sum + r.length, 0);
@@ -317,6 +327,7 @@ function encodeRowKey(key: string): string {
   if (key === "") throw new StateStoreError("a document key must not be empty");
   // A lone surrogate would be sent as U+FFFD and stored under a different key.
   if (/\p{Cs}/u.test(key)) throw new StateStoreError(`the key ${shortKey(key)} is not well-formed Unicode`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what Table keys forbid.
   const rowKey = key.replace(/[%~/\\#?\u0000-\u001f\u007f-\u009f]/g, (char) =>
     [...Buffer.from(char, "utf8")].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
   );

@@ -3,7 +3,7 @@
  * on a free port so parallel runs on one machine do not collide. Tests get
  * its connection string with `inject("azuriteTableConnectionString")`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";

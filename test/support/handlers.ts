@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import { TableClient } from "@azure/data-tables";
+import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import { inject } from "vitest";
 import { settingsFromEnv } from "../../src/config.js";
 import { createFeedClient } from "../../src/feed/client.js";
@@ -11,7 +11,9 @@ import { uniqueTableName } from "./tables.js";
 
 /** Handler dependencies on Azurite Table Storage and a local feed service, with a clock the test moves. */
 export async function azuriteDeps(feedUrl: string, clock: { now: Date }): Promise<HandlerDeps> {
-  const table = TableClient.fromConnectionString(inject("azuriteTableConnectionString"), uniqueTableName("handlers"), { allowInsecureConnection: true });
+  const table = TableClient.fromConnectionString(inject("azuriteTableConnectionString"), uniqueTableName("handlers"), {
+    allowInsecureConnection: true,
+  });
   const store = new TableStateStore(table);
   return {
     store,
@@ -41,7 +43,11 @@ export function invocation(functionName: string): { context: InvocationContext; 
 
 export const timer: Timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
 
-export function request(method: string, url: string, init: { body?: string; params?: Record<string, string>; headers?: Record<string, string> } = {}): HttpRequest {
+export function request(
+  method: string,
+  url: string,
+  init: { body?: string; params?: Record<string, string>; headers?: Record<string, string> } = {},
+): HttpRequest {
   return new HttpRequest({
     method,
     url,
