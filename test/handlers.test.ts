@@ -71,14 +71,15 @@ describe("inventory upload", () => {
   });
 
   it.each([
-    ["{not json", /^request body: is not valid JSON/],
-    ["", /^request body: is empty: expected JSON$/],
+    ["a body that is not JSON", "{not json", /^request body: is not valid JSON/],
+    ["an empty body", "", /^request body: is empty: expected JSON$/],
     [
+      "a prefix length out of range, named by its entry",
       JSON.stringify({ tenant: "bad.onmicrosoft.com", receiveConnectors: [{ identity: "EX01\\X", remoteIPRanges: ["1.2.3.4", "1.2.3.4/40"] }] }),
       /^request body: receiveConnectors\[0\]\.remoteIPRanges\[1\]: "1\.2\.3\.4\/40"/,
     ],
-    [rawConnectors, /^request body: is raw Get-ReceiveConnector output, which names no tenant/],
-  ])("answers 400 with one line and stores nothing for %j", async (body, message) => {
+    ["raw connectors without ?tenant=", rawConnectors, /^request body: is raw Get-ReceiveConnector output, which names no tenant/],
+  ])("answers 400 with one line and stores nothing for %s", async (_what, body, message) => {
     const before = await deps.store.list("inventory");
     const { response, body: answer } = await post("inventory", body);
     expect(response.status).toBe(400);

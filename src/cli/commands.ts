@@ -8,7 +8,7 @@ import { parseInstance } from "../feed/instances.js";
 import { syncFeed, syncFeedFromFile } from "../feed/sync.js";
 import { feedVersionSchema } from "../ids.js";
 import { parseInventory } from "../inventory/parse.js";
-import { type FeedSynced, feedSyncOptions, syncFeeds } from "../run/feeds.js";
+import { type FeedSynced, feedSynced, feedSyncOptions, syncFeeds } from "../run/feeds.js";
 import { validate } from "../validation.js";
 import { type CliIo, cliSettings, liveFeed, openStore } from "./context.js";
 import { EXIT } from "./exit.js";
@@ -96,13 +96,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
       feedSyncOptions({ store, now, settings }, true),
       parseEndpointsFile,
     );
-    feed = {
-      instance: result.instance,
-      outcome: result.outcome,
-      version: result.state.lastGood?.version,
-      message: result.message,
-      state: result.state,
-    };
+    feed = feedSynced(result);
   }
   const state = feed.state ?? (await loadFeedState(store, inventory.instance)).state;
   const observations = { tenant: inventory.tenant, instance: inventory.instance, at: now(), runId: randomUUID(), inventory, eop: observeEop(state) };

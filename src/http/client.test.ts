@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { failure } from "../../test/support/failure.js";
 import { HttpError, InputError, ThrottledError, TransportError } from "../errors.js";
 import { createHttpClient, type HttpClientOptions } from "./client.js";
 import { FEED_RETRY, GRAPH_RETRY, type RetryPolicy, WEBHOOK_RETRY } from "./retry.js";
@@ -82,15 +83,6 @@ function client(url: string, options: Partial<HttpClientOptions> = {}) {
     ...options,
   });
   return { http, sleeps };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("answers and retries", () => {

@@ -96,6 +96,16 @@ describe("parseInventory: the documented shape", () => {
       'i.json: receiveConnectors[0].remoteIPRanges[1]: "fe80::1%"',
     ],
     [
+      "an entry that is neither text nor an IPRange object",
+      { allowlists: [{ name: "fw", entries: ["10.0.0.1", 167772161] }] },
+      'i.json: allowlists[0].entries[1]: expected an address, CIDR or range string, or an object with "Expression" or "LowerBound"/"UpperBound"',
+    ],
+    [
+      "an IPRange object whose Expression is not text",
+      { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ Expression: 42 }] }] },
+      "i.json: receiveConnectors[0].remoteIPRanges[0].Expression: Invalid input: expected string",
+    ],
+    [
       "an IPRange object with neither Expression nor both bounds",
       { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ RangeFormat: "CIDR" }] }] },
       'i.json: receiveConnectors[0].remoteIPRanges[0]: expected "Expression" or both',

@@ -1,7 +1,7 @@
 import { oneLine } from "../errors.js";
 import { type FeedState, loadFeedState } from "../feed/feed-state.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
-import { type FeedSource, type FeedSyncOptions, syncFeed } from "../feed/sync.js";
+import { type FeedSource, type FeedSyncOptions, type FeedSyncResult, syncFeed } from "../feed/sync.js";
 import type { StateStore } from "../state/store.js";
 import type { FeedAtRunStart } from "./run.js";
 
@@ -50,6 +50,16 @@ export interface FeedSynced extends FeedAtRunStart {
   state: FeedState | undefined;
 }
 
+export function feedSynced(result: FeedSyncResult): FeedSynced {
+  return {
+    instance: result.instance,
+    outcome: result.outcome,
+    version: result.state.lastGood?.version,
+    message: result.message,
+    state: result.state,
+  };
+}
+
 /**
  * Brings each instance's feed up to date, once per run and before any tenant
  * is checked. One instance failing does not stop the others, nor the run:
@@ -61,7 +71,7 @@ export async function syncFeeds(deps: FeedDeps, instances: readonly Instance[], 
     try {
       const result = await syncFeed(deps.feed, instance, feedSyncOptions(deps, options.force ?? false));
       deps.log(result.message);
-      results.push({ instance, outcome: result.outcome, version: result.state.lastGood?.version, message: result.message, state: result.state });
+      results.push(feedSynced(result));
     } catch (error) {
       const { state } = await loadFeedState(deps.store, instance).catch(() => ({ state: undefined }));
       const inForce = state?.lastGood;
