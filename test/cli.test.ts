@@ -136,7 +136,39 @@ describe("check", () => {
     expect(stdout).toMatch(/^In sync: all 1 target of contoso\.onmicrosoft\.com match the EOP SMTP set/);
     const raw = await run(["check", "--inventory", RAW, "--tenant", "contoso.onmicrosoft.com", "--mode", "exact", "--feed-file", FIXTURE, "--json"]);
     expect(raw.code).toBe(2);
-    expect(JSON.parse(raw.stdout).findings.map((f: { rule: string }) => f.rule)).toEqual(["missing-eop-range", "stale-eop-range", "stale-eop-range"]);
+    // Default Frontend is open to everything and never a target; 127.0.0.1 on the EOP connector stays.
+    const rawResult = JSON.parse(raw.stdout);
+    expect(rawResult.findings.map((f: { rule: string; target: string }) => `${f.rule} ${f.target}`)).toEqual([
+      "missing-eop-range EX01\\Inbound from Office 365",
+      "stale-eop-range EX01\\Inbound from Office 365",
+    ]);
+    expect(rawResult.targets.map((t: { name: string; checked: boolean }) => [t.name, t.checked])).toEqual([
+      ["EX01\\Inbound from Office 365", true],
+      ["EX01\\Default Frontend EX01", false],
+    ]);
+    const script = readFileSync(join(raw.cwd, "out", "remediation.ps1"), "utf8");
+    expect(script).toContain("Remove = @('65.55.88.0/24')");
+    expect(script).not.toContain("Default Frontend");
+  });
+
+  it("checks only the connectors named with --connector in a raw export of a whole organisation", async () => {
+    const org = new URL("../examples/get-receiveconnector-organisation.json", import.meta.url).pathname;
+    const args = ["check", "--inventory", org, "--tenant", "contoso.onmicrosoft.com", "--feed-file", FIXTURE, "--json"];
+    const all = JSON.parse((await run(args)).stdout);
+    expect(all.targets.filter((t: { checked: boolean }) => t.checked).map((t: { name: string }) => t.name)).toEqual([
+      "EX01\\Inbound from Office 365",
+    ]);
+    const named = await run([...args, "--connector", "*\\Relay from printers", "--connector", "Partner Fabrikam"]);
+    expect(named.code).toBe(2);
+    const result = JSON.parse(named.stdout);
+    expect(result.targets.filter((t: { checked: boolean }) => t.checked).map((t: { name: string }) => t.name)).toEqual([
+      "EX01\\Relay from printers",
+      "EX01\\Partner Fabrikam",
+    ]);
+    expect(result.findings.map((f: { rule: string; target: string }) => `${f.rule} ${f.target}`)).toEqual([
+      "missing-eop-range EX01\\Partner Fabrikam",
+      "missing-eop-range EX01\\Relay from printers",
+    ]);
   });
 
   it("refuses a suspicious feed: exit 1 with one line, the last good feed used, no removal proposed", async () => {
@@ -256,7 +288,7 @@ describe("demo", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("[feedVersionCheck] Worldwide feed version 2025060100 accepted: 4 EOP SMTP ranges");
-    expect(result.stdout).toContain("Drift: 2 of 3 targets of contoso.onmicrosoft.com do not match the EOP SMTP set");
+    expect(result.stdout).toContain("Drift: 2 of 2 targets of contoso.onmicrosoft.com do not match the EOP SMTP set");
     expect(result.stdout).toContain(`Files in ${join(result.cwd, "out")}:`);
     for (const name of ["remediation.ps1", "eop-allowlist.txt", "report.md", "report.json"])
       expect(existsSync(join(result.cwd, "out", name))).toBe(true);

@@ -70,6 +70,14 @@ describe("inventory upload", () => {
     expect(stored!.receiveConnectors[0]).toMatchObject({ identity: "EX01\\Inbound from Office 365", mode: "exact" });
   });
 
+  it("takes ?connector= patterns with raw output and keeps them with the inventory", async () => {
+    const { context } = invocation("inventory");
+    const url = `${API}/inventory?tenant=wingtip.onmicrosoft.com&connector=${encodeURIComponent("*\\Inbound from Office 365")}&connector=Relay`;
+    const response = await uploadInventory(getDeps)(request("POST", url, { body: rawConnectors }), context);
+    expect(response.status).toBe(201);
+    expect((await loadInventory(deps.store, "wingtip.onmicrosoft.com"))!.checkConnectors).toEqual(["*\\Inbound from Office 365", "Relay"]);
+  });
+
   it.each([
     ["a body that is not JSON", "{not json", /^request body: is not valid JSON/],
     ["an empty body", "", /^request body: is empty: expected JSON$/],

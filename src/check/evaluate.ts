@@ -5,9 +5,9 @@ import type { Rule } from "../core/rule.js";
 import { MissingFeedError } from "../errors.js";
 import type { FeedState } from "../feed/feed-state.js";
 import { describeVersion } from "../feed/snapshot.js";
-import { targetsOf } from "../inventory/inventory.js";
 import { RangeSet } from "../ip/index.js";
 import { type Artifacts, OUTPUTS, renderOutputs } from "../outputs/index.js";
+import { eopTargets } from "../rules/eop-targets.js";
 import { RULES } from "../rules/index.js";
 
 /** The EOP part of the observations: the last good feed and the refusal of a newer one, if any. */
@@ -78,7 +78,7 @@ function buildReport(o: Observations, findings: Finding[], outputs: readonly Out
 
 /** Each target with the findings about it: in sync when there are none; the counts come from their range changes. */
 function targetReports(o: Observations, findings: readonly Finding[]): TargetReport[] {
-  return targetsOf(o.inventory).map((t) => {
+  return eopTargets(o).map(({ target: t, checked, reason }) => {
     const about = findings.filter((f) => f.subject.kind === t.kind && f.subject.name === t.name);
     const changes = about.flatMap((f) => f.changes ?? []).filter((c) => c.kind === "ranges");
     const adds = changes.flatMap((c) => c.add);
@@ -87,6 +87,8 @@ function targetReports(o: Observations, findings: readonly Finding[]): TargetRep
       name: t.name,
       mode: t.mode,
       entries: t.entries.length,
+      checked,
+      reason,
       inSync: about.length === 0,
       addCount: changes.length > 1 ? RangeSet.parse(adds).toCidrs().length : adds.length,
       removeCount: changes.reduce((n, c) => n + c.remove.length, 0),
@@ -97,14 +99,20 @@ function targetReports(o: Observations, findings: readonly Finding[]): TargetRep
 
 function summarise(o: Observations, targets: readonly TargetReport[], findings: readonly Finding[]): string[] {
   const feed = `${o.instance} feed ${describeVersion(o.eop.inForce.version)}`;
-  const drifted = targets.filter((t) => !t.inSync);
-  const n = `${targets.length} target${targets.length === 1 ? "" : "s"}`;
-  const headline =
-    findings.length === 0
-      ? `In sync: all ${n} of ${o.tenant} match the EOP SMTP set (${feed}).`
-      : drifted.length === 0
-        ? `Attention: ${o.tenant} matches the EOP SMTP set in force, but the ` +
-          `${findings.some((f) => f.subject.kind === "feed") ? "feed needs" : "findings below need"} a look (${feed}).`
-        : `Drift: ${drifted.length} of ${n} of ${o.tenant} do${drifted.length === 1 ? "es" : ""} not match the EOP SMTP set (${feed}).`;
+  const checked = targets.filter((t) => t.checked);
+  const drifted = checked.filter((t) => !t.inSync);
+  const n = `${checked.length} target${checked.length === 1 ? "" : "s"}`;
+  let headline: string;
+  if (drifted.length > 0) {
+    headline = `Drift: ${drifted.length} of ${n} of ${o.tenant} do${drifted.length === 1 ? "es" : ""} not match the EOP SMTP set (${feed}).`;
+  } else if (findings.length > 0) {
+    const what = findings.some((f) => f.subject.kind === "feed") ? "the feed needs" : "the findings below need";
+    headline =
+      checked.length > 0
+        ? `Attention: ${o.tenant} matches the EOP SMTP set in force, but ${what} a look (${feed}).`
+        : `Attention: no target of ${o.tenant} was checked against the EOP SMTP set, and ${what} a look (${feed}).`;
+  } else {
+    headline = `In sync: all ${n} of ${o.tenant} match the EOP SMTP set (${feed}).`;
+  }
   return [headline, ...findings.map((f) => f.summary)];
 }

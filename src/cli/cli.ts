@@ -12,6 +12,7 @@ Commands:
          EOP SMTP ranges added and removed between two saved /endpoints responses.
   check  --inventory FILE [--feed-file FILE [--feed-version V]] [--out DIR] [--json]
          [--tenant T --instance NAME --mode exact|superset]   for raw Get-ReceiveConnector output
+         [--connector PATTERN]...   the receive connectors to check, e.g. "*\\Inbound from Office 365"
          [--max-removal-share 25%] [--accept-feed-version V] [--refresh]
          Drift of the inventory against the EOP set; writes the report and scripts to DIR (default ./out).
          Exit code 0 in sync, 2 drift found, 1 error (also when the feed was refused).
@@ -35,6 +36,7 @@ const OPTIONS = {
     tenant: { type: "string" },
     instance: { type: "string" },
     mode: { type: "string" },
+    connector: { type: "string", multiple: true },
     "max-removal-share": { type: "string" },
     "accept-feed-version": { type: "string" },
     refresh: { type: "boolean" },
@@ -42,7 +44,9 @@ const OPTIONS = {
   demo: { help: COMMON.help, out: { type: "string" } },
 } as const;
 
-type Command = (flags: Record<string, string | boolean | undefined>, io: CliIo) => Promise<number>;
+/** Parsed options: a string, a boolean, or the strings of a repeatable option. */
+export type Flags = Record<string, string | boolean | string[] | undefined>;
+type Command = (flags: Flags, io: CliIo) => Promise<number>;
 
 /** Loaded on demand, so `--help` and `check` load neither the Azure SDKs nor the demo's functions runtime. */
 const COMMANDS: Record<keyof typeof OPTIONS, () => Promise<Command>> = {
@@ -67,9 +71,9 @@ export async function cli(argv: readonly string[], io: CliIo): Promise<number> {
     if (!(name in COMMANDS))
       throw new InputError(`unknown command ${JSON.stringify(name)} (expected feed, diff, check or demo; see mailflow-guard --help)`);
     const command = name as keyof typeof COMMANDS;
-    let values: Record<string, string | boolean | undefined>;
+    let values: Flags;
     try {
-      // Every option is a string or a boolean, so the parsed values are too.
+      // Every option is a string, a boolean or a repeatable string, so the parsed values are too.
       values = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: false }).values as typeof values;
     } catch (error) {
       throw new InputError(`${oneLine(error)} (see mailflow-guard --help)`);

@@ -10,12 +10,12 @@ import { feedVersionSchema } from "../ids.js";
 import { parseInventory } from "../inventory/parse.js";
 import { type FeedSynced, feedSynced, feedSyncOptions, syncFeeds } from "../run/feeds.js";
 import { validate } from "../validation.js";
+import type { Flags } from "./cli.js";
 import { type CliIo, cliSettings, liveFeed, openStore } from "./context.js";
 import { EXIT } from "./exit.js";
 import { eopFromFile, parseEndpointsFile } from "./feed-file.js";
 import { readJsonFile, writeFiles } from "./files.js";
 
-type Flags = Record<string, string | boolean | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
 
 export async function feedCommand(flags: Flags, io: CliIo): Promise<number> {
@@ -72,6 +72,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
     tenant: str(flags, "tenant"),
     instance: str(flags, "instance"),
     mode: str(flags, "mode"),
+    connectors: Array.isArray(flags.connector) ? flags.connector : [],
   });
   const feedFile = str(flags, "feed-file");
   const feedVersion = str(flags, "feed-version");

@@ -22,6 +22,7 @@ import { jsonReport } from "../outputs/json.js";
 import { FileStateStore } from "../state/file-store.js";
 import { clientRequestId } from "../state/installation.js";
 import { validate } from "../validation.js";
+import type { Flags } from "./cli.js";
 import { humanSummary } from "./commands.js";
 import type { CliIo } from "./context.js";
 import { EXIT } from "./exit.js";
@@ -39,7 +40,7 @@ const recording = z.object({ instance: z.literal("Worldwide"), version: feedVers
  * feed check, the daily check that fans out, and the worker for each tenant.
  * State lives in a temporary directory; the outputs go to ./out.
  */
-export async function demoCommand(flags: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+export async function demoCommand(flags: Flags, io: CliIo): Promise<number> {
   const examples = join(packageRoot(), "examples", "demo");
   const feedDir = join(examples, "feed");
   const meta = validate(recording, await readJsonFile(join(feedDir, "recording.json")), join(feedDir, "recording.json"));

@@ -7,6 +7,10 @@ export interface TargetReport {
   name: string;
   mode: string;
   entries: number;
+  /** Whether the EOP rules looked at it, and why (or why not): open to everything, a relay, not named… */
+  checked: boolean;
+  reason: string;
+  /** No finding concerns it. */
   inSync: boolean;
   /** Of the proposed changes: CIDRs added, entries removed, stale entries kept because protected. */
   addCount: number;

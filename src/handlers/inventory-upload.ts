@@ -10,7 +10,8 @@ import { answer, json, readJsonBody } from "./http.js";
  * POST /api/inventory: registers or replaces a tenant's inventory. The body
  * is the documented inventory JSON, or raw `Get-ReceiveConnector |
  * ConvertTo-Json` output with `?tenant=` (and optional `?instance=`,
- * `?mode=exact|superset`). Everything is validated before the one write, so a
+ * `?mode=exact|superset`, and `&connector=PATTERN`, repeatable, naming the
+ * receive connectors to check, as in the document's `checkConnectors`). Everything is validated before the one write, so a
  * bad body changes nothing.
  */
 export function uploadInventory(deps: () => Promise<HandlerDeps>) {
@@ -24,6 +25,7 @@ export function uploadInventory(deps: () => Promise<HandlerDeps>) {
         tenant: request.query.get("tenant") ?? undefined,
         instance: request.query.get("instance") ?? undefined,
         mode,
+        connectors: request.query.getAll("connector"),
       });
       const existed = (await d.store.list("inventory")).includes(inventory.tenant);
       await saveInventory(d.store, inventory);

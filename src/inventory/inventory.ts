@@ -14,6 +14,8 @@ const targetFields = {
   mode: targetModeSchema,
   /** Entries that are never proposed for removal (e.g. 127.0.0.1). */
   protected: z.array(z.string()),
+  /** Loopback and private-range addresses that may be proposed for removal; all others of them never are. */
+  removable: z.array(z.string()).default([]),
 };
 
 /**
@@ -25,6 +27,12 @@ const targetFields = {
 export const inventorySchema = z.object({
   tenant: z.string().min(1),
   instance: z.enum(INSTANCES),
+  /**
+   * The receive connectors the admin named for the EOP check, as patterns
+   * with `*` (`*\\Inbound from Office 365`); empty: every connector that
+   * allows EOP addresses and is not open to everything.
+   */
+  checkConnectors: z.array(z.string()).default([]),
   receiveConnectors: z.array(
     z.object({
       /** As Exchange names it, e.g. `EX01\Inbound from Office 365`. */
@@ -45,6 +53,8 @@ export const inventorySchema = z.object({
 });
 
 export type Inventory = z.infer<typeof inventorySchema>;
+/** An inventory as code may write it, with the defaults left out. */
+export type InventoryInput = z.input<typeof inventorySchema>;
 export type ReceiveConnectorInventory = Inventory["receiveConnectors"][number];
 export type AllowlistInventory = Inventory["allowlists"][number];
 
@@ -57,6 +67,7 @@ export interface InventoryTarget {
   mode: TargetMode;
   entries: string[];
   protected: string[];
+  removable: string[];
   /** Where the entries sit in the inventory document, for error messages. */
   path: string;
 }
@@ -69,6 +80,7 @@ export function targetsOf(inventory: Inventory): InventoryTarget[] {
       mode: c.mode,
       entries: c.remoteIPRanges,
       protected: c.protected,
+      removable: c.removable,
       path: `receiveConnectors[${i}].remoteIPRanges`,
     })),
     ...inventory.allowlists.map((a, i) => ({
@@ -77,6 +89,7 @@ export function targetsOf(inventory: Inventory): InventoryTarget[] {
       mode: a.mode,
       entries: a.entries,
       protected: a.protected,
+      removable: a.removable,
       path: `allowlists[${i}].entries`,
     })),
   ];

@@ -38,8 +38,15 @@ describe("parseInventory: the documented shape", () => {
       { tenant: "fabrikam.onmicrosoft.com", receiveConnectors: [{ identity: "EX02\\EOP", remoteIPRanges: ["40.92.0.0/15"] }] },
       { source: "f.json" },
     );
-    expect(inv.receiveConnectors[0]).toEqual({ identity: "EX02\\EOP", mode: "superset", remoteIPRanges: ["40.92.0.0/15"], protected: [] });
+    expect(inv.receiveConnectors[0]).toEqual({
+      identity: "EX02\\EOP",
+      mode: "superset",
+      remoteIPRanges: ["40.92.0.0/15"],
+      protected: [],
+      removable: [],
+    });
     expect(inv.allowlists).toEqual([]);
+    expect(inv.checkConnectors).toEqual([]);
     expect(inv.instance).toBe("Worldwide");
   });
 
@@ -145,6 +152,7 @@ describe("parseInventory: raw Get-ReceiveConnector | ConvertTo-Json output", () 
       mode: "exact",
       remoteIPRanges: ["40.92.0.0/15", "40.107.0.0/16", "104.47.0.0/17", "65.55.88.0/24", "127.0.0.1"],
       protected: [],
+      removable: [],
     });
     expect(inv.receiveConnectors[1]!.remoteIPRanges).toEqual(["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0.0.0.0-255.255.255.255"]);
   });

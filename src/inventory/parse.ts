@@ -14,6 +14,8 @@ export interface ParseInventoryOptions {
   instance?: string | undefined;
   /** Mode given to raw connectors (default `superset`, which never proposes removals); checked here. */
   mode?: string | undefined;
+  /** Connector patterns from the command line or the query string, added to the document's `checkConnectors`. */
+  connectors?: readonly string[] | undefined;
 }
 
 const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -55,6 +57,7 @@ const receiveConnector = z.strictObject({
   mode: targetModeSchema.default("superset"),
   remoteIPRanges: entryList,
   protected: z.array(z.string()).default([]),
+  removable: z.array(z.string()).default([]),
 });
 
 const allowlist = z.strictObject({
@@ -62,11 +65,21 @@ const allowlist = z.strictObject({
   mode: targetModeSchema.default("superset"),
   entries: entryList,
   protected: z.array(z.string()).default([]),
+  removable: z.array(z.string()).default([]),
 });
+
+/** A pattern naming receive connectors as Exchange's `-Identity` takes them: text with `*` wildcards. */
+const connectorPattern = z
+  .string()
+  .trim()
+  .min(1, { message: "expected a connector name or pattern such as *\\Inbound from Office 365" })
+  .max(512, { message: "expected a pattern of at most 512 characters" })
+  .refine((n) => !hasUnsafeCharacters(n), { message: "must not contain control characters or line breaks" });
 
 const documented = z.looseObject({
   tenant: tenantName,
   instance: z.string().default("Worldwide"),
+  checkConnectors: z.array(connectorPattern).default([]),
   receiveConnectors: z.array(z.unknown()).default([]),
   allowlists: z.array(allowlist).default([]),
 });
@@ -88,6 +101,7 @@ const rawReceiveConnector = z.looseObject({
 export function parseInventory(data: unknown, options: ParseInventoryOptions): Inventory {
   const { source } = options;
   const rawMode: TargetMode = options.mode === undefined ? "superset" : validate(targetModeSchema, options.mode, "mode");
+  const connectors = (options.connectors ?? []).map((p, i) => validate(connectorPattern, p, `connector pattern ${i + 1}`));
   const raw = rawConnectorList(data);
   let inventory: Inventory;
   if (raw) {
@@ -97,6 +111,7 @@ export function parseInventory(data: unknown, options: ParseInventoryOptions): I
     inventory = {
       tenant: validate(tenantName, options.tenant, "tenant"),
       instance: parseInstanceAt(options.instance ?? "Worldwide", source, "instance"),
+      checkConnectors: connectors,
       receiveConnectors: raw.map((item, i) => fromRawConnector(item, rawMode, source, `[${i}]`)),
       allowlists: [],
     };
@@ -105,6 +120,7 @@ export function parseInventory(data: unknown, options: ParseInventoryOptions): I
     inventory = {
       tenant: doc.tenant,
       instance: parseInstanceAt(doc.instance, source, "instance"),
+      checkConnectors: [...new Set([...doc.checkConnectors, ...connectors])],
       receiveConnectors: doc.receiveConnectors.map((item, i) => {
         const path = `receiveConnectors[${i}]`;
         if (isRawConnector(item)) return fromRawConnector(item, rawMode, source, path);
@@ -148,6 +164,7 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, source: string,
     mode: targetMode,
     remoteIPRanges: entryTexts(c.RemoteIPRanges, source, `${path}.RemoteIPRanges`),
     protected: [],
+    removable: [],
   };
 }
 
@@ -197,6 +214,7 @@ function checkTargets(inventory: Inventory, source: string): void {
     if (earlier !== undefined) throw new InputError(`repeats the name ${JSON.stringify(target.name)} of ${earlier}`, { source, path: owner });
     seen.set(key, owner);
     for (const [i, text] of target.protected.entries()) parseAt(text, { source, path: `${owner}.protected[${i}]` });
+    for (const [i, text] of target.removable.entries()) parseAt(text, { source, path: `${owner}.removable[${i}]` });
   }
 }
 

@@ -103,7 +103,7 @@ function targetRow(t: TargetReport): string {
     mdText(subjectKindName(t.kind)),
     mdText(t.mode),
     String(t.entries),
-    t.inSync ? "in sync" : "drift",
+    t.checked ? (t.inSync ? "in sync" : "drift") : `not checked: ${mdText(t.reason)}`,
     t.addCount > 0 ? String(t.addCount) : "",
     t.removeCount > 0 ? String(t.removeCount) : "",
   ];

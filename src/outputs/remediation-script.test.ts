@@ -93,7 +93,7 @@ describe("remediation.ps1", () => {
 
   it("keeps a hostile connector name inside its literal and out of the code", () => {
     const name = "x'; Remove-ReceiveConnector -Identity * -Confirm:$false; '";
-    const text = script(observations({ receiveConnectors: [connector(name, ["65.55.88.0/24"])] }));
+    const text = script(observations({ checkConnectors: [name], receiveConnectors: [connector(name, ["65.55.88.0/24"])] }));
     const command = "\r\nSet-ReceiveConnector -Identity ";
     const at = text.indexOf(command) + command.length;
     const literal = readPsLiteral(text, at);
@@ -103,7 +103,10 @@ describe("remediation.ps1", () => {
   });
 
   it("says so when the feed is refused and proposes no removal", () => {
-    const text = script(observations({ receiveConnectors: [connector("EX01\\EOP", ["65.55.88.0/24"])] }, { refused: REFUSED }));
+    // Named, since it allows no EOP address yet.
+    const text = script(
+      observations({ checkConnectors: ["EX01\\EOP"], receiveConnectors: [connector("EX01\\EOP", ["65.55.88.0/24"])] }, { refused: REFUSED }),
+    );
     expect(text).toContain("The latest feed was refused, so this script proposes no removals:");
     expect(text).toContain(REFUSED.reason);
     expect(text).not.toContain("Remove =");

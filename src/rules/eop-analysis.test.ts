@@ -14,6 +14,7 @@ const target = (over: Partial<InventoryTarget>): InventoryTarget => ({
   mode: "exact",
   entries: [],
   protected: [],
+  removable: [],
   path: "receiveConnectors[0].remoteIPRanges",
   ...over,
 });
@@ -45,18 +46,27 @@ describe("analyseTarget", () => {
   it("an exact target: removes whole stale entries, keeps protected ones, adds only what is missing after removal", () => {
     const a = analyseTarget(
       target({
-        entries: ["127.0.0.1", "40.92.0.0/15", "40.107.0.0/16", "65.55.88.0/24", "104.47.0.0/17", "10.0.0.0/8", "65.55.88.0/24"],
-        protected: ["127.0.0.1", "10.1.2.3"],
+        entries: ["198.51.100.7", "40.92.0.0/15", "40.107.0.0/16", "65.55.88.0/24", "104.47.0.0/17", "203.0.113.0/24", "65.55.88.0/24"],
+        protected: ["198.51.100.7", "203.0.113.25"],
       }),
       EOP,
       { allowRemovals: true },
     );
     expect(a.missing.toCidrs()).toEqual(["52.100.0.0/14", "2a01:111:f400::/48", "2a01:111:f403::/48"]);
     expect(a.stale.toCidrs()).toContain("65.55.88.0/24");
-    expect(a.stale.toCidrs()).not.toContain("127.0.0.1/32");
+    expect(a.stale.toCidrs()).not.toContain("198.51.100.7/32");
     expect(a.remove).toEqual(["65.55.88.0/24"]);
-    expect(a.held).toEqual(["10.0.0.0/8"]);
+    expect(a.held).toEqual(["203.0.113.0/24"]);
     expect(a.add).toEqual(["52.100.0.0/14", "2a01:111:f400::/48", "2a01:111:f403::/48"]);
+  });
+
+  it("never proposes to remove loopback or private entries unless they are listed as removable", () => {
+    const entries = ["127.0.0.1", "::1", "10.0.0.0/24", "192.168.20.10-192.168.20.19", "fe80::1%11", "40.92.0.0/15", "65.55.88.0/24"];
+    const kept = analyseTarget(target({ entries }), EOP, { allowRemovals: true });
+    expect(kept.remove).toEqual(["65.55.88.0/24"]);
+    expect(kept.stale.toCidrs()).toEqual(["65.55.88.0/24"]);
+    const removable = analyseTarget(target({ entries, removable: ["10.0.0.0/8", "::1"] }), EOP, { allowRemovals: true });
+    expect(removable.remove).toEqual(["::1", "10.0.0.0/24", "65.55.88.0/24"]);
   });
 
   it("an entry only partly EOP is removed and its EOP part added back", () => {

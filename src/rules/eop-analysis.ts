@@ -1,6 +1,7 @@
 import type { Observations } from "../core/observations.js";
-import { type InventoryTarget, targetsOf } from "../inventory/inventory.js";
+import type { InventoryTarget } from "../inventory/inventory.js";
 import { ParsedEntries, RangeSet } from "../ip/index.js";
+import { eopTargets, LOCAL_RANGES } from "./eop-targets.js";
 
 /** How one target compares with the EOP SMTP set, and the exact change that fixes it. */
 export interface TargetAnalysis {
@@ -43,7 +44,8 @@ export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: A
   });
   const entries = ParsedEntries.parse(target.entries);
   if (target.mode === "superset") return unchanged(eop.subtract(RangeSet.fromParsed(entries)), RangeSet.empty);
-  const protectedSet = RangeSet.parse(target.protected);
+  // Loopback and private addresses stay unless listed as removable, as if protected.
+  const protectedSet = RangeSet.parse(target.protected).union(LOCAL_RANGES.subtract(RangeSet.parse(target.removable)));
   if (!options.allowRemovals) {
     const coverage = RangeSet.fromParsed(entries);
     return unchanged(eop.subtract(coverage), coverage.subtract(eop).subtract(protectedSet));
@@ -78,14 +80,16 @@ export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: A
 const analyses = new WeakMap<Observations, TargetAnalysis[]>();
 
 /**
- * Every target of the inventory against the EOP set in force, computed once
- * per check and shared by the EOP rules (a target can hold 200,000 entries).
+ * Every target the EOP rules may change (see eop-targets.ts) against the EOP
+ * set in force, computed once per check and shared by the EOP rules (a target
+ * can hold 200,000 entries).
  */
 export function eopAnalyses(observations: Observations): TargetAnalysis[] {
   let result = analyses.get(observations);
   if (!result) {
     const allowRemovals = observations.eop.refused === undefined;
-    result = targetsOf(observations.inventory).map((t) => analyseTarget(t, observations.eop.set, { allowRemovals }));
+    const checked = eopTargets(observations).filter((s) => s.checked);
+    result = checked.map((s) => analyseTarget(s.target, observations.eop.set, { allowRemovals }));
     analyses.set(observations, result);
   }
   return result;

@@ -1,17 +1,23 @@
 import type { Observations } from "../../src/core/observations.js";
 import type { FeedRefusal } from "../../src/feed/snapshot.js";
-import type { Inventory } from "../../src/inventory/inventory.js";
+import { type InventoryInput, inventorySchema } from "../../src/inventory/inventory.js";
 import { RangeSet } from "../../src/ip/index.js";
 
 export const RUN_ID = "5f1c2f7e-8f0a-4a51-9d9e-0c6a3b1d2e4f";
 
 /** One tenant's observations as the sources would gather them: the inventory against a feed in force. */
 export function observations(
-  inventory: Partial<Inventory>,
+  inventory: Partial<InventoryInput>,
   feed: { eopRanges?: string[]; version?: string | null; refused?: FeedRefusal } = {},
 ): Observations {
   const eopRanges = feed.eopRanges ?? ["40.92.0.0/15", "52.100.0.0/14"];
-  const full: Inventory = { tenant: "contoso.onmicrosoft.com", instance: "Worldwide", receiveConnectors: [], allowlists: [], ...inventory };
+  const full = inventorySchema.parse({
+    tenant: "contoso.onmicrosoft.com",
+    instance: "Worldwide",
+    receiveConnectors: [],
+    allowlists: [],
+    ...inventory,
+  });
   return {
     tenant: full.tenant,
     instance: full.instance,
