@@ -12,11 +12,11 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, source: 
   if (result.success) return result.data;
   const [first, ...rest] = result.error.issues;
   const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? "" : "s"})` : "";
-  throw new InputError(
-    `${first?.message ?? "invalid"}${more}`,
-    { source, path: formatPath(first?.path ?? []) || undefined },
-    { cause: result.error },
-  );
+  const message =
+    first?.code === "unrecognized_keys"
+      ? `has ${first.keys.length === 1 ? "an unknown key" : "unknown keys"} ${first.keys.map((k) => JSON.stringify(k)).join(", ")} (a typo?)`
+      : (first?.message ?? "invalid");
+  throw new InputError(`${printable(message)}${more}`, { source, path: formatPath(first?.path ?? []) || undefined }, { cause: result.error });
 }
 
 /** `["a", 0, "b"]` → `a[0].b` */
@@ -34,15 +34,26 @@ export function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
-    throw new InputError(`is not valid JSON (${(error as Error).message})`, { source }, { cause: error });
+    // The parser quotes a piece of the text: keep it to one printable line.
+    throw new InputError(`is not valid JSON (${printable((error as Error).message)})`, { source }, { cause: error });
   }
 }
 
-// Control characters and Unicode line separators would let a name break out of
-// a comment or a line in the scripts and reports we write, so names refuse them.
+// Control characters and Unicode line separators would let a name break out of a comment or a line in
+// the scripts and reports we write; bidirectional controls and zero-width characters make a name read
+// as another one (`EX01\Inbound` that is not). Names from outside refuse all of them.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+const UNSAFE_TEXT_ALL = new RegExp(UNSAFE_TEXT.source, "g");
+
+/** What names refuse, in words for error messages. */
+export const UNSAFE_CHARACTERS = "control, bidirectional or zero-width characters or line breaks";
 
 export function hasUnsafeCharacters(text: string): boolean {
   return UNSAFE_TEXT.test(text);
+}
+
+/** Text for a message, with every unsafe character shown as `\uXXXX`. */
+export function printable(text: string): string {
+  return text.replace(UNSAFE_TEXT_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -28,7 +28,7 @@ async function run(args: string[], env: Record<string, string> = {}, cwd = mkdte
 
 function file(dir: string, name: string, content: unknown): string {
   const path = join(dir, name);
-  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  writeFileSync(path, typeof content === "string" || content instanceof Uint8Array ? content : JSON.stringify(content));
   return path;
 }
 
@@ -149,6 +149,15 @@ describe("check", () => {
     const script = readFileSync(join(raw.cwd, "out", "remediation.ps1"), "utf8");
     expect(script).toContain("Remove = @('65.55.88.0/24')");
     expect(script).not.toContain("Default Frontend");
+  });
+
+  it("reads an inventory and a feed file as Windows PowerShell 5.1 writes them: UTF-16 LE with a byte order mark and CRLF", async () => {
+    const utf16 = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replace(/\r?\n/g, "\r\n"), "utf16le")]);
+    const inventory = file(dir, "utf16-inventory.json", utf16(readFileSync(DEMO_INVENTORY, "utf8")));
+    const feed = file(dir, "utf16-feed.json", utf16(JSON.stringify(JSON.parse(readFileSync(FIXTURE, "utf8")), null, 2)));
+    const { code, stdout } = await run(["check", "--inventory", inventory, "--feed-file", feed, "--json"]);
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout).findings).toHaveLength(3);
   });
 
   it("checks only the connectors named with --connector in a raw export of a whole organisation", async () => {

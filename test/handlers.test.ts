@@ -70,6 +70,14 @@ describe("inventory upload", () => {
     expect(stored!.receiveConnectors[0]).toMatchObject({ identity: "EX01\\Inbound from Office 365", mode: "exact" });
   });
 
+  it("takes a body as Windows PowerShell 5.1 writes it: UTF-16 LE with a byte order mark and CRLF", async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rawConnectors.replace(/\r?\n/g, "\r\n"), "utf16le")]);
+    const { context } = invocation("inventory");
+    const response = await uploadInventory(getDeps)(request("POST", `${API}/inventory?tenant=adatum.onmicrosoft.com`, { body: utf16 }), context);
+    expect(response.status).toBe(201);
+    expect((await loadInventory(deps.store, "adatum.onmicrosoft.com"))!.receiveConnectors[0]!.identity).toBe("EX01\\Inbound from Office 365");
+  });
+
   it("takes ?connector= patterns with raw output and keeps them with the inventory", async () => {
     const { context } = invocation("inventory");
     const url = `${API}/inventory?tenant=wingtip.onmicrosoft.com&connector=${encodeURIComponent("*\\Inbound from Office 365")}&connector=Relay`;

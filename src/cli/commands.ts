@@ -73,6 +73,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
     instance: str(flags, "instance"),
     mode: str(flags, "mode"),
     connectors: Array.isArray(flags.connector) ? flags.connector : [],
+    optionName: (name) => `--${name}`,
   });
   const feedFile = str(flags, "feed-file");
   const feedVersion = str(flags, "feed-version");

@@ -3,14 +3,15 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { decodeText } from "../encoding.js";
 import { InputError } from "../errors.js";
 import { parseJson } from "../validation.js";
 
 /** Reads and parses a JSON file; any failure is one line naming the file. */
 export async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
@@ -23,7 +24,7 @@ export async function readJsonFile(path: string): Promise<unknown> {
             : `cannot be read (${code ?? "unknown error"})`;
     throw new InputError(why, { source: path }, { cause: error });
   }
-  return parseJson(text, path);
+  return parseJson(decodeText(bytes, path), path);
 }
 
 /**

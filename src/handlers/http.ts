@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { decodeText } from "../encoding.js";
 import { HttpProblem, InputError, oneLine } from "../errors.js";
 import { readText } from "../http/body.js";
 import { parseJson } from "../validation.js";
@@ -40,6 +41,7 @@ export async function readJsonBody(request: HttpRequest, limit: number, options:
     limit,
     tooLarge: () => new HttpProblem(413, `request body: larger than the limit of ${limit} bytes`),
     notUtf8: (cause) => new InputError("is not valid UTF-8", { source }, { cause }),
+    decode: (bytes) => decodeText(bytes, source),
   });
   return text.trim() === "" ? empty() : parseJson(text, source);
 }

@@ -26,6 +26,7 @@ export function uploadInventory(deps: () => Promise<HandlerDeps>) {
         instance: request.query.get("instance") ?? undefined,
         mode,
         connectors: request.query.getAll("connector"),
+        optionName: (name) => `?${name}=`,
       });
       const existed = (await d.store.list("inventory")).includes(inventory.tenant);
       await saveInventory(d.store, inventory);

@@ -40,6 +40,8 @@ export interface ReadTextOptions {
   tooLarge: () => Error;
   /** The error for bytes that are not UTF-8. */
   notUtf8: (cause: unknown) => Error;
+  /** Decodes the bytes instead of strict UTF-8 (bodies that may come from Windows tools). */
+  decode?: (bytes: Uint8Array) => string;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function readText(source: BodySource, options: ReadTextOptions): Pr
   }
   const { bytes, complete } = await readBytes(source, options.limit);
   if (!complete) throw options.tooLarge();
+  if (options.decode) return options.decode(bytes);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {

@@ -78,7 +78,7 @@ describe("parseInventory: the documented shape", () => {
     [
       "a name with a line break",
       { allowlists: [{ name: "fw\nInvoke-Evil", entries: [] }] },
-      "i.json: allowlists[0].name: must not contain control characters or line breaks",
+      "i.json: allowlists[0].name: must not contain control, bidirectional or zero-width characters or line breaks",
     ],
     ["an unknown property", { allowlists: [{ name: "fw", entries: ["10.0.0.1"], extra: 1 }] }, "i.json: allowlists[0]:"],
     [
@@ -176,6 +176,79 @@ describe("parseInventory: raw Get-ReceiveConnector | ConvertTo-Json output", () 
     ];
     expect(errorOf(() => parseInventory(raw, { source: "rc.json", tenant: "contoso.onmicrosoft.com" })).message).toMatch(
       /^rc\.json: \[1\]\.RemoteIPRanges\[0\]: "1\.2\.3"/,
+    );
+  });
+});
+
+describe("strict documents and options that do not apply", () => {
+  const base = { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries: ["40.92.0.0/15"] }] };
+  it.each([
+    [
+      "a misspelt top-level key",
+      { tenant: "contoso.onmicrosoft.com", allowlist: [{ name: "fw", entries: [] }] },
+      {},
+      'i.json: has an unknown key "allowlist" (a typo?)',
+    ],
+    ["a misspelt key of an allowlist", { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entires: [] }] }, {}, "i.json: allowlists[0]"],
+    [
+      "an inventory with only a tenant",
+      { tenant: "contoso.onmicrosoft.com" },
+      {},
+      "i.json: lists no receive connectors and no allowlists: there is nothing to check",
+    ],
+    ["an empty export", [], { tenant: "contoso.onmicrosoft.com" }, "i.json: has no receive connectors (the export is empty)"],
+    [
+      "a tenant option that contradicts the document",
+      base,
+      { tenant: "fabrikam.onmicrosoft.com" },
+      'i.json: names tenant "contoso.onmicrosoft.com", but',
+    ],
+    ["an instance option that contradicts the document", base, { instance: "China" }, 'i.json: names instance "Worldwide", but'],
+    ["a mode option for a document without raw connectors", base, { mode: "exact" }, "applies to raw Get-ReceiveConnector output"],
+    [
+      "a -Depth 1 export, with the type name in place of each range",
+      [{ Identity: "EX01\\Inbound", RemoteIPRanges: ["Microsoft.Exchange.Data.IPRange"] }],
+      { tenant: "contoso.onmicrosoft.com" },
+      'i.json: [0].RemoteIPRanges[0]: "Microsoft.Exchange.Data.IPRange" is a type name, not an address: the export was cut short; export with ConvertTo-Json -Depth 4',
+    ],
+    [
+      "a name with a right-to-left override",
+      { ...base, allowlists: [{ name: "fw\u202eni", entries: [] }] },
+      {},
+      "i.json: allowlists[0].name: must not contain control, bidirectional",
+    ],
+    [
+      "a name with a zero-width space",
+      { ...base, allowlists: [{ name: "f\u200bw", entries: [] }] },
+      {},
+      "i.json: allowlists[0].name: must not contain",
+    ],
+    [
+      "a connector name longer than Exchange allows",
+      { tenant: "contoso.onmicrosoft.com", receiveConnectors: [{ identity: `EX01\\${"x".repeat(65)}`, remoteIPRanges: [] }] },
+      {},
+      "i.json: receiveConnectors[0].identity: expected a connector name of at most 64 characters after the server",
+    ],
+    [
+      "a tenant name longer than a DNS name",
+      { ...base, tenant: `${"a".repeat(250)}.onmicrosoft.com` },
+      {},
+      "i.json: tenant: expected a tenant name of at most 253 characters",
+    ],
+  ])("refuses %s", (_what, data, options, expected) => {
+    const error = errorOf(() => parseInventory(data, { source: "i.json", ...options }));
+    expect(error.message.startsWith(expected) || error.message.includes(expected)).toBe(true);
+    expect(error.message).not.toMatch(/\n/);
+  });
+
+  it("names the option as the command line writes it", () => {
+    const error = errorOf(() => parseInventory(base, { source: "i.json", tenant: "x.onmicrosoft.com", optionName: (n) => `--${n}` }));
+    expect(error.message).toBe('i.json: names tenant "contoso.onmicrosoft.com", but --tenant says "x.onmicrosoft.com"; give one or the other');
+  });
+
+  it("accepts options that agree with the document", () => {
+    expect(parseInventory(base, { source: "i.json", tenant: "Contoso.onmicrosoft.com", instance: "worldwide" }).tenant).toBe(
+      "contoso.onmicrosoft.com",
     );
   });
 });

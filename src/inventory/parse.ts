@@ -3,7 +3,7 @@ import { InputError, InvalidRangeError } from "../errors.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
-import { hasUnsafeCharacters, validate } from "../validation.js";
+import { hasUnsafeCharacters, UNSAFE_CHARACTERS, validate } from "../validation.js";
 import { type Inventory, type TargetMode, targetModeSchema, targetsOf } from "./inventory.js";
 
 export interface ParseInventoryOptions {
@@ -16,7 +16,14 @@ export interface ParseInventoryOptions {
   mode?: string | undefined;
   /** Connector patterns from the command line or the query string, added to the document's `checkConnectors`. */
   connectors?: readonly string[] | undefined;
+  /** How errors name the options: `--tenant` on the command line, `?tenant=` over HTTP. */
+  optionName?: (name: "tenant" | "instance" | "mode" | "connector") => string;
 }
+
+/** Exchange's limit for a connector's name (the part after `SERVER\`). */
+const CONNECTOR_NAME_CHARS = 64;
+/** A DNS name's limit; it also keeps every storage key built from a tenant within the stores' limits. */
+const TENANT_CHARS = 253;
 
 const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -24,6 +31,7 @@ const tenantName = z
   .string()
   .trim()
   .toLowerCase()
+  .max(TENANT_CHARS, { message: `expected a tenant name of at most ${TENANT_CHARS} characters` })
   .refine((t) => DOMAIN.test(t) || GUID.test(t), { message: "expected a tenant domain such as contoso.onmicrosoft.com or a tenant id GUID" });
 
 const displayName = z
@@ -31,7 +39,12 @@ const displayName = z
   .trim()
   .min(1, { message: "expected a non-empty name" })
   .max(512, { message: "expected a name of at most 512 characters" })
-  .refine((n) => !hasUnsafeCharacters(n), { message: "must not contain control characters or line breaks" });
+  .refine((n) => !hasUnsafeCharacters(n), { message: `must not contain ${UNSAFE_CHARACTERS}` });
+
+/** A receive connector's identity, `SERVER\\Name` or `Name`; Exchange allows 64 characters for the name. */
+const connectorIdentity = displayName.refine((n) => n.slice(n.lastIndexOf("\\") + 1).length <= CONNECTOR_NAME_CHARS, {
+  message: `expected a connector name of at most ${CONNECTOR_NAME_CHARS} characters after the server`,
+});
 
 /**
  * A RemoteIPRanges item as `ConvertTo-Json` writes an Exchange IPRange object.
@@ -53,7 +66,7 @@ const entryList = z.union([z.array(z.unknown()), z.looseObject({ value: z.array(
 });
 
 const receiveConnector = z.strictObject({
-  identity: displayName,
+  identity: connectorIdentity,
   mode: targetModeSchema.default("superset"),
   remoteIPRanges: entryList,
   protected: z.array(z.string()).default([]),
@@ -74,9 +87,9 @@ const connectorPattern = z
   .trim()
   .min(1, { message: "expected a connector name or pattern such as *\\Inbound from Office 365" })
   .max(512, { message: "expected a pattern of at most 512 characters" })
-  .refine((n) => !hasUnsafeCharacters(n), { message: "must not contain control characters or line breaks" });
+  .refine((n) => !hasUnsafeCharacters(n), { message: `must not contain ${UNSAFE_CHARACTERS}` });
 
-const documented = z.looseObject({
+const documented = z.strictObject({
   tenant: tenantName,
   instance: z.string().default("Worldwide"),
   checkConnectors: z.array(connectorPattern).default([]),
@@ -100,16 +113,18 @@ const rawReceiveConnector = z.looseObject({
  */
 export function parseInventory(data: unknown, options: ParseInventoryOptions): Inventory {
   const { source } = options;
-  const rawMode: TargetMode = options.mode === undefined ? "superset" : validate(targetModeSchema, options.mode, "mode");
-  const connectors = (options.connectors ?? []).map((p, i) => validate(connectorPattern, p, `connector pattern ${i + 1}`));
+  const option = options.optionName ?? ((name) => `--${name} / ?${name}=`);
+  const rawMode: TargetMode = options.mode === undefined ? "superset" : validate(targetModeSchema, options.mode, option("mode"));
+  const connectors = (options.connectors ?? []).map((p) => validate(connectorPattern, p, option("connector")));
+  if (Array.isArray(data) && data.length === 0) throw new InputError("has no receive connectors (the export is empty)", { source });
   const raw = rawConnectorList(data);
   let inventory: Inventory;
   if (raw) {
     if (options.tenant === undefined) {
-      throw new InputError("is raw Get-ReceiveConnector output, which names no tenant: give the tenant (--tenant / ?tenant=)", { source });
+      throw new InputError(`is raw Get-ReceiveConnector output, which names no tenant: give the tenant (${option("tenant")})`, { source });
     }
     inventory = {
-      tenant: validate(tenantName, options.tenant, "tenant"),
+      tenant: validate(tenantName, options.tenant, option("tenant")),
       instance: parseInstanceAt(options.instance ?? "Worldwide", source, "instance"),
       checkConnectors: connectors,
       receiveConnectors: raw.map((item, i) => fromRawConnector(item, rawMode, source, `[${i}]`)),
@@ -117,6 +132,18 @@ export function parseInventory(data: unknown, options: ParseInventoryOptions): I
     };
   } else {
     const doc = validate(documented, data, source);
+    // An option that contradicts the document, or that it makes pointless, is a mistake to point out, not to ignore.
+    const given = { tenant: options.tenant, instance: options.instance };
+    for (const [name, value] of Object.entries(given) as ["tenant" | "instance", string | undefined][]) {
+      if (value !== undefined && value.trim().toLowerCase() !== doc[name].toLowerCase()) {
+        throw new InputError(`names ${name} ${JSON.stringify(doc[name])}, but ${option(name)} says ${JSON.stringify(value)}; give one or the other`, {
+          source,
+        });
+      }
+    }
+    if (options.mode !== undefined && !doc.receiveConnectors.some(isRawConnector)) {
+      throw new InputError(`${option("mode")} applies to raw Get-ReceiveConnector output; this inventory gives each target its own mode`, { source });
+    }
     inventory = {
       tenant: doc.tenant,
       instance: parseInstanceAt(doc.instance, source, "instance"),
@@ -129,6 +156,9 @@ export function parseInventory(data: unknown, options: ParseInventoryOptions): I
       }),
       allowlists: doc.allowlists.map((a, i) => ({ ...a, entries: entryTexts(a.entries, source, `allowlists[${i}].entries`) })),
     };
+  }
+  if (inventory.receiveConnectors.length + inventory.allowlists.length === 0) {
+    throw new InputError("lists no receive connectors and no allowlists: there is nothing to check", { source });
   }
   checkTargets(inventory, source);
   return inventory;
@@ -160,7 +190,7 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, source: string,
         : (c.Identity?.Name ?? c.Name);
   if (identity === undefined) throw new InputError("has no Identity or Name", { source, path });
   return {
-    identity: validateAt(displayName, identity, source, `${path}.Identity`),
+    identity: validateAt(connectorIdentity, identity, source, `${path}.Identity`),
     mode: targetMode,
     remoteIPRanges: entryTexts(c.RemoteIPRanges, source, `${path}.RemoteIPRanges`),
     protected: [],
@@ -176,7 +206,16 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, source: string,
 function entryTexts(entries: readonly unknown[], source: string, path: string): string[] {
   const texts = entries.map((item, i) => {
     const at = { source, path: `${path}[${i}]` };
-    if (typeof item === "string") return item.trim();
+    if (typeof item === "string") {
+      // ConvertTo-Json below the objects' depth writes their type name instead of them.
+      if (/^Microsoft\.Exchange\.Data\.\w+$/.test(item.trim())) {
+        throw new InputError(
+          `${JSON.stringify(item.trim())} is a type name, not an address: the export was cut short; export with ConvertTo-Json -Depth 4`,
+          at,
+        );
+      }
+      return item.trim();
+    }
     if (!isObject(item)) throw new InputError(ENTRY_EXPECTED, at);
     const e = validateAt(exchangeIpRange, item, source, at.path);
     const bounds =

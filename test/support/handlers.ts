@@ -46,12 +46,12 @@ export const timer: Timer = { isPastDue: false, schedule: { adjustForDST: true }
 export function request(
   method: string,
   url: string,
-  init: { body?: string; params?: Record<string, string>; headers?: Record<string, string> } = {},
+  init: { body?: string | Uint8Array; params?: Record<string, string>; headers?: Record<string, string> } = {},
 ): HttpRequest {
   return new HttpRequest({
     method,
     url,
-    ...(init.body !== undefined ? { body: { string: init.body } } : {}),
+    ...(init.body === undefined ? {} : { body: typeof init.body === "string" ? { string: init.body } : { bytes: init.body } }),
     headers: init.headers ?? {},
     params: init.params ?? {},
   });
