@@ -40,7 +40,6 @@ export async function readJsonBody(request: HttpRequest, limit: number, options:
   const text = await readText(request, {
     limit,
     tooLarge: () => new HttpProblem(413, `request body: larger than the limit of ${limit} bytes`),
-    notUtf8: (cause) => new InputError("is not valid UTF-8", { source }, { cause }),
     decode: (bytes) => decodeText(bytes, source),
   });
   return text.trim() === "" ? empty() : parseJson(text, source);

@@ -115,7 +115,9 @@ describe("readJsonBody reads through the shared reader", () => {
   it("refuses a body that is not UTF-8", async () => {
     const error = await rejection(readJsonBody(post(new Uint8Array([0x7b, 0xc3, 0x28, 0x7d])), 100));
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toBe("request body: is not valid UTF-8");
+    expect(error.message).toBe(
+      "request body: is not valid UTF-8; expected UTF-8 (with or without a byte order mark) or UTF-16 with a byte order mark",
+    );
     expect(error.cause).toBeInstanceOf(TypeError);
   });
 

@@ -34,15 +34,20 @@ export async function readBytes(source: BodySource, limit: number): Promise<{ by
   }
 }
 
-export interface ReadTextOptions {
+export type ReadTextOptions = {
   limit: number;
   /** The error for a body over the limit, declared or read. */
   tooLarge: () => Error;
-  /** The error for bytes that are not UTF-8. */
-  notUtf8: (cause: unknown) => Error;
-  /** Decodes the bytes instead of strict UTF-8 (bodies that may come from Windows tools). */
-  decode?: (bytes: Uint8Array) => string;
-}
+} & (
+  | {
+      /** The error for bytes that are not UTF-8. */
+      notUtf8: (cause: unknown) => Error;
+    }
+  | {
+      /** Decodes the bytes instead of strict UTF-8 (bodies that may come from Windows tools). */
+      decode: (bytes: Uint8Array) => string;
+    }
+);
 
 /**
  * A whole body as strictly decoded UTF-8 text (a byte order mark is dropped).
@@ -66,7 +71,7 @@ export async function readText(source: BodySource, options: ReadTextOptions): Pr
   }
   const { bytes, complete } = await readBytes(source, options.limit);
   if (!complete) throw options.tooLarge();
-  if (options.decode) return options.decode(bytes);
+  if ("decode" in options) return options.decode(bytes);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
