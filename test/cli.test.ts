@@ -304,3 +304,28 @@ describe("demo", () => {
     expect(readdirSync(result.cwd)).toEqual(["out"]);
   });
 });
+
+describe("feed files of another cloud", () => {
+  const usGov = () =>
+    worldwide((sets) => {
+      for (const set of sets) set.urls = (set.urls as string[] | undefined)?.map((u) => u.replace(/outlook\.com$/, "office365.us"));
+    });
+
+  it("feed --feed-file says which cloud it read", async () => {
+    const { code, stdout } = await run(["feed", "--feed-file", file(dir, "usgov.json", usGov()), "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).instance).toBe("USGovDoD or USGovGCCHigh");
+    expect(JSON.parse((await run(["feed", "--feed-file", FIXTURE, "--json"])).stdout).instance).toBe("Worldwide");
+  });
+
+  it("check refuses a feed file of another cloud than the inventory's, and never keeps it as the last good feed", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+    const refused = await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", file(dir, "usgov2.json", usGov())], {}, cwd);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/refused \(its endpoint sets belong to the US Government cloud \(.*office365\.us\), not to Worldwide\)/);
+    expect(refused.stderr.trimEnd().split("\n")).toHaveLength(1);
+    const state = JSON.parse(readFileSync(join(cwd, ".mailflow-guard", "feed", "Worldwide.json"), "utf8"));
+    expect(state.value.lastGood).toBeUndefined();
+    expect(state.value.refused.reason).toMatch(/US Government cloud/);
+  });
+});

@@ -19,21 +19,25 @@ import { readJsonFile, writeFiles } from "./files.js";
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
 
 export async function feedCommand(flags: Flags, io: CliIo): Promise<number> {
-  const instance = parseInstance(str(flags, "instance") ?? "Worldwide");
+  const given = str(flags, "instance");
+  const asked = parseInstance(given ?? "Worldwide");
+  let instance: string = asked;
   const file = str(flags, "feed-file");
   let version: string | null = null;
   let ranges: string[];
   let setIds: number[];
   if (file !== undefined) {
-    const eop = await eopFromFile(resolve(io.cwd, file));
+    const eop = await eopFromFile(resolve(io.cwd, file), given === undefined ? undefined : parseInstance(given));
     ranges = eop.eop.toCidrs();
     setIds = eop.setIds;
+    // Say which cloud the file is of, as its URLs tell (the two US government clouds share theirs).
+    if (given === undefined && eop.cloud !== undefined) instance = eop.cloud === "US Government" ? "USGovDoD or USGovGCCHigh" : eop.cloud;
   } else {
     const store = await openStore({ storage: str(flags, "storage"), state: str(flags, "state") }, io);
     const settings = cliSettings(io, {});
-    const result = await syncFeed(await liveFeed(store, settings), instance, feedSyncOptions({ store, now: () => new Date(), settings }, true));
+    const result = await syncFeed(await liveFeed(store, settings), asked, feedSyncOptions({ store, now: () => new Date(), settings }, true));
     const good = result.state.lastGood;
-    if (result.outcome === "refused" && !good) throw new MissingFeedError(instance, result.state.refused?.reason);
+    if (result.outcome === "refused" && !good) throw new MissingFeedError(asked, result.state.refused?.reason);
     if (!good) throw new MailflowGuardError(result.message);
     if (result.outcome === "refused") io.stderr(`${result.message}; showing version ${good.version} in force\n`);
     version = good.version;

@@ -1,3 +1,4 @@
+import type { Instance } from "./instances.js";
 import { type EndpointSet, includesPort, parsePortList } from "./schema.js";
 
 /**
@@ -19,4 +20,28 @@ export function selectEopSmtp(endpointSets: readonly EndpointSet[]): { ips: stri
     for (const ip of set.ips ?? []) ips.add(ip);
   }
   return { ips: [...ips], setIds: [...setIds] };
+}
+
+/** The clouds as their URLs tell them apart: the US government clouds share `.us` names. */
+export type Cloud = "Worldwide" | "US Government" | "China";
+
+export function cloudOfInstance(instance: Instance): Cloud {
+  return instance === "China" ? "China" : instance.startsWith("USGov") ? "US Government" : "Worldwide";
+}
+
+/**
+ * Which cloud a feed's endpoint sets belong to, read from their URLs:
+ * `*.partner.outlook.cn` and the like are China, `*.office365.us` the US
+ * government clouds, anything else Worldwide. Undefined when no set lists a
+ * URL (some old and sovereign versions list none), so nothing can be said.
+ *
+ * @example cloudOfFeed(worldwide) // { cloud: "Worldwide", example: "*.mail.protection.outlook.com" }
+ */
+export function cloudOfFeed(endpointSets: readonly EndpointSet[]): { cloud: Cloud; example: string } | undefined {
+  const urls = endpointSets.flatMap((set) => set.urls ?? []);
+  const china = urls.find((u) => /\.cn$/i.test(u));
+  if (china) return { cloud: "China", example: china };
+  const us = urls.find((u) => /\.us$/i.test(u));
+  if (us) return { cloud: "US Government", example: us };
+  return urls[0] === undefined ? undefined : { cloud: "Worldwide", example: urls[0] };
 }

@@ -1,6 +1,7 @@
 import { InputError } from "../errors.js";
 import { type IpFamily, RangeSet } from "../ip/index.js";
-import { selectEopSmtp } from "./eop.js";
+import { cloudOfFeed, cloudOfInstance, selectEopSmtp } from "./eop.js";
+import type { Instance } from "./instances.js";
 import type { EndpointSet } from "./schema.js";
 
 /** The share of last good EOP addresses a new feed may drop before it is refused. */
@@ -15,6 +16,8 @@ export interface GuardOptions {
   maxRemovalShare?: number | undefined;
   /** Skip the removal check for this candidate (an admin accepted a large, real change). */
   acceptLargeRemoval?: boolean | undefined;
+  /** The instance the feed is for: a feed whose URLs belong to another cloud is refused. */
+  instance?: Instance | undefined;
 }
 
 /**
@@ -24,6 +27,13 @@ export interface GuardOptions {
  * wrong download must never lead to removing EOP from a production connector.
  */
 export function judgeFeed(endpointSets: readonly EndpointSet[], options: GuardOptions = {}): FeedVerdict {
+  if (options.instance) {
+    const expected = cloudOfInstance(options.instance);
+    const found = cloudOfFeed(endpointSets);
+    if (found && found.cloud !== expected) {
+      return { accepted: false, reason: `its endpoint sets belong to the ${found.cloud} cloud (${found.example}), not to ${options.instance}` };
+    }
+  }
   const { ips, setIds } = selectEopSmtp(endpointSets);
   if (setIds.length === 0) return { accepted: false, reason: "it has no Exchange endpoint set with TCP port 25 (the EOP SMTP set)" };
   if (ips.length === 0) return { accepted: false, reason: `its EOP SMTP endpoint sets (${setIds.join(", ")}) list no IP ranges` };

@@ -171,6 +171,7 @@ function judge(
           lastGood: state.lastGood && RangeSet.parse(state.lastGood.eopRanges),
           maxRemovalShare: options.maxRemovalShare,
           acceptLargeRemoval: version !== null && version === options.acceptVersion,
+          instance: state.instance,
         });
   const instance = state.instance;
   if (!verdict.accepted) {
