@@ -329,3 +329,33 @@ describe("feed files of another cloud", () => {
     expect(state.value.refused.reason).toMatch(/US Government cloud/);
   });
 });
+
+describe("output and state paths", () => {
+  it.each([
+    [
+      "--out under /proc, where directories cannot be made",
+      () => ["--out", "/proc/mailflow-guard-out"],
+      /^mailflow-guard: --out \/proc\/mailflow-guard-out: cannot be created/,
+    ],
+    [
+      "--out naming a file",
+      (d: string) => ["--out", file(d, "out-is-a-file", "x")],
+      /^mailflow-guard: --out .*out-is-a-file: is a file, not a directory\n$/,
+    ],
+    [
+      "--out below a file",
+      (d: string) => ["--out", join(file(d, "parent-file", "x"), "sub")],
+      /^mailflow-guard: --out .*parent-file\/sub: cannot be used \(a part of the path is a file\)\n$/,
+    ],
+    [
+      "--state naming a file",
+      (d: string) => ["--state", file(d, "state-is-a-file", "x")],
+      /^mailflow-guard: --state .*state-is-a-file: is a file, not a directory\n$/,
+    ],
+  ])("refuses %s in one line, at once", async (_what, args, message) => {
+    const { code, stderr } = await run(["check", "--inventory", DEMO_INVENTORY, "--feed-file", FIXTURE, ...args(dir)]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(message);
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+});

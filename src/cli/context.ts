@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Settings, settingsFromEnv } from "../config.js";
 import { InputError } from "../errors.js";
@@ -30,7 +31,14 @@ export function storageFor(options: { storage?: string | undefined; state?: stri
 /** The state store; the Azure SDKs are loaded only when it is Table Storage. */
 export async function openStore(options: { storage?: string | undefined; state?: string | undefined }, io: CliIo): Promise<StateStore> {
   const setting = storageFor(options, io);
-  if (setting.kind === "directory") return new FileStateStore(setting.dir);
+  if (setting.kind === "directory") {
+    const label = options.state !== undefined ? "--state" : io.env.MAILFLOW_GUARD_STATE_DIR ? "MAILFLOW_GUARD_STATE_DIR" : "the state directory";
+    // A file where the directory should be fails every read and write of the store: say so once, up front.
+    if ((await stat(setting.dir).catch(() => undefined))?.isFile()) {
+      throw new InputError("is a file, not a directory", { source: `${label} ${setting.dir}` });
+    }
+    return new FileStateStore(setting.dir);
+  }
   const { openStateStore } = await import("../state/open.js");
   return openStateStore(setting);
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeDirectory } from "../directory.js";
 import { decodeText } from "../encoding.js";
 import { InputError } from "../errors.js";
 import { parseJson } from "../validation.js";
@@ -32,8 +33,8 @@ export async function readJsonFile(path: string): Promise<unknown> {
  * every file goes to a temporary name first and is renamed only when all
  * were written.
  */
-export async function writeFiles(dir: string, files: Record<string, string>): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+export async function writeFiles(dir: string, files: Record<string, string>, label = "--out"): Promise<string[]> {
+  await makeDirectory(dir, label);
   const tag = randomBytes(4).toString("hex");
   const staged = Object.entries(files).map(([name, content]) => ({ final: join(dir, name), temp: join(dir, `.${name}.${tag}.tmp`), content }));
   try {
@@ -41,7 +42,8 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
     for (const f of staged) await rename(f.temp, f.final);
   } catch (error) {
     await Promise.all(staged.map((f) => rm(f.temp, { force: true })));
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new InputError(`could not write the outputs (${code}); nothing was written`, { source: `${label} ${dir}` }, { cause: error });
   }
   return staged.map((f) => f.final);
 }

@@ -11,8 +11,9 @@
  * conditional writes are exact even between two CLI processes.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { makeDirectory } from "../directory.js";
 import { ConcurrencyError, StateStoreError } from "../errors.js";
 import type { DocumentKind, ListOptions, StateStore, StoredDocument, WriteCondition } from "./store.js";
 
@@ -44,8 +45,8 @@ export class FileStateStore implements StateStore {
     if (json === undefined) throw new StateStoreError(`${where}: the value is not JSON (${typeof value})`);
     // A fresh random ETag per write: unlike a content hash, writing A, B, A again does not revive A's ETag.
     const etag = randomBytes(12).toString("hex");
-    await mkdir(join(this.dir, kind), { recursive: true }).catch((error: unknown) => {
-      throw fsError(`could not create ${join(this.dir, kind)}`, error);
+    await makeDirectory(join(this.dir, kind), "the state directory").catch((error: unknown) => {
+      throw new StateStoreError((error as Error).message, { cause: error });
     });
     await this.locked(path, async () => {
       checkCondition(kind, key, await this.read(path, key), condition);
