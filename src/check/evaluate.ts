@@ -98,7 +98,8 @@ function targetReports(o: Observations, findings: readonly Finding[]): TargetRep
 }
 
 function summarise(o: Observations, targets: readonly TargetReport[], findings: readonly Finding[]): string[] {
-  const feed = `${o.instance} feed ${describeVersion(o.eop.inForce.version)}`;
+  const { version } = o.eop.inForce;
+  const feed = version === null ? `${o.instance}, ${describeVersion(version)}` : `${o.instance} feed ${describeVersion(version)}`;
   const checked = targets.filter((t) => t.checked);
   const drifted = checked.filter((t) => !t.inSync);
   const n = `${checked.length} target${checked.length === 1 ? "" : "s"}`;
