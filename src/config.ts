@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_MAX_REMOVAL_SHARE } from "./feed/guard.js";
 import { type Instance, parseInstance } from "./feed/instances.js";
+import { DEFAULT_MAX_FEED_AGE_MS } from "./feed/staleness.js";
 import { feedVersionSchema } from "./ids.js";
 import { validate } from "./validation.js";
 
@@ -15,6 +16,10 @@ export interface Settings {
   instances: Instance[];
   /** Largest inventory the HTTP endpoint takes. */
   maxInventoryBytes: number;
+  /** How old the feed in force may be, when it cannot be brought up to date, before checks fail rather than use it. */
+  maxFeedAgeMs: number;
+  /** Runs kept per tenant, with their reports; older ones are deleted. */
+  keepRuns: number;
 }
 
 const share = z
@@ -23,6 +28,14 @@ const share = z
   .regex(/^\d+(\.\d+)?%?$/, { message: 'expected a share such as "0.25" or "25%"' })
   .transform((s) => (s.endsWith("%") ? Number(s.slice(0, -1)) / 100 : Number(s)))
   .refine((n) => n > 0 && n <= 1, { message: "expected a share above 0 and at most 100%" });
+
+const HOUR_MS = 60 * 60 * 1000;
+
+const age = z
+  .string()
+  .trim()
+  .regex(/^[1-9]\d*\s*[dh]$/i, { message: 'expected whole days or hours, such as "7d" or "36h"' })
+  .transform((s) => Number.parseInt(s, 10) * (s.slice(-1).toLowerCase() === "d" ? 24 : 1) * HOUR_MS);
 
 const env = z.object({
   M365_ENDPOINTS_BASE_URL: z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }).default("https://endpoints.office.com"),
@@ -34,6 +47,8 @@ const env = z.object({
     .int()
     .positive()
     .default(32 * 1024 * 1024),
+  MAILFLOW_GUARD_MAX_FEED_AGE: age.optional(),
+  MAILFLOW_GUARD_KEEP_RUNS: z.coerce.number().int().positive().default(30),
 });
 
 /** Reads the settings; a bad value is one InputError line naming the setting. */
@@ -49,5 +64,7 @@ export function settingsFromEnv(source: Record<string, string | undefined>): Set
       .filter(Boolean)
       .map((s) => parseInstance(s)),
     maxInventoryBytes: parsed.MAILFLOW_GUARD_MAX_INVENTORY_BYTES,
+    maxFeedAgeMs: parsed.MAILFLOW_GUARD_MAX_FEED_AGE ?? DEFAULT_MAX_FEED_AGE_MS,
+    keepRuns: parsed.MAILFLOW_GUARD_KEEP_RUNS,
   };
 }

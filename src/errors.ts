@@ -11,6 +11,7 @@
  *   ├─ TransportError      no answer: refused, reset, timed out
  *   ├─ HttpProblem         a handler answers its caller with this status (404, 409, 413…)
  *   ├─ MissingFeedError    no feed was ever accepted for an instance
+ *   ├─ StaleFeedError      the feed could not be brought up to date and the one in force is too old
  *   └─ StateStoreError     the state store failed
  *       └─ ConcurrencyError    someone else wrote first (ETag mismatch)
  */
@@ -145,6 +146,11 @@ export class MissingFeedError extends MailflowGuardError {
         : `the ${instance} feed was refused (${refusedReason}) and no earlier feed was ever accepted, so there is nothing to check against`,
     );
   }
+}
+
+/** The feed could not be brought up to date and the last good one is older than the maximum age: nothing is checked against it. */
+export class StaleFeedError extends MailflowGuardError {
+  override name = "StaleFeedError";
 }
 
 export class StateStoreError extends MailflowGuardError {

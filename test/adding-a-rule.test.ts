@@ -67,7 +67,7 @@ describe("adding a rule", () => {
     expect(artifacts!["report.md"]).toContain("### 1. legacy-connector-name: Receive connector `EX01\\Inbound from Office 365`");
     expect(artifacts!["report.md"]).toContain("has the Exchange 2010 hybrid wizard's name.");
 
-    const run = await loadRun(store, RUN_ID);
+    const run = await loadRun(store, RUN_ID, seen.at);
     expect(run!.status).toBe("succeeded");
     expect(run!.tenants["contoso.onmicrosoft.com"]!.findings).toEqual([
       {

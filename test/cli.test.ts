@@ -228,6 +228,50 @@ describe("check", () => {
       await server.close();
     }
   });
+
+  it("says so when the feed service is unreachable, and fails once the feed in force is older than the maximum age", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+    const server = await startFeedServer({ Worldwide: { version: "2025060100", endpoints: worldwide() } });
+    const env = { M365_ENDPOINTS_BASE_URL: server.url };
+    expect((await run(["check", "--inventory", DEMO_INVENTORY], env, cwd)).code).toBe(2);
+    await server.close(); // nothing listens on its port any more
+
+    // Three days old by the state file, as if no check had reached the service since.
+    const stateFile = join(cwd, ".mailflow-guard", "feed", "Worldwide.json");
+    const doc = JSON.parse(readFileSync(stateFile, "utf8"));
+    const threeDaysAgo = new Date(Date.now() - 3 * 24 * 3600_000 - 60_000).toISOString();
+    doc.value.lastGood.fetchedAt = threeDaysAgo;
+    doc.value.lastVersionCheck.at = threeDaysAgo;
+    writeFileSync(stateFile, JSON.stringify(doc));
+
+    const stale = await run(["check", "--inventory", DEMO_INVENTORY, "--refresh", "--json"], env, cwd);
+    expect(stale.code).toBe(2); // the drift, as before
+    expect(stale.stderr).toMatch(
+      /^mailflow-guard: the Worldwide feed could not be brought up to date \([^\n]*127\.0\.0\.1[^\n]*\); checking against version 2025060100, fetched 3 days ago\n$/,
+    );
+    const result = JSON.parse(stale.stdout);
+    expect(result.feed.staleness).toMatchObject({ outcome: "failed", confirmedAt: threeDaysAgo });
+    expect(result.findings[0]).toMatchObject({ rule: "feed-stale", severity: "warning", target: "Worldwide" });
+    const md = readFileSync(join(cwd, "out", "report.md"), "utf8");
+    expect(md).toContain("- The Worldwide feed could not be brought up to date (");
+
+    const tooOld = await run(["check", "--inventory", DEMO_INVENTORY, "--refresh"], { ...env, MAILFLOW_GUARD_MAX_FEED_AGE: "2d" }, cwd);
+    expect(tooOld.code).toBe(1);
+    expect(tooOld.stdout).toBe("");
+    expect(tooOld.stderr).toMatch(
+      /^mailflow-guard: the Worldwide feed could not be brought up to date \([^\n]*\); version 2025060100 in force was fetched 3 days ago, longer ago than the 2 days MAILFLOW_GUARD_MAX_FEED_AGE allows, so nothing was checked against it\n$/,
+    );
+
+    // Throttled: the service is not asked at all, and the check says why it used the feed in force.
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    writeFileSync(stateFile, JSON.stringify({ ...doc, value: { ...doc.value, throttledUntil: until } }));
+    const throttled = await run(["check", "--inventory", DEMO_INVENTORY, "--refresh"], env, cwd);
+    expect(throttled.code).toBe(2);
+    expect(throttled.stderr).toBe(
+      `mailflow-guard: the Worldwide feed could not be brought up to date (the service asked to wait until ${until}); ` +
+        "checking against version 2025060100, fetched 3 days ago\n",
+    );
+  }, 40_000);
 });
 
 describe("bad input: exit 1 and one line naming the file and the entry", () => {

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { settingsFromEnv } from "../src/config.js";
 import { uploadInventory } from "../src/handlers/inventory-upload.js";
 import { handlerDepsFromEnv } from "../src/handlers/runtime.js";
+import { FUNCTION_TIMEOUT_MS, QUEUE_MAX_DEQUEUE_COUNT } from "../src/run/run.js";
 import { storageSettingFromEnv } from "../src/state/storage-setting.js";
 import { azuriteDeps, invocation } from "./support/handlers.js";
 
@@ -123,6 +124,18 @@ describe("local.settings.example.json", () => {
     ];
     expect(schedules.sort()).toEqual(["DRIFT_CHECK_SCHEDULE", "FEED_CHECK_SCHEDULE"]);
     for (const name of schedules) expect(values[name], name).toMatch(/^[\d*/,-]+( [\d*/,-]+){5}$/);
+  });
+});
+
+describe("host.json", () => {
+  it("has the function timeout and queue tries that a run's abandoned tenants are derived from", () => {
+    const host = JSON.parse(readFileSync(join(root, "host.json"), "utf8")) as {
+      functionTimeout: string;
+      extensions: { queues: { maxDequeueCount: number } };
+    };
+    const [hours, minutes, seconds] = host.functionTimeout.split(":").map(Number) as [number, number, number];
+    expect(((hours * 60 + minutes) * 60 + seconds) * 1000).toBe(FUNCTION_TIMEOUT_MS);
+    expect(host.extensions.queues.maxDequeueCount).toBe(QUEUE_MAX_DEQUEUE_COUNT);
   });
 });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createFeedClient } from "../src/feed/client.js";
 import { loadFeedState } from "../src/feed/feed-state.js";
 import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { driftCheckQueueOutput } from "../src/handlers/bindings.js";
@@ -10,7 +11,8 @@ import { feedVersionCheck } from "../src/handlers/feed-version-check.js";
 import { uploadInventory } from "../src/handlers/inventory-upload.js";
 import { resyncStatus, startResync } from "../src/handlers/resync.js";
 import { loadInventory } from "../src/inventory/inventory-store.js";
-import type { RunRecord } from "../src/run/run.js";
+import { ABANDONED_AFTER_MS, type RunRecord } from "../src/run/run.js";
+import { clientRequestId } from "../src/state/installation.js";
 import { worldwide } from "./support/feed.js";
 import { azuriteDeps, invocation, request, timer } from "./support/handlers.js";
 
@@ -42,6 +44,15 @@ async function getRun(runId: string, query = "") {
   const { context } = invocation("resyncStatus");
   return resyncStatus(getDeps)(request("GET", `${API}/resync/${runId}${query}`, { params: { runId } }), context);
 }
+
+/** The daily timer's run: its messages, one per tenant. */
+async function daily(): Promise<DriftCheckMessage[]> {
+  const { context } = invocation("dailyDriftCheck");
+  await dailyDriftCheck(getDeps, driftCheckQueueOutput)(timer, context);
+  return context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
+}
+
+const DAY = 24 * 3600_000;
 
 async function work(messages: DriftCheckMessage[]) {
   for (const message of messages) {
@@ -198,6 +209,102 @@ describe("timers, queue worker and re-sync", () => {
     const run = (await getRun(first!.runId)).jsonBody as RunRecord;
     expect(run.status).toBe("failed");
     expect(run.tenants[second!.tenant]).toMatchObject({ status: "failed", error: `no inventory is registered for tenant ${second!.tenant}` });
+  });
+
+  it("a tenant left unfinished reads as abandoned once it made no progress for longer than the tries can take", async () => {
+    const [first, second] = await daily();
+    await work([first!]);
+    clock.now = new Date(clock.now.getTime() + ABANDONED_AFTER_MS - 60_000);
+    expect(((await getRun(first!.runId)).jsonBody as RunRecord).status).toBe("running");
+    clock.now = new Date(clock.now.getTime() + 2 * 60_000);
+    const run = (await getRun(first!.runId)).jsonBody as RunRecord;
+    expect(run.status).toBe("abandoned");
+    expect(run.tenants[first!.tenant]!.status).toBe("drift");
+    expect(run.tenants[second!.tenant]!.status).toBe("abandoned");
+    // Derived, not written: a late try still records its result.
+    await work([second!]);
+    expect(((await getRun(first!.runId)).jsonBody as RunRecord).status).toBe("succeeded");
+  });
+
+  it("a run whose feed could not be brought up to date warns in each tenant's record; past the maximum age the tenants fail", async () => {
+    await feedVersionCheck(getDeps)(timer, invocation("feedVersionCheck").context);
+    const unreachable = await startFeedServer({});
+    await unreachable.close(); // nothing listens on its port any more
+    const live = deps;
+    deps = {
+      ...live,
+      feed: createFeedClient({ baseUrl: unreachable.url, clientRequestId: await clientRequestId(live.store), sleep: async () => {} }),
+    };
+    try {
+      clock.now = new Date(clock.now.getTime() + 3 * DAY);
+      const messages = await daily();
+      const runId = messages[0]!.runId;
+      expect(((await getRun(runId)).jsonBody as RunRecord).feeds[0]).toMatchObject({ outcome: "failed", version: "2025060100" });
+      await work(messages);
+      const run = (await getRun(runId)).jsonBody as RunRecord;
+      expect(run.status).toBe("succeeded");
+      const contoso = run.tenants["contoso.onmicrosoft.com"]!;
+      expect(contoso.status).toBe("drift");
+      expect(contoso.feedWarning).toMatch(
+        /^the Worldwide feed could not be brought up to date \(.*127\.0\.0\.1.*\); checking against version 2025060100, fetched 3 days ago$/,
+      );
+      expect(contoso.findings![0]).toMatchObject({ rule: "feed-stale", severity: "warning", subject: { kind: "feed", name: "Worldwide" } });
+      const md = String((await getRun(runId, "?tenant=contoso.onmicrosoft.com&file=report.md")).body);
+      expect(md).toContain("- The Worldwide feed could not be brought up to date (");
+
+      clock.now = new Date(clock.now.getTime() + 5 * DAY);
+      const { body, context } = await post("resync");
+      await work(context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[]);
+      const failed = (await getRun(String(body.runId))).jsonBody as RunRecord;
+      expect(failed.status).toBe("failed");
+      for (const tenant of ["contoso.onmicrosoft.com", "fabrikam.onmicrosoft.com"]) {
+        expect(failed.tenants[tenant]).toMatchObject({
+          status: "failed",
+          error: expect.stringMatching(
+            /^the Worldwide feed could not be brought up to date \(.*\); version 2025060100 in force was fetched 8 days ago, longer ago than the 7 days MAILFLOW_GUARD_MAX_FEED_AGE allows, so nothing was checked against it$/,
+          ),
+        });
+      }
+      expect(await deps.store.list("report", { prefix: "contoso.onmicrosoft.com/" })).not.toContain(`contoso.onmicrosoft.com/${body.runId}`);
+    } finally {
+      deps = live;
+    }
+  });
+
+  it("the daily check keeps the last MAILFLOW_GUARD_KEEP_RUNS runs of each tenant with their reports and deletes the rest", async () => {
+    deps = { ...deps, settings: { ...deps.settings, keepRuns: 2 } };
+    const runs: string[] = [];
+    const next = async () => {
+      clock.now = new Date(clock.now.getTime() + DAY);
+      const messages = await daily();
+      await work(messages);
+      runs.push(messages[0]!.runId);
+    };
+    for (let i = 0; i < 4; i++) await next();
+    const [d1, d2, d3, d4] = runs;
+    expect((await deps.store.list("run")).sort()).toEqual([d3, d4].sort());
+    expect((await deps.store.list("run-tenant")).sort()).toEqual(
+      [d3, d4].flatMap((id) => [`${id}/contoso.onmicrosoft.com`, `${id}/fabrikam.onmicrosoft.com`]).sort(),
+    );
+    expect((await deps.store.list("report")).sort()).toEqual(
+      ["contoso.onmicrosoft.com", "fabrikam.onmicrosoft.com"].flatMap((t) => [`${t}/${d3}`, `${t}/${d4}`]).sort(),
+    );
+    expect((await getRun(d1!)).status).toBe(404);
+    expect((await getRun(d2!, "?tenant=contoso.onmicrosoft.com&file=report.md")).status).toBe(404);
+    expect((await getRun(d3!, "?tenant=contoso.onmicrosoft.com&file=report.md")).status).toBe(200);
+
+    // Per tenant: a re-sync of contoso alone is one of contoso's runs, not fabrikam's.
+    clock.now = new Date(clock.now.getTime() + DAY);
+    const resync = await post("resync", JSON.stringify({ tenant: "contoso.onmicrosoft.com" }));
+    await work(resync.context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[]);
+    await next();
+    const r = String(resync.body.runId);
+    const d5 = runs[4]!;
+    expect((await deps.store.list("run-tenant")).sort()).toEqual(
+      [`${d5}/contoso.onmicrosoft.com`, `${r}/contoso.onmicrosoft.com`, `${d5}/fabrikam.onmicrosoft.com`, `${d4}/fabrikam.onmicrosoft.com`].sort(),
+    );
+    expect((await deps.store.list("run")).sort()).toEqual([d4, r, d5].sort());
+    expect(Object.keys(((await getRun(d4!)).jsonBody as RunRecord).tenants)).toEqual(["fabrikam.onmicrosoft.com"]);
   });
 
   it("a manual re-sync asks /version at once, before answering 202 with the run id", async () => {

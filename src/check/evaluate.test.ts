@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { observations, REFUSED } from "../../test/support/observations.js";
 import type { CheckReport } from "../core/check.js";
-import { MissingFeedError } from "../errors.js";
+import { MissingFeedError, StaleFeedError } from "../errors.js";
+import type { FeedState } from "../feed/feed-state.js";
 import type { InventoryInput } from "../inventory/inventory.js";
 import { OUTPUTS } from "../outputs/index.js";
 import { evaluate, observeEop } from "./evaluate.js";
@@ -89,7 +90,81 @@ describe("evaluate", () => {
   });
 
   it("cannot observe the EOP set without any accepted feed, and says why", () => {
-    expect(() => observeEop({ instance: "Worldwide" })).toThrow(MissingFeedError);
-    expect(() => observeEop({ instance: "Worldwide", refused: REFUSED })).toThrow(/was refused \(it would remove 60 %/);
+    const context = { at: new Date(), sync: undefined, maxFeedAgeMs: DAY };
+    expect(() => observeEop({ instance: "Worldwide" }, context)).toThrow(MissingFeedError);
+    expect(() => observeEop({ instance: "Worldwide", refused: REFUSED }, context)).toThrow(/was refused \(it would remove 60 %/);
+  });
+});
+
+const DAY = 24 * 3600_000;
+
+describe("a feed that could not be brought up to date", () => {
+  const inForce = observations({}).eop.inForce; // fetched 2026-11-22T05:00Z
+  const state: FeedState = { instance: "Worldwide", lastGood: inForce };
+  const fetched = Date.parse(inForce.fetchedAt);
+  const failed = { outcome: "failed", error: "connection refused", at: new Date(fetched + 3 * DAY) };
+  const inSync = { allowlists: [{ name: "fw", mode: "superset" as const, entries: ["40.92.0.0/14", "52.100.0.0/14"], protected: [] }] };
+
+  it("is observed with the error and its age, measured from the check's time", () => {
+    const at = new Date(fetched + 3 * DAY + 3600_000);
+    expect(observeEop(state, { at, sync: failed, maxFeedAgeMs: 7 * DAY }).staleness).toEqual({
+      outcome: "failed",
+      error: "connection refused",
+      confirmedAt: inForce.fetchedAt,
+      ageMs: 3 * DAY + 3600_000,
+    });
+  });
+
+  it("is not stale after a sync that succeeded, after a feed file, or when the feed was brought up to date since the failed sync", () => {
+    const at = new Date(fetched + 30 * DAY);
+    for (const sync of [undefined, { ...failed, outcome: "unchanged" }, { ...failed, outcome: "refused" }])
+      expect(observeEop(state, { at, sync, maxFeedAgeMs: DAY }).staleness).toBeUndefined();
+    const since = { ...state, lastVersionCheck: { at: new Date(failed.at.getTime() + 3600_000).toISOString() } };
+    expect(observeEop(since, { at, sync: failed, maxFeedAgeMs: 30 * DAY }).staleness).toBeUndefined();
+  });
+
+  it("counts from the last /version answer that confirmed the version in force, unless a newer feed was refused", () => {
+    const confirmed = { ...state, lastVersionCheck: { at: new Date(fetched + 2 * DAY).toISOString() } };
+    const at = new Date(fetched + 3 * DAY);
+    expect(observeEop(confirmed, { at, sync: failed, maxFeedAgeMs: 7 * DAY }).staleness).toMatchObject({ ageMs: DAY });
+    expect(observeEop({ ...confirmed, refused: REFUSED }, { at, sync: failed, maxFeedAgeMs: 7 * DAY }).staleness).toMatchObject({
+      ageMs: 3 * DAY,
+    });
+  });
+
+  it("adds a feed-stale warning with the one line, and leaves an in-sync status alone", () => {
+    const at = new Date(fetched + 3 * DAY);
+    const staleness = observeEop(state, { at, sync: failed, maxFeedAgeMs: 7 * DAY }).staleness!;
+    const { check, artifacts } = evaluate({ ...observations(inSync, { staleness }), at });
+    const { report } = check;
+    expect(report.status).toBe("in-sync");
+    expect(report.findings.map((f) => [f.rule, f.severity, f.subject.name])).toEqual([["feed-stale", "warning", "Worldwide"]]);
+    const line = "The Worldwide feed could not be brought up to date (connection refused); checking against version 2025060100, fetched 3 days ago.";
+    expect(report.findings[0]!.summary).toBe(line);
+    expect(report.evidence.eop.feed.staleness).toEqual(staleness);
+    expect(JSON.parse(artifacts["report.json"]!).evidence.eop.feed.staleness).toEqual(staleness);
+    expect(artifacts["report.md"]).toContain(`- ${line}`);
+    // The digest stays while the same version stays in force, whatever the error and the age.
+    const later = evaluate({ ...observations(inSync, { staleness: { ...staleness, error: "timed out", ageMs: 4 * DAY } }), at });
+    expect(later.check.findings[0]!.digest).toBe(report.findings[0]!.digest);
+  });
+
+  it("says when it was last confirmed, if later than fetched", () => {
+    const confirmed = { ...state, lastVersionCheck: { at: new Date(fetched + 10 * DAY).toISOString() } };
+    const at = new Date(fetched + 12 * DAY);
+    const staleness = observeEop(confirmed, { at, sync: { ...failed, at }, maxFeedAgeMs: 7 * DAY }).staleness;
+    expect(evaluate({ ...observations(inSync, { staleness }), at }).check.findings[0]!.summary).toMatch(
+      /checking against version 2025060100, fetched 12 days ago and last confirmed current 2 days ago\.$/,
+    );
+  });
+
+  it("past the maximum age is not observed: the check fails with one line", () => {
+    const at = new Date(fetched + 9 * DAY);
+    const observe = () => observeEop(state, { at, sync: { ...failed, at }, maxFeedAgeMs: 36 * 3600_000 });
+    expect(observe).toThrow(StaleFeedError);
+    expect(observe).toThrow(
+      "the Worldwide feed could not be brought up to date (connection refused); version 2025060100 in force was fetched 9 days ago, " +
+        "longer ago than the 36 hours MAILFLOW_GUARD_MAX_FEED_AGE allows, so nothing was checked against it",
+    );
   });
 });

@@ -2,19 +2,38 @@ import type { CheckReport, Output, TargetReport, TenantCheck } from "../core/che
 import type { Finding } from "../core/finding.js";
 import type { EopObservation, Observations } from "../core/observations.js";
 import type { Rule } from "../core/rule.js";
-import { MissingFeedError } from "../errors.js";
+import { MissingFeedError, StaleFeedError } from "../errors.js";
 import type { FeedState } from "../feed/feed-state.js";
 import { describeVersion } from "../feed/snapshot.js";
+import { type FeedSyncReport, feedStaleness, tooOldFeedLine } from "../feed/staleness.js";
 import { RangeSet } from "../ip/index.js";
 import { type Artifacts, OUTPUTS, renderOutputs } from "../outputs/index.js";
 import { eopTargets } from "../rules/eop-targets.js";
+import { FEED_STALE } from "../rules/feed-stale.js";
 import { RULES } from "../rules/index.js";
 
-/** The EOP part of the observations: the last good feed and the refusal of a newer one, if any. */
-export function observeEop(feed: FeedState): EopObservation {
+/** What observing the feed needs besides its state: the check's time, the sync before it, and the age limit. */
+export interface EopContext {
+  at: Date;
+  /** Undefined when the check did not follow a sync it knows of (a feed file, a run opened before the instance was in use). */
+  sync: FeedSyncReport | undefined;
+  maxFeedAgeMs: number;
+}
+
+/**
+ * The EOP part of the observations: the last good feed, the refusal of a
+ * newer one, and whether it could be brought up to date. A feed that could not
+ * and is older than the limit is not observed at all: checking against it
+ * would look like a result.
+ */
+export function observeEop(feed: FeedState, context: EopContext): EopObservation {
   const inForce = feed.lastGood;
   if (!inForce) throw new MissingFeedError(feed.instance, feed.refused?.reason);
-  return { inForce, set: RangeSet.parse(inForce.eopRanges), refused: feed.refused, checkedAt: feed.lastVersionCheck?.at };
+  const staleness = feedStaleness(feed, context.sync, context.at);
+  if (staleness && staleness.ageMs > context.maxFeedAgeMs) {
+    throw new StaleFeedError(tooOldFeedLine(feed.instance, inForce, staleness, context.at, context.maxFeedAgeMs));
+  }
+  return { inForce, set: RangeSet.parse(inForce.eopRanges), refused: feed.refused, checkedAt: feed.lastVersionCheck?.at, staleness };
 }
 
 export interface EvaluateOptions {
@@ -35,7 +54,7 @@ export function evaluate(observations: Observations, options: EvaluateOptions = 
   return { check, artifacts: renderOutputs(check, outputs) };
 }
 
-export function runRules(observations: Observations, rules: readonly Rule[]): Finding[] {
+function runRules(observations: Observations, rules: readonly Rule[]): Finding[] {
   const order = new Map(rules.map((r, i) => [r.id, i]));
   const findings = rules.filter((r) => r.needs.every((part) => observations[part] !== undefined)).flatMap((r) => r.evaluate(observations));
   return findings.sort(
@@ -55,7 +74,8 @@ function buildReport(o: Observations, findings: Finding[], outputs: readonly Out
     tenant: o.tenant,
     instance: o.instance,
     generatedAt: o.at.toISOString(),
-    status: findings.length === 0 ? "in-sync" : "drift",
+    // A stale feed says how the check ran, not that a target drifted: the status is the targets' as usual.
+    status: findings.some((f) => f.rule !== FEED_STALE) ? "drift" : "in-sync",
     summary: summarise(o, targets, findings),
     findings,
     evidence: {
@@ -68,6 +88,7 @@ function buildReport(o: Observations, findings: Finding[], outputs: readonly Out
           setIds: inForce.setIds,
           eopRanges: inForce.eopRanges,
           refused: refused && { version: refused.version, at: refused.at, reason: refused.reason },
+          staleness: o.eop.staleness,
         },
       },
       inventory: { targets },

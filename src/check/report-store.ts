@@ -6,13 +6,24 @@ const stored = z.object({ artifacts: z.record(z.string(), z.string()) });
 
 /** Keeps a run's outputs for one tenant, so the re-sync endpoint can hand them out. */
 export async function saveArtifacts(store: StateStore, tenant: string, runId: string, artifacts: Record<string, string>): Promise<void> {
-  await store.put("report", `${tenant}/${runId}`, { artifacts });
+  await store.put("report", reportKey(tenant, runId), { artifacts });
 }
 
 export async function loadArtifacts(store: StateStore, tenant: string, runId: string): Promise<Record<string, string> | undefined> {
-  const doc = await store.get("report", `${tenant}/${runId}`);
+  const doc = await store.get("report", reportKey(tenant, runId));
   if (!doc) return undefined;
   const parsed = stored.safeParse(doc.value);
   if (!parsed.success) throw new StateStoreError(`the stored outputs of run ${runId} for ${tenant} are not valid`);
   return parsed.data.artifacts;
+}
+
+/** `${tenant}/${runId}`: a tenant's outputs list together. */
+export function reportKey(tenant: string, runId: string): string {
+  return `${tenant}/${runId}`;
+}
+
+/** The tenant and run of a report key; the run id is a GUID, so it is what follows the last slash. */
+export function parseReportKey(key: string): { tenant: string; runId: string } {
+  const slash = key.lastIndexOf("/");
+  return { tenant: key.slice(0, slash), runId: key.slice(slash + 1) };
 }

@@ -1,9 +1,12 @@
+import type { Settings } from "../config.js";
 import type { TenantCheck } from "../core/check.js";
 import type { Rule } from "../core/rule.js";
 import { InputError, MailflowGuardError, oneLine, StateStoreError } from "../errors.js";
 import { loadFeedState } from "../feed/feed-state.js";
+import { DEFAULT_MAX_FEED_AGE_MS, staleFeedLine } from "../feed/staleness.js";
 import { loadInventory } from "../inventory/inventory-store.js";
-import { briefFindings, recordTenantRun } from "../run/run.js";
+import { syncReport } from "../run/feeds.js";
+import { briefFindings, loadRunHeader, recordTenantRun } from "../run/run.js";
 import type { StateStore } from "../state/store.js";
 import { evaluate, observeEop } from "./evaluate.js";
 import { saveArtifacts } from "./report-store.js";
@@ -15,6 +18,8 @@ export interface CheckDeps {
   log: (line: string) => void;
   /** The rule list; the product's own by default. */
   rules?: readonly Rule[] | undefined;
+  /** The feed age limit; the default when not given. */
+  settings?: Pick<Settings, "maxFeedAgeMs"> | undefined;
 }
 
 export type TenantOutcome = { tenant: string; check: TenantCheck } | { tenant: string; error: unknown };
@@ -22,8 +27,9 @@ export type TenantOutcome = { tenant: string; check: TenantCheck } | { tenant: s
 /**
  * One tenant's check within a run: read its inventory and the feed in force
  * (the run brought the feed up to date before fanning out; a check never asks
- * the service), run the rules, keep the outputs, and record the result or the
- * failure in the tenant's run record.
+ * the service, and learns from the run's header whether that failed), run the
+ * rules, keep the outputs, and record the result or the failure in the
+ * tenant's run record.
  */
 export async function checkTenant(deps: CheckDeps, runId: string, tenant: string): Promise<TenantOutcome> {
   try {
@@ -31,7 +37,15 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
     const inventory = await loadInventory(deps.store, tenant);
     if (!inventory) throw new InputError(`no inventory is registered for tenant ${tenant}`);
     const { state } = await loadFeedState(deps.store, inventory.instance);
-    const observations = { tenant, instance: inventory.instance, at: deps.now(), runId, inventory, eop: observeEop(state) };
+    const header = await loadRunHeader(deps.store, runId);
+    const synced = header?.feeds.find((f) => f.instance === inventory.instance);
+    const at = deps.now();
+    const eop = observeEop(state, {
+      at,
+      sync: synced && header && syncReport(synced, new Date(header.createdAt)),
+      maxFeedAgeMs: deps.settings?.maxFeedAgeMs ?? DEFAULT_MAX_FEED_AGE_MS,
+    });
+    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop };
     const { check, artifacts } = evaluate(observations, { rules: deps.rules });
     await saveArtifacts(deps.store, tenant, runId, artifacts);
     const { report } = check;
@@ -39,7 +53,12 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       deps.store,
       runId,
       tenant,
-      { status: report.status, feedVersion: report.evidence.eop.feed.version, findings: briefFindings(report.findings) },
+      {
+        status: report.status,
+        feedVersion: report.evidence.eop.feed.version,
+        findings: briefFindings(report.findings),
+        feedWarning: eop.staleness && staleFeedLine(inventory.instance, eop.inForce, eop.staleness, at),
+      },
       deps.now(),
     );
     return { tenant, check };

@@ -5,10 +5,11 @@ import type { CheckReport, TenantCheck } from "../core/check.js";
 import { InputError, MailflowGuardError, MissingFeedError } from "../errors.js";
 import { loadFeedState } from "../feed/feed-state.js";
 import { parseInstance } from "../feed/instances.js";
+import { staleFeedLine } from "../feed/staleness.js";
 import { syncFeed, syncFeedFromFile } from "../feed/sync.js";
 import { feedVersionSchema } from "../ids.js";
 import { parseInventory } from "../inventory/parse.js";
-import { type FeedSynced, feedSynced, feedSyncOptions, syncFeeds } from "../run/feeds.js";
+import { type FeedSynced, feedSynced, feedSyncOptions, syncFeeds, syncReport } from "../run/feeds.js";
 import { validate } from "../validation.js";
 import type { Flags } from "./cli.js";
 import { type CliIo, cliSettings, liveFeed, openStore } from "./context.js";
@@ -87,6 +88,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
   const store = await openStore({ storage: str(flags, "storage"), state: str(flags, "state") }, io);
   const settings = cliSettings(io, { maxRemovalShare: str(flags, "max-removal-share"), acceptFeedVersion: str(flags, "accept-feed-version") });
   const now = () => new Date();
+  const syncedAt = now();
   // The feed is brought up to date (or the file recorded as the last good one) and checked as it came back, never read again.
   let feed: FeedSynced;
   if (feedFile === undefined) {
@@ -105,24 +107,32 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
     feed = feedSynced(result);
   }
   const state = feed.state ?? (await loadFeedState(store, inventory.instance)).state;
-  const observations = { tenant: inventory.tenant, instance: inventory.instance, at: now(), runId: randomUUID(), inventory, eop: observeEop(state) };
+  const at = now();
+  // Past MAILFLOW_GUARD_MAX_FEED_AGE this throws: one line and exit 1, no report.
+  const eop = observeEop(state, { at, sync: syncReport(feed, syncedAt), maxFeedAgeMs: settings.maxFeedAgeMs });
+  const observations = { tenant: inventory.tenant, instance: inventory.instance, at, runId: randomUUID(), inventory, eop };
   const { check, artifacts } = evaluate(observations);
   const outDir = resolve(io.cwd, str(flags, "out") ?? "out");
   await writeFiles(outDir, artifacts);
-  return reportCheck(check, outDir, Boolean(flags.json), io, feed);
+  return reportCheck(check, outDir, Boolean(flags.json), io);
 }
 
-/** Prints a check's result and turns it into an exit code; a refused feed is an error even when the last good one was used. */
-export function reportCheck(check: TenantCheck, outDir: string, asJson: boolean, io: CliIo, feed: FeedSynced): number {
-  const { report } = check;
+/**
+ * Prints a check's result and turns it into an exit code. A feed that could
+ * not be brought up to date is a warning on stderr and leaves the code alone;
+ * a refused feed is an error even when the last good one was used.
+ */
+export function reportCheck(check: TenantCheck, outDir: string, asJson: boolean, io: CliIo): number {
+  const { report, observations } = check;
   const { feed: inForce } = report.evidence.eop;
   if (asJson) io.stdout(`${JSON.stringify(checkJson(report, outDir), null, 2)}\n`);
   else io.stdout(humanSummary(report, outDir));
+  const { staleness } = observations.eop;
+  if (staleness) io.stderr(`mailflow-guard: ${staleFeedLine(report.instance, observations.eop.inForce, staleness, observations.at)}\n`);
   if (inForce.refused) {
     io.stderr(`mailflow-guard: the ${report.instance} feed was refused: ${inForce.refused.reason}\n`);
     return EXIT.error;
   }
-  if (feed.outcome === "throttled" || feed.outcome === "failed") io.stderr(`mailflow-guard: ${feed.message}\n`);
   return report.status === "drift" ? EXIT.drift : EXIT.ok;
 }
 

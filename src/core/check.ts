@@ -1,5 +1,5 @@
 import type { Finding } from "./finding.js";
-import type { Observations } from "./observations.js";
+import type { FeedStaleness, Observations } from "./observations.js";
 
 /** One inventory target as the report lists it: what it is and whether any finding concerns it. */
 export interface TargetReport {
@@ -28,6 +28,8 @@ export interface FeedEvidence {
   setIds: number[];
   eopRanges: string[];
   refused?: { version: string | null; at: string; reason: string } | undefined;
+  /** Set when the feed could not be brought up to date for this check, and the last good one was used as it is. */
+  staleness?: FeedStaleness | undefined;
 }
 
 /** The result of one tenant's check: report.json, and what every other output is rendered from. */

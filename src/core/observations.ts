@@ -12,6 +12,23 @@ export interface EopObservation {
   refused?: FeedRefusal | undefined;
   /** When /version was last asked, if the feed came from the service. */
   checkedAt?: string | undefined;
+  /** Set when bringing the feed up to date for this check failed or was throttled: the last good feed is used as it is. */
+  staleness?: FeedStaleness | undefined;
+}
+
+/** Why the feed in force was not brought up to date for a check, and how old what it knows is. */
+export interface FeedStaleness {
+  /** The sync failed (the service or the network), or the service asked to wait (429). */
+  outcome: "failed" | "throttled";
+  /** One line: the error, or until when the service asked to wait. */
+  error: string;
+  /**
+   * When the service last said the feed in force was current: when it was
+   * fetched, or a later /version answer that named its version.
+   */
+  confirmedAt: string;
+  /** From `confirmedAt` to the check's time (`Observations.at`). */
+  ageMs: number;
 }
 
 /**

@@ -50,7 +50,7 @@ export function resyncStatus(deps: () => Promise<HandlerDeps>) {
       const d = await deps();
       const runId = request.params.runId ?? "";
       if (!RUN_ID.test(runId)) throw new HttpProblem(400, `run id ${JSON.stringify(runId)} is not a run id (expected a GUID)`);
-      const run = await loadRun(d.store, runId);
+      const run = await loadRun(d.store, runId, d.now());
       if (!run) throw new HttpProblem(404, `run ${runId} does not exist`);
       const tenant = request.query.get("tenant")?.toLowerCase();
       const file = request.query.get("file");

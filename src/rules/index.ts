@@ -1,4 +1,5 @@
 import type { Rule } from "../core/rule.js";
+import { feedStale } from "./feed-stale.js";
 import { feedSuspicious } from "./feed-suspicious.js";
 import { missingEopRange } from "./missing-eop-range.js";
 import { noEopTarget } from "./no-eop-target.js";
@@ -9,4 +10,4 @@ import { staleEopRange } from "./stale-eop-range.js";
  * problems first, then what stops mail, then what lets too much in, then what
  * the inventory leaves unchecked. Adding a rule is one file and one line here.
  */
-export const RULES: readonly Rule[] = [feedSuspicious, missingEopRange, staleEopRange, noEopTarget];
+export const RULES: readonly Rule[] = [feedSuspicious, feedStale, missingEopRange, staleEopRange, noEopTarget];

@@ -1,6 +1,7 @@
 import { oneLine } from "../errors.js";
 import { type FeedState, loadFeedState } from "../feed/feed-state.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
+import type { FeedSyncReport } from "../feed/staleness.js";
 import { type FeedSource, type FeedSyncOptions, type FeedSyncResult, syncFeed } from "../feed/sync.js";
 import type { StateStore } from "../state/store.js";
 import type { FeedAtRunStart } from "./run.js";
@@ -56,8 +57,15 @@ export function feedSynced(result: FeedSyncResult): FeedSynced {
     outcome: result.outcome,
     version: result.state.lastGood?.version,
     message: result.message,
+    ...(result.outcome === "throttled" ? { error: `the service asked to wait until ${result.state.throttledUntil}` } : {}),
     state: result.state,
   };
+}
+
+/** What a check needs to know of the sync recorded for its instance (a run header's entry, or the CLI's own sync). */
+export function syncReport(feed: FeedAtRunStart, at: Date): FeedSyncReport {
+  // Runs opened before errors were recorded on their own have only the message.
+  return { outcome: feed.outcome, error: feed.error ?? feed.message, at };
 }
 
 /**
@@ -79,7 +87,7 @@ export async function syncFeeds(deps: FeedDeps, instances: readonly Instance[], 
         `the ${instance} feed could not be brought up to date ` +
         `(${oneLine(error)})${inForce ? `; checking against version ${inForce.version}` : ""}`;
       deps.log(message);
-      results.push({ instance, outcome: "failed", version: inForce?.version, message, state });
+      results.push({ instance, outcome: "failed", version: inForce?.version, message, error: oneLine(error), state });
     }
   }
   return results;

@@ -10,9 +10,22 @@ export const RUN_RANGES_LIMIT = 50;
 /** Tenant records written or read at once. */
 const CONCURRENCY = 16;
 
+/** host.json `functionTimeout`: no try of a tenant's check runs longer (test/functions-host.test.ts holds them equal). */
+export const FUNCTION_TIMEOUT_MS = 10 * 60 * 1000;
+/** host.json `extensions.queues.maxDequeueCount`: the tries the queue gives a tenant's message before the poison queue. */
+export const QUEUE_MAX_DEQUEUE_COUNT = 5;
+/**
+ * A tenant still queued or running whose record has not changed for this
+ * long reads as abandoned: every try rewrites the record when it starts and
+ * ends within the function timeout, so after as many timeouts as the queue
+ * has tries nothing is coming (the host was killed, the message was lost).
+ * Not written anywhere: a late try still records its result over it.
+ */
+export const ABANDONED_AFTER_MS = FUNCTION_TIMEOUT_MS * QUEUE_MAX_DEQUEUE_COUNT;
+
 const runTrigger = z.enum(["timer", "manual", "cli"]);
 const tenantStatus = z.enum(["queued", "running", "in-sync", "drift", "failed"]);
-const runStatusSchema = z.enum(["queued", "running", "succeeded", "failed"]);
+const runStatusSchema = z.enum(["queued", "running", "succeeded", "failed", "abandoned"]);
 
 /** A finding in brief: enough to alert on and to tell new from unchanged. */
 const findingBrief = z.object({
@@ -34,6 +47,8 @@ const tenantRunSchema = z.object({
   findings: z.array(findingBrief).optional(),
   /** One line, for a failed check. */
   error: z.string().optional(),
+  /** One line, when the feed could not be brought up to date and the last good one was used. */
+  feedWarning: z.string().optional(),
 });
 
 /** What a run was started with; written once, so it never grows or changes with the tenants' progress. */
@@ -44,7 +59,16 @@ const runHeaderSchema = z.object({
   tenantCount: z.number().int().nonnegative(),
   /** The feed of each instance brought up to date before the fan-out, as the check will read it. */
   feeds: z
-    .array(z.object({ instance: z.enum(INSTANCES), outcome: z.string(), version: z.string().nullable().optional(), message: z.string() }))
+    .array(
+      z.object({
+        instance: z.enum(INSTANCES),
+        outcome: z.string(),
+        version: z.string().nullable().optional(),
+        message: z.string(),
+        /** Why it could not be brought up to date, when it failed or was throttled; the tenants' checks say so. */
+        error: z.string().optional(),
+      }),
+    )
     .default([]),
 });
 
@@ -54,21 +78,31 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 export type TenantRun = z.infer<typeof tenantRunSchema>;
 export type RunHeader = z.infer<typeof runHeaderSchema>;
 export type FeedAtRunStart = RunHeader["feeds"][number];
+/** A tenant's record as a run shows it: `abandoned` is derived when it is read, never stored. */
+export type TenantRunView = Omit<TenantRun, "status"> & { status: TenantRunStatus | "abandoned" };
 
 /** A run as the re-sync status endpoint shows it: the header and every tenant's record, the status derived from them. */
 export interface RunRecord extends Omit<RunHeader, "tenantCount"> {
   updatedAt: string;
   status: RunStatus;
-  tenants: Record<string, TenantRun>;
+  tenants: Record<string, TenantRunView>;
 }
 
 export const RUN_ID = GUID;
 
-export function runStatus(tenants: readonly TenantRun[]): RunStatus {
+/** Queued until any tenant starts, running while any is, abandoned when one will not finish, then failed or succeeded. */
+export function runStatus(tenants: readonly TenantRunView[]): RunStatus {
   const states = tenants.map((t) => t.status);
   if (states.every((s) => s === "queued")) return "queued";
   if (states.some((s) => s === "queued" || s === "running")) return "running";
+  if (states.includes("abandoned")) return "abandoned";
   return states.includes("failed") ? "failed" : "succeeded";
+}
+
+/** A queued or running record unchanged for longer than ABANDONED_AFTER_MS before `now` reads as abandoned. */
+function tenantView(record: TenantRun, now: Date): TenantRunView {
+  const unfinished = record.status === "queued" || record.status === "running";
+  return unfinished && now.getTime() - Date.parse(record.updatedAt) > ABANDONED_AFTER_MS ? { ...record, status: "abandoned" } : record;
 }
 
 /** Opens a run: the header, then a queued record per tenant, so the status lists every tenant from the start. */
@@ -85,21 +119,27 @@ export async function createRun(
   return { ...rest, updatedAt: at, status: "queued", tenants: Object.fromEntries(init.tenants.map((t) => [t, queued])) };
 }
 
-export async function loadRun(store: StateStore, id: string): Promise<RunRecord | undefined> {
+export async function loadRunHeader(store: StateStore, id: string): Promise<RunHeader | undefined> {
   const doc = await store.get("run", id);
-  if (!doc) return undefined;
-  const { tenantCount, ...header } = parse(runHeaderSchema, doc.value, `run ${id}`);
+  return doc && parse(runHeaderSchema, doc.value, `run ${id}`);
+}
+
+/** The run as of `now`: a tenant that stopped making progress long ago reads as abandoned, and so does the run. */
+export async function loadRun(store: StateStore, id: string, now: Date): Promise<RunRecord | undefined> {
+  const found = await loadRunHeader(store, id);
+  if (!found) return undefined;
+  const { tenantCount, ...header } = found;
   const prefix = tenantKey(id, "");
   const keys = await store.list("run-tenant", { prefix });
   const records = await inBatches(keys, async (key) => {
     const record = await store.get("run-tenant", key);
     return [key.slice(prefix.length), record && parse(tenantRunSchema, record.value, `run ${id}, tenant ${key.slice(prefix.length)}`)] as const;
   });
-  const tenants: Record<string, TenantRun> = {};
-  for (const [tenant, record] of records) if (record) tenants[tenant] = record;
+  const tenants: Record<string, TenantRunView> = {};
+  for (const [tenant, record] of records) if (record) tenants[tenant] = tenantView(record, now);
   const all = Object.values(tenants);
   // A tenant without its record yet is still queued (the run was opened, its record not yet written).
-  const pending: TenantRun[] = all.length < tenantCount ? [{ status: "queued", updatedAt: header.createdAt }] : [];
+  const pending = all.length < tenantCount ? [tenantView({ status: "queued", updatedAt: header.createdAt }, now)] : [];
   return {
     ...header,
     // ISO 8601 times in UTC sort as text.
@@ -127,7 +167,8 @@ export function briefFindings(findings: readonly Finding[]): TenantRun["findings
   }));
 }
 
-function tenantKey(runId: string, tenant: string): string {
+/** `${runId}/${tenant}`: a run's records list by its id; run ids are GUIDs, so the first slash ends it. */
+export function tenantKey(runId: string, tenant: string): string {
   return `${runId}/${tenant}`;
 }
 
@@ -137,7 +178,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   return parsed.data;
 }
 
-async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+export async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
   for (let i = 0; i < items.length; i += CONCURRENCY) results.push(...(await Promise.all(items.slice(i, i + CONCURRENCY).map(work))));
   return results;

@@ -1,4 +1,4 @@
-import type { Observations } from "../../src/core/observations.js";
+import type { FeedStaleness, Observations } from "../../src/core/observations.js";
 import type { FeedRefusal } from "../../src/feed/snapshot.js";
 import { type InventoryInput, inventorySchema } from "../../src/inventory/inventory.js";
 import { RangeSet } from "../../src/ip/index.js";
@@ -8,7 +8,7 @@ export const RUN_ID = "5f1c2f7e-8f0a-4a51-9d9e-0c6a3b1d2e4f";
 /** One tenant's observations as the sources would gather them: the inventory against a feed in force. */
 export function observations(
   inventory: Partial<InventoryInput>,
-  feed: { eopRanges?: string[]; version?: string | null; refused?: FeedRefusal } = {},
+  feed: { eopRanges?: string[]; version?: string | null; refused?: FeedRefusal; staleness?: FeedStaleness } = {},
 ): Observations {
   const eopRanges = feed.eopRanges ?? ["40.92.0.0/15", "52.100.0.0/14"];
   const full = inventorySchema.parse({
@@ -35,6 +35,7 @@ export function observations(
       },
       set: RangeSet.parse(eopRanges),
       refused: feed.refused,
+      staleness: feed.staleness,
     },
   };
 }
