@@ -1,4 +1,7 @@
-import type { CheckReport, Output, TargetReport, TenantCheck } from "../core/check.js";
+import type { Transition } from "../alerts/alert.js";
+import type { FindingState } from "../alerts/finding-state.js";
+import { classify } from "../alerts/transitions.js";
+import type { CheckReport, Output, TargetReport, TenantCheck, TransitionReport } from "../core/check.js";
 import type { Finding } from "../core/finding.js";
 import type { EopObservation, Observations } from "../core/observations.js";
 import type { Rule } from "../core/rule.js";
@@ -39,6 +42,8 @@ export function observeEop(feed: FeedState, context: EopContext): EopObservation
 export interface EvaluateOptions {
   rules?: readonly Rule[];
   outputs?: readonly Output[];
+  /** The tenant's finding state before this check, to classify the findings against; `canAlert` when a channel is configured. */
+  history?: { previous: FindingState | undefined; canAlert: boolean } | undefined;
 }
 
 /**
@@ -46,12 +51,30 @@ export interface EvaluateOptions {
  * runs, the findings are ordered by the rule list, and the report and every
  * output are rendered from them.
  */
-export function evaluate(observations: Observations, options: EvaluateOptions = {}): { check: TenantCheck; artifacts: Artifacts } {
+export function evaluate(
+  observations: Observations,
+  options: EvaluateOptions = {},
+): { check: TenantCheck; artifacts: Artifacts; next?: FindingState | undefined } {
   const rules = options.rules ?? RULES;
   const outputs = options.outputs ?? OUTPUTS;
   const findings = runRules(observations, rules);
-  const check: TenantCheck = { observations, findings, report: buildReport(observations, findings, outputs) };
-  return { check, artifacts: renderOutputs(check, outputs) };
+  const classified =
+    options.history &&
+    classify(options.history.previous, findings, {
+      tenant: observations.tenant,
+      runId: observations.runId,
+      at: observations.at,
+      canAlert: options.history.canAlert,
+    });
+  const report = buildReport(observations, findings, outputs);
+  if (classified) report.transitions = classified.transitions.map(transitionReport);
+  const check: TenantCheck = { observations, findings, report, transitions: classified?.transitions };
+  return { check, artifacts: renderOutputs(check, outputs), next: classified?.next };
+}
+
+function transitionReport(t: Transition): TransitionReport {
+  const { id, rule, subject, summary } = t.finding;
+  return { id, kind: t.kind, rule, subject, summary, since: t.since, alert: t.alert, snoozedUntil: t.snooze?.until };
 }
 
 function runRules(observations: Observations, rules: readonly Rule[]): Finding[] {

@@ -1,3 +1,6 @@
+import { loadAlertConfig } from "../alerts/config.js";
+import { loadFindingState } from "../alerts/finding-state.js";
+import { type AlertDeps, keepStateAndAlert } from "../alerts/notify.js";
 import type { Settings } from "../config.js";
 import type { TenantCheck } from "../core/check.js";
 import type { Rule } from "../core/rule.js";
@@ -12,7 +15,7 @@ import { evaluate, observeEop } from "./evaluate.js";
 import { saveArtifacts } from "./report-store.js";
 
 /** What a tenant check needs from outside; the functions and the tests each build one. */
-export interface CheckDeps {
+export interface CheckDeps extends AlertDeps {
   store: StateStore;
   now: () => Date;
   log: (line: string) => void;
@@ -46,7 +49,10 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       maxFeedAgeMs: deps.settings?.maxFeedAgeMs ?? DEFAULT_MAX_FEED_AGE_MS,
     });
     const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop };
-    const { check, artifacts } = evaluate(observations, { rules: deps.rules });
+    const config = await loadAlertConfig(deps.store, tenant);
+    const sinks = config && deps.sinks ? deps.sinks(config) : [];
+    const { state: previous, etag } = await loadFindingState(deps.store, tenant);
+    const { check, artifacts, next } = evaluate(observations, { rules: deps.rules, history: { previous, canAlert: sinks.length > 0 } });
     await saveArtifacts(deps.store, tenant, runId, artifacts);
     const { report } = check;
     await recordTenantRun(
@@ -61,6 +67,7 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       },
       deps.now(),
     );
+    if (next) await keepStateAndAlert(deps, check, artifacts, next, etag, sinks);
     return { tenant, check };
   } catch (error) {
     deps.log(`check of ${tenant} failed: ${oneLine(error)}`);

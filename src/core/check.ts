@@ -1,4 +1,5 @@
-import type { Finding } from "./finding.js";
+import type { Transition, TransitionKind } from "../alerts/alert.js";
+import type { Finding, Subject } from "./finding.js";
 import type { FeedStaleness, Observations } from "./observations.js";
 
 /** One inventory target as the report lists it: what it is and whether any finding concerns it. */
@@ -48,6 +49,24 @@ export interface CheckReport {
   evidence: { eop: { feed: FeedEvidence }; inventory: { targets: TargetReport[] } };
   /** The outputs written beside this report. */
   artifacts: { file: string; description: string }[];
+  /**
+   * What became of each finding since the tenant's last successful check,
+   * resolved ones included; absent when the check kept no finding state.
+   */
+  transitions?: TransitionReport[] | undefined;
+}
+
+export interface TransitionReport {
+  id: string;
+  kind: TransitionKind;
+  rule: string;
+  subject: Subject;
+  summary: string;
+  /** When it was first seen open. */
+  since: string;
+  /** Whether this check raised an alert for it. */
+  alert: boolean;
+  snoozedUntil?: string | undefined;
 }
 
 /** A finished check of one tenant: what it saw, what the rules found, and the report. */
@@ -55,6 +74,8 @@ export interface TenantCheck {
   observations: Observations;
   findings: Finding[];
   report: CheckReport;
+  /** Against the finding state, when the check kept one. */
+  transitions?: Transition[] | undefined;
 }
 
 /** Renders one artifact of a finished check; it never decides anything the findings do not say. */
