@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DEFAULT_MAX_REMOVAL_SHARE } from "./feed/guard.js";
 import { type Instance, parseInstance } from "./feed/instances.js";
 import { DEFAULT_MAX_FEED_AGE_MS } from "./feed/staleness.js";
+import { isSecureOrLoopback } from "./http/loopback.js";
 import { feedVersionSchema } from "./ids.js";
 import { validate } from "./validation.js";
 
@@ -20,6 +21,10 @@ export interface Settings {
   maxFeedAgeMs: number;
   /** Runs kept per tenant, with their reports; older ones are deleted. */
   keepRuns: number;
+  /** Alerts: the mailbox mail is sent from, Graph's root, and the app's public root for links. */
+  mailSender: string | undefined;
+  graphBaseUrl: string;
+  publicBaseUrl: string | undefined;
 }
 
 const share = z
@@ -49,6 +54,14 @@ const env = z.object({
     .default(32 * 1024 * 1024),
   MAILFLOW_GUARD_MAX_FEED_AGE: age.optional(),
   MAILFLOW_GUARD_KEEP_RUNS: z.coerce.number().int().positive().default(30),
+  MAILFLOW_GUARD_MAIL_SENDER: z.email({ message: "expected the mail address of the sending mailbox" }).optional(),
+  MAILFLOW_GUARD_GRAPH_BASE_URL: z
+    .string()
+    .refine(isSecureOrLoopback, { message: "expected an https URL such as https://graph.microsoft.com/v1.0 (http only to a loopback address)" })
+    .default("https://graph.microsoft.com/v1.0"),
+  MAILFLOW_GUARD_PUBLIC_BASE_URL: z
+    .url({ protocol: /^https$/, message: "expected the https URL of the app's API, such as https://app.azurewebsites.net/api" })
+    .optional(),
 });
 
 /** Reads the settings; a bad value is one InputError line naming the setting. */
@@ -66,5 +79,8 @@ export function settingsFromEnv(source: Record<string, string | undefined>): Set
     maxInventoryBytes: parsed.MAILFLOW_GUARD_MAX_INVENTORY_BYTES,
     maxFeedAgeMs: parsed.MAILFLOW_GUARD_MAX_FEED_AGE ?? DEFAULT_MAX_FEED_AGE_MS,
     keepRuns: parsed.MAILFLOW_GUARD_KEEP_RUNS,
+    mailSender: parsed.MAILFLOW_GUARD_MAIL_SENDER,
+    graphBaseUrl: parsed.MAILFLOW_GUARD_GRAPH_BASE_URL,
+    publicBaseUrl: parsed.MAILFLOW_GUARD_PUBLIC_BASE_URL,
   };
 }

@@ -45,7 +45,7 @@ async function setUp(sinks: Sink[]) {
   });
   const clock = { now: new Date("2026-11-22T06:00:00Z") };
   let n = 0;
-  const deps = { store, now: () => clock.now, log: () => {}, sinks: () => sinks };
+  const deps = { store, now: () => clock.now, log: () => {}, sinks: async () => sinks };
   /** One daily check with the allowlist as given; returns what was sent on each sink. */
   const check = async (entries: string[]) => {
     await saveInventory(store, observations({ tenant: TENANT, allowlists: [{ name: "fw", mode: "exact", entries, protected: [] }] }).inventory);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "../src/cli/cli.js";
 import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { EOP_WORLDWIDE, worldwide, worldwideWithEop } from "./support/feed.js";
+import { startTeamsStandIn } from "./support/teams-stand-in.js";
 
 const FIXTURE = new URL("./fixtures/m365/endpoints-worldwide-2025.json", import.meta.url).pathname;
 const DEMO_INVENTORY = new URL("../examples/demo/inventory.json", import.meta.url).pathname;
@@ -120,8 +121,9 @@ describe("check", () => {
     const script = readFileSync(join(out, "remediation.ps1"), "utf8");
     expect(script).toContain("Remove = @('23.103.132.0/22', '65.55.88.0/24', '207.46.100.0/24', '213.199.154.0-213.199.154.255')");
     expect(script).toContain("Add = @('52.100.0.0/14')");
-    // It checks what it was given: the inventory is not registered and no run is recorded; only the feed is kept, for the guard.
-    expect(readdirSync(join(cwd, ".mailflow-guard")).sort()).toEqual(["feed"]);
+    // It checks what it was given: the inventory is not registered and no run is recorded; only the feed is kept, for the
+    // guard, and the finding state, so the next check tells what changed.
+    expect(readdirSync(join(cwd, ".mailflow-guard")).sort()).toEqual(["feed", "finding-state"]);
     expect(result.findings[0].subject).toEqual({ kind: "allowlist", name: "edge-fw smtp-in" });
     expect(result.findings[0].digest).toMatch(/^[0-9a-f]{32}$/);
   });
@@ -401,5 +403,75 @@ describe("output and state paths", () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(message);
     expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("alerts from the command line", () => {
+  it("sends one card for the same drift seen twice, one when it is fixed, and nothing after that", async () => {
+    const teams = await startTeamsStandIn();
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+      const drifted = file(dir, "alert-drift.json", { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries: ["40.92.0.0/15"] }] });
+      const fixed = file(dir, "alert-fixed.json", {
+        tenant: "contoso.onmicrosoft.com",
+        allowlists: [{ name: "fw", entries: EOP_WORLDWIDE.slice(0, 4) }],
+      });
+      const check = (inventory: string, ...more: string[]) =>
+        run(["check", "--inventory", inventory, "--feed-file", FIXTURE, "--teams-webhook", teams.url, ...more], {}, cwd);
+      const first = await check(drifted);
+      expect(first.code).toBe(2);
+      expect(first.stdout).toContain("Alert sent on teams.");
+      expect(first.stdout + first.stderr).not.toContain(teams.sig);
+      expect((await check(drifted)).code).toBe(2);
+      expect((await check(fixed)).code).toBe(0);
+      expect((await check(fixed)).code).toBe(0);
+      const cards = teams.requests.map((r) => JSON.stringify(r.body));
+      expect(cards).toHaveLength(2);
+      expect(cards[0]).toContain("NEW");
+      expect(cards[1]).toContain("RESOLVED");
+      // --no-alerts keeps the state and sends nothing.
+      expect((await check(drifted, "--no-alerts")).code).toBe(2);
+      expect(teams.requests).toHaveLength(2);
+    } finally {
+      await teams.close();
+    }
+  });
+
+  it("snoozes and lists findings in the same state folder", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+    const drifted = file(dir, "alert-drift2.json", { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries: ["40.92.0.0/15"] }] });
+    await run(["check", "--inventory", drifted, "--feed-file", FIXTURE], {}, cwd);
+    const id = "missing-eop-range:allowlist:fw";
+    const snooze = await run(
+      [
+        "alerts",
+        "snooze",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--finding",
+        id,
+        "--reason",
+        "firewall change on Friday",
+        "--by",
+        "admin",
+        "--for",
+        "3d",
+      ],
+      {},
+      cwd,
+    );
+    expect(snooze.code).toBe(0);
+    const list = await run(["alerts", "list", "--tenant", "contoso.onmicrosoft.com", "--json"], {}, cwd);
+    const listed = JSON.parse(list.stdout);
+    expect(listed.open.map((f: { id: string }) => f.id)).toEqual([id]);
+    expect(listed.open[0].snooze.reason).toBe("firewall change on Friday");
+    const bad = await run(
+      ["alerts", "snooze", "--tenant", "contoso.onmicrosoft.com", "--finding", "nope", "--reason", "r", "--by", "b", "--for", "1d"],
+      {},
+      cwd,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^mailflow-guard: alerts snooze: contoso\.onmicrosoft\.com has no open finding "nope"/);
+    expect((await run(["alerts", "unsnooze", "--tenant", "contoso.onmicrosoft.com", "--finding", id], {}, cwd)).stdout).toBe("unsnoozed\n");
   });
 });

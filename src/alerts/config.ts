@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { InputError, StateStoreError } from "../errors.js";
+import { isSecureOrLoopback } from "../http/loopback.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
 
@@ -8,7 +9,13 @@ import { validate } from "../validation.js";
  * query: it is a secret, kept in the state store and never shown back.
  */
 export const alertConfigSchema = z.strictObject({
-  teams: z.strictObject({ webhookUrl: z.url({ protocol: /^https?$/, message: "expected the https URL of a Workflows webhook" }) }).optional(),
+  teams: z
+    .strictObject({
+      webhookUrl: z
+        .string()
+        .refine(isSecureOrLoopback, { message: "expected the https URL of a Workflows webhook (http only to a loopback address)" }),
+    })
+    .optional(),
   mail: z
     .strictObject({ to: z.array(z.email({ message: "expected a mail address" })).min(1, { message: "expected at least one recipient" }) })
     .optional(),

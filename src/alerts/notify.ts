@@ -14,7 +14,7 @@ export interface AlertDeps {
   now: () => Date;
   log: (line: string) => void;
   /** Builds the tenant's channels from its configuration; none when absent (nothing is sent). */
-  sinks?: ((config: AlertConfig) => Sink[]) | undefined;
+  sinks?: ((config: AlertConfig) => Promise<Sink[]>) | undefined;
   /** The app's public base URL (`https://…/api`), for links in alerts; links carry no key. */
   publicBaseUrl?: string | undefined;
 }

@@ -50,7 +50,7 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
     });
     const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop };
     const config = await loadAlertConfig(deps.store, tenant);
-    const sinks = config && deps.sinks ? deps.sinks(config) : [];
+    const sinks = config && deps.sinks ? await deps.sinks(config) : [];
     const { state: previous, etag } = await loadFindingState(deps.store, tenant);
     const { check, artifacts, next } = evaluate(observations, { rules: deps.rules, history: { previous, canAlert: sinks.length > 0 } });
     await saveArtifacts(deps.store, tenant, runId, artifacts);

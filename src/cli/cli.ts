@@ -14,9 +14,13 @@ Commands:
          [--tenant T --instance NAME --mode exact|superset]   for raw Get-ReceiveConnector output
          [--connector PATTERN]...   the receive connectors to check, e.g. "*\\Inbound from Office 365"
          [--max-removal-share 25%] [--accept-feed-version V] [--refresh]
+         [--teams-webhook URL] [--mail-to ADDR]... [--no-alerts]   alerts for what changed since the last check
          Drift of the inventory against the EOP set; writes the report and scripts to DIR (default ./out).
          Exit code 0 in sync, 2 drift found, 1 error (also when the feed was refused).
   demo   The daily drift check of the bundled example tenant against the recorded feed; writes ./out.
+  alerts list|snooze|unsnooze|config --tenant T
+         list: open findings and snoozes; snooze --finding ID --reason R --by WHO (--until TIME | --for 7d);
+         unsnooze --finding ID; config [--teams-webhook URL] [--mail-to ADDR]... [--clear]: where alerts go.
 
 State: --state DIR (default .mailflow-guard, or MAILFLOW_GUARD_STATE_DIR), or Table Storage with
 --storage CONNECTION-STRING or the AzureWebJobsStorage setting.
@@ -40,8 +44,23 @@ const OPTIONS = {
     "max-removal-share": { type: "string" },
     "accept-feed-version": { type: "string" },
     refresh: { type: "boolean" },
+    "teams-webhook": { type: "string" },
+    "mail-to": { type: "string", multiple: true },
+    "no-alerts": { type: "boolean" },
   },
   demo: { help: COMMON.help, out: { type: "string" } },
+  alerts: {
+    ...COMMON,
+    tenant: { type: "string" },
+    finding: { type: "string" },
+    reason: { type: "string" },
+    by: { type: "string" },
+    until: { type: "string" },
+    for: { type: "string" },
+    "teams-webhook": { type: "string" },
+    "mail-to": { type: "string", multiple: true },
+    clear: { type: "boolean" },
+  },
 } as const;
 
 /** Parsed options: a string, a boolean, or the strings of a repeatable option. */
@@ -54,6 +73,7 @@ const COMMANDS: Record<keyof typeof OPTIONS, () => Promise<Command>> = {
   diff: async () => (await import("./commands.js")).diffCommand,
   check: async () => (await import("./commands.js")).checkCommand,
   demo: async () => (await import("./demo.js")).demoCommand,
+  alerts: async () => (await import("./alerts-command.js")).alertsCommand,
 };
 
 /**
@@ -69,12 +89,14 @@ export async function cli(argv: readonly string[], io: CliIo): Promise<number> {
   }
   try {
     if (!(name in COMMANDS))
-      throw new InputError(`unknown command ${JSON.stringify(name)} (expected feed, diff, check or demo; see mailflow-guard --help)`);
+      throw new InputError(`unknown command ${JSON.stringify(name)} (expected feed, diff, check, demo or alerts; see mailflow-guard --help)`);
     const command = name as keyof typeof COMMANDS;
     let values: Flags;
     try {
       // Every option is a string, a boolean or a repeatable string, so the parsed values are too.
-      values = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: false }).values as typeof values;
+      // Only alerts takes a positional: its action.
+      const parsed = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: command === "alerts" });
+      values = { ...(parsed.values as typeof values), _: parsed.positionals };
     } catch (error) {
       throw new InputError(`${oneLine(error)} (see mailflow-guard --help)`);
     }

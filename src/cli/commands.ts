@@ -1,5 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
+import { sinksFor } from "../alerts/channels.js";
+import { type AlertConfig, alertConfigSchema, loadAlertConfig } from "../alerts/config.js";
+import { loadFindingState } from "../alerts/finding-state.js";
+import { keepStateAndAlert } from "../alerts/notify.js";
 import { evaluate, observeEop } from "../check/evaluate.js";
 import type { CheckReport, TenantCheck } from "../core/check.js";
 import { InputError, MailflowGuardError, MissingFeedError } from "../errors.js";
@@ -111,9 +115,16 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
   // Past MAILFLOW_GUARD_MAX_FEED_AGE this throws: one line and exit 1, no report.
   const eop = observeEop(state, { at, sync: syncReport(feed, syncedAt), maxFeedAgeMs: settings.maxFeedAgeMs });
   const observations = { tenant: inventory.tenant, instance: inventory.instance, at, runId: randomUUID(), inventory, eop };
-  const { check, artifacts } = evaluate(observations);
+  // The flags name this check's channels; without them, the tenant's configuration in the state store.
+  const config = alertConfigFromFlags(flags) ?? (await loadAlertConfig(store, inventory.tenant));
+  const sinks = flags["no-alerts"] || !config ? [] : await sinksFor(config, settings);
+  const { state: previous, etag } = await loadFindingState(store, inventory.tenant);
+  const { check, artifacts, next } = evaluate(observations, { history: { previous, canAlert: sinks.length > 0 } });
   const outDir = resolve(io.cwd, str(flags, "out") ?? "out");
   await writeFiles(outDir, artifacts);
+  const log = (line: string) => io.stderr(`mailflow-guard: ${line}\n`);
+  const sent = next && (await keepStateAndAlert({ store, now, log, publicBaseUrl: settings.publicBaseUrl }, check, artifacts, next, etag, sinks));
+  if (sent && !flags.json) for (const d of sent.deliveries) if (d.status === "delivered") io.stdout(`Alert sent on ${d.channel}.\n`);
   return reportCheck(check, outDir, Boolean(flags.json), io);
 }
 
@@ -170,4 +181,16 @@ export function humanSummary(report: CheckReport, outDir: string): string {
     ...report.artifacts.map((a) => `  ${a.file.padEnd(width)}${a.description}`),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** `--teams-webhook URL` and `--mail-to ADDR`… as an alert configuration for this check; undefined when neither is given. */
+function alertConfigFromFlags(flags: Flags): AlertConfig | undefined {
+  const webhookUrl = str(flags, "teams-webhook");
+  const to = Array.isArray(flags["mail-to"]) ? flags["mail-to"] : [];
+  if (webhookUrl === undefined && to.length === 0) return undefined;
+  return validate(
+    alertConfigSchema,
+    { ...(webhookUrl ? { teams: { webhookUrl } } : {}), ...(to.length > 0 ? { mail: { to } } : {}) },
+    "--teams-webhook/--mail-to",
+  );
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { sinksFor } from "../alerts/channels.js";
 import { settingsFromEnv } from "../config.js";
 import { createFeedClient } from "../feed/client.js";
 import { clientRequestId } from "../state/installation.js";
@@ -11,7 +12,16 @@ export async function handlerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   const settings = settingsFromEnv(env);
   const store = openStateStore(storageSettingFromEnv(env));
   const feed = createFeedClient({ baseUrl: settings.feedBaseUrl, clientRequestId: await clientRequestId(store) });
-  return { store, feed, settings, now: () => new Date(), newRunId: randomUUID, log: (line) => console.log(line) };
+  return {
+    store,
+    feed,
+    settings,
+    now: () => new Date(),
+    newRunId: randomUUID,
+    log: (line) => console.log(line),
+    sinks: (config) => sinksFor(config, settings),
+    publicBaseUrl: settings.publicBaseUrl,
+  };
 }
 
 let shared: Promise<HandlerDeps> | undefined;

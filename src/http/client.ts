@@ -47,6 +47,8 @@ export interface HttpResponse {
   headers: Headers;
   /** The service's id for the request, when it sent one. */
   requestId: string | undefined;
+  /** How many attempts it took under the retry policy: 1 when the first one was answered. */
+  attempts: number;
   /** The body, decoded as UTF-8. */
   text(): string;
   /** The body parsed as JSON; an InputError naming the request when it is not. */
@@ -109,7 +111,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function run(call: Call): Promise<HttpResponse> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await send(call);
+        return { ...(await send(call)), attempts: attempt };
       } catch (error) {
         if (!isRetryable(error, policy)) throw error;
         if (attempt > policy.retries) throw withAttempts(error, attempt);
@@ -147,7 +149,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return { method, href: url.href, url: shown, target: `${method} ${shown}`, source, headers, body };
   }
 
-  async function send(call: Call): Promise<HttpResponse> {
+  async function send(call: Call): Promise<Omit<HttpResponse, "attempts">> {
     let response: Response;
     try {
       response = await fetchImpl(call.href, { method: call.method, headers: call.headers, body: call.body, signal: AbortSignal.timeout(timeoutMs) });

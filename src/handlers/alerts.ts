@@ -1,0 +1,52 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { alertConfigSchema, describeAlertConfig, loadAlertConfig, saveAlertConfig } from "../alerts/config.js";
+import { openFindings, snoozeFinding, unsnoozeFinding } from "../alerts/snooze.js";
+import { listTenants } from "../inventory/inventory-store.js";
+import { validate } from "../validation.js";
+import type { HandlerDeps } from "./deps.js";
+import { answer, HttpProblem, json, readJsonBody } from "./http.js";
+
+const BODY_LIMIT = 64 * 1024;
+
+/**
+ * `/api/alerts/{tenant}`: GET the open findings, snoozes and channels (never
+ * the webhook URL); PUT `{"teams":{"webhookUrl"},"mail":{"to":[…]}}` to say
+ * where alerts go; POST `…/snooze` `{"finding","reason","by","until"}`;
+ * DELETE `…/snooze/{finding}` (the id URL-encoded).
+ */
+export function alertsApi(deps: () => Promise<HandlerDeps>) {
+  return (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
+    answer(context, async () => {
+      const d = await deps();
+      const tenant = (request.params.tenant ?? "").toLowerCase();
+      if (!(await listTenants(d.store)).includes(tenant)) throw new HttpProblem(404, `tenant ${JSON.stringify(tenant)} has no inventory`);
+      const action = request.params.action ?? "";
+      const finding = request.params.finding;
+      if (request.method === "GET" && action === "") {
+        return json(200, {
+          tenant,
+          channels: describeAlertConfig(await loadAlertConfig(d.store, tenant)),
+          open: await openFindings(d.store, tenant),
+        });
+      }
+      if (request.method === "PUT" && action === "") {
+        const config = validate(alertConfigSchema, await readJsonBody(request, BODY_LIMIT), "request body");
+        await saveAlertConfig(d.store, tenant, config);
+        context.log(`alert configuration of ${tenant} replaced`);
+        return json(200, { tenant, channels: describeAlertConfig(config) });
+      }
+      if (request.method === "POST" && action === "snooze" && finding === undefined) {
+        const snooze = await snoozeFinding(d.store, tenant, await readJsonBody(request, BODY_LIMIT), d.now(), "request body");
+        return json(200, { tenant, snooze });
+      }
+      if (request.method === "DELETE" && action === "snooze" && finding !== undefined) {
+        return (await unsnoozeFinding(d.store, tenant, finding))
+          ? json(200, { tenant, unsnoozed: finding })
+          : json(404, { error: `${finding} is not snoozed` });
+      }
+      throw new HttpProblem(
+        405,
+        `${request.method} /alerts/${tenant}/${action}: expected GET or PUT /alerts/{tenant}, POST /alerts/{tenant}/snooze or DELETE /alerts/{tenant}/snooze/{finding}`,
+      );
+    });
+}
