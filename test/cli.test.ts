@@ -117,7 +117,7 @@ describe("check", () => {
       },
     ]);
     const out = join(cwd, "out");
-    expect(readdirSync(out).sort()).toEqual(["eop-allowlist.txt", "remediation.ps1", "report.json", "report.md"]);
+    expect(readdirSync(out).sort()).toEqual(["eop-allowlist.txt", "remediation.ps1", "report.html", "report.json", "report.md"]);
     const script = readFileSync(join(out, "remediation.ps1"), "utf8");
     expect(script).toContain("Remove = @('23.103.132.0/22', '65.55.88.0/24', '207.46.100.0/24', '213.199.154.0-213.199.154.255')");
     expect(script).toContain("Add = @('52.100.0.0/14')");

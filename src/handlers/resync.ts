@@ -83,5 +83,6 @@ function routeBase(url: string): string {
 function contentType(file: string): string {
   if (file.endsWith(".json")) return "application/json; charset=utf-8";
   if (file.endsWith(".md")) return "text/markdown; charset=utf-8";
+  if (file.endsWith(".html")) return "text/html; charset=utf-8";
   return "text/plain; charset=utf-8";
 }

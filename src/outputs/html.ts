@@ -1,0 +1,333 @@
+import type { CheckReport, FeedEvidence, Output, TargetReport, TransitionReport } from "../core/check.js";
+import { type Change, type Finding, subjectKindName } from "../core/finding.js";
+import { describeVersion } from "../feed/snapshot.js";
+
+/**
+ * Text from outside as inert HTML, safe in element content and in quoted
+ * attribute values alike.
+ *
+ * @example escapeHtml(`<a href="x">Tom & 'Jerry'</a>`) // "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ENTITIES[c as keyof typeof ENTITIES]);
+}
+
+const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" } as const;
+
+/** Markup this module wrote itself; everything else interpolated into `html` is escaped. */
+class Markup {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+type Piece = Markup | string | number | boolean | null | undefined | readonly Piece[];
+
+/**
+ * A fragment of markup in which every interpolated value is escaped unless it
+ * is itself a fragment: no value from an inventory or a feed can become markup
+ * by being forgotten. Arrays are joined; null, undefined and false vanish.
+ */
+function html(strings: TemplateStringsArray, ...values: Piece[]): Markup {
+  let out = strings[0] ?? "";
+  values.forEach((value, i) => {
+    out += piece(value) + (strings[i + 1] ?? "");
+  });
+  return new Markup(out);
+}
+
+function piece(value: Piece): string {
+  if (value instanceof Markup) return value.text;
+  if (Array.isArray(value)) return value.map(piece).join("");
+  if (value === null || value === undefined || value === false) return "";
+  return escapeHtml(String(value));
+}
+
+/** Items an HTML list shows before pointing to report.json. */
+export const HTML_LIST_LIMIT = 500;
+
+/**
+ * What became of a finding since the tenant's last check, as the report
+ * carries it (`transitions`): id, kind and since always; the rest when the
+ * report has it.
+ */
+export type FindingState = Pick<TransitionReport, "id" | "kind" | "since"> &
+  Partial<Pick<TransitionReport, "rule" | "subject" | "summary" | "snoozedUntil">>;
+
+const STATE_KINDS: readonly string[] = ["new", "changed", "unchanged", "resolved"];
+
+/**
+ * The report's finding states, read defensively: a report without
+ * `transitions` has none, entries without a string id and since and a known
+ * kind are left out, and optional fields of the wrong shape are dropped.
+ */
+export function findingStates(report: CheckReport): FindingState[] {
+  const raw: unknown = "transitions" in report ? report.transitions : undefined;
+  if (!Array.isArray(raw)) return [];
+  const states: FindingState[] = [];
+  for (const t of raw as unknown[]) {
+    if (typeof t !== "object" || t === null) continue;
+    const { id, kind, since, rule, subject, summary, snoozedUntil } = t as Record<string, unknown>;
+    if (typeof id !== "string" || typeof since !== "string" || typeof kind !== "string" || !STATE_KINDS.includes(kind)) continue;
+    const state: FindingState = { id, kind: kind as FindingState["kind"], since };
+    if (typeof rule === "string") state.rule = rule;
+    if (typeof summary === "string") state.summary = summary;
+    if (typeof snoozedUntil === "string") state.snoozedUntil = snoozedUntil;
+    if (typeof subject === "object" && subject !== null) {
+      const { kind: subjectKind, name } = subject as Record<string, unknown>;
+      if (typeof subjectKind === "string" && typeof name === "string") state.subject = { kind: subjectKind, name };
+    }
+    states.push(state);
+  }
+  return states;
+}
+
+/**
+ * report.html: the report as one self-contained page (inline CSS, no script,
+ * nothing fetched), for a browser, a mail attachment or a phone: the summary
+ * first, the feed and the run, each finding with its evidence and proposed
+ * changes, what was resolved, the targets, the files.
+ */
+export const htmlReport: Output = {
+  file: "report.html",
+  description: "the report as a page for a browser or a mail attachment",
+  render({ report }) {
+    const { feed } = report.evidence.eop;
+    const [headline = "", ...rest] = report.summary;
+    const states = findingStates(report);
+    const stateOf = new Map(states.filter((s) => s.kind !== "resolved").map((s) => [s.id, s]));
+    const resolved = states.filter((s) => s.kind === "resolved");
+    const title = `Mail flow drift report: ${report.tenant}`;
+    const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="color-scheme" content="light">
+<title>${title}</title>
+<style>${new Markup(CSS)}</style>
+</head>
+<body>
+<main>
+<header>
+<p class="status status-${report.status === "drift" ? "drift" : "in-sync"}">${report.status === "drift" ? "Drift" : "In sync"}</p>
+<h1>${title}</h1>
+</header>
+<section id="summary" aria-labelledby="summary-h">
+<h2 id="summary-h">Summary</h2>
+<p class="headline">${headline}</p>
+${rest.length > 0 && html`<ul class="summary">${rest.map((line) => html`<li>${line}</li>`)}</ul>`}
+</section>
+${feedSection(report, feed)}
+${
+  report.findings.length > 0 &&
+  html`<section id="findings" aria-labelledby="findings-h">
+<h2 id="findings-h">What drifted and what it breaks</h2>
+${report.findings.map((f, i) => renderFinding(f, i + 1, stateOf.get(f.id)))}
+</section>`
+}
+${
+  resolved.length > 0 &&
+  html`<section id="resolved" aria-labelledby="resolved-h">
+<h2 id="resolved-h">Resolved since the last check</h2>
+<ul class="resolved">${resolved.map(resolvedItem)}</ul>
+</section>`
+}
+<section id="targets" aria-labelledby="targets-h">
+<h2 id="targets-h">Targets</h2>
+<div class="table-wrap" role="region" aria-labelledby="targets-h" tabindex="0">
+<table>
+<thead><tr><th scope="col">Target</th><th scope="col">Kind</th><th scope="col">Mode</th><th scope="col" class="num">Entries</th><th scope="col">Checked</th><th scope="col">State</th><th scope="col" class="num">Add</th><th scope="col" class="num">Remove</th><th scope="col" class="num">Kept</th></tr></thead>
+<tbody>
+${report.evidence.inventory.targets.map(targetRow)}
+</tbody>
+</table>
+</div>
+<p class="note">Add: CIDRs to add. Remove: entries to remove, as the target lists them. Kept: stale entries kept because they overlap a protected entry.</p>
+</section>
+<section id="files" aria-labelledby="files-h">
+<h2 id="files-h">Files</h2>
+<ul class="files">${report.artifacts
+      .filter((a) => a.file !== "report.html")
+      .map((a) => html`<li><code>${a.file}</code>: ${a.description}.</li>`)}</ul>
+</section>
+</main>
+</body>
+</html>
+`;
+    return page.text;
+  },
+};
+
+function feedSection(report: CheckReport, feed: FeedEvidence): Markup {
+  const staleness = feed.staleness;
+  return html`<section id="feed" aria-labelledby="feed-h">
+<h2 id="feed-h">Feed in force and run</h2>
+<dl class="facts">
+<dt>Tenant</dt><dd>${report.tenant}</dd>
+<dt>Feed</dt><dd>${report.instance}, ${describeVersion(feed.version)}, EOP SMTP endpoint set ${feed.setIds.join(", ")}${feed.status === "refused" && " (the newest feed was refused; this is the last good one)"}</dd>
+<dt>Fetched</dt><dd>${time(feed.fetchedAt)} from <code>${feed.source}</code></dd>
+${feed.refused && html`<dt>Refused</dt><dd>${describeVersion(feed.refused.version)} at ${time(feed.refused.at)}: ${feed.refused.reason}</dd>`}
+${
+  staleness &&
+  html`<dt>Not up to date</dt><dd>${staleness.outcome === "throttled" ? "the service asked to wait" : "the sync failed"} (${staleness.error}); last confirmed current ${time(staleness.confirmedAt)}</dd>`
+}
+<dt>EOP SMTP ranges</dt><dd>${rangeList(feed.eopRanges)}</dd>
+<dt>Run</dt><dd><code>${report.runId}</code> at ${time(report.generatedAt)}</dd>
+</dl>
+</section>`;
+}
+
+const SEVERITY_CLASS: Readonly<Record<string, string>> = { error: "sev-error", warning: "sev-warning", info: "sev-info" };
+const SEVERITY_NAME: Readonly<Record<string, string>> = { error: "Error", warning: "Warning", info: "Info" };
+
+function renderFinding(f: Finding, n: number, state: FindingState | undefined): Markup {
+  const ranges = (f.changes ?? []).filter((c) => c.kind === "ranges");
+  const properties = (f.changes ?? []).filter((c) => c.kind === "property");
+  return html`<article class="finding ${SEVERITY_CLASS[f.severity] ?? "sev-other"}" aria-labelledby="finding-${n}-h">
+<h3 id="finding-${n}-h"><span class="n">${n}.</span> <span class="rule">${f.rule}</span>: ${subjectKindName(f.subject.kind)} <code>${f.subject.name}</code></h3>
+<p class="badges"><span class="badge severity">${SEVERITY_NAME[f.severity] ?? f.severity}</span>${state && html` ${stateBadge(state)}`}</p>
+<p class="finding-summary">${f.summary}</p>
+<p class="impact"><strong>What it breaks:</strong> ${f.impact}</p>
+${listBlock("Ranges", f.ranges)}
+${(ranges.length > 0 || properties.length > 0) && html`<h4>Proposed changes</h4>`}
+${ranges.map(
+  (c) => html`<div class="change">
+<p class="change-target">${subjectKindName(c.target.kind)} <code>${c.target.name}</code></p>
+${c.add.length === 0 && c.remove.length === 0 && c.held.length === 0 && html`<p>No change.</p>`}
+${listBlock("Add", c.add)}
+${listBlock("Remove (entries as the target lists them)", c.remove)}
+${listBlock("Kept because they overlap a protected entry", c.held)}
+</div>`,
+)}
+${properties.length > 0 && html`<ul class="properties">${properties.map(propertyItem)}</ul>`}
+</article>`;
+}
+
+function stateBadge(state: FindingState): Markup {
+  const snoozed = state.snoozedUntil && html` <span class="badge state state-snoozed">Snoozed until ${time(state.snoozedUntil)}</span>`;
+  switch (state.kind) {
+    case "new":
+      return html`<span class="badge state state-new">New</span>${snoozed}`;
+    case "changed":
+      return html`<span class="badge state state-changed">Changed</span> <span class="since">open since ${time(state.since)}</span>${snoozed}`;
+    default:
+      return html`<span class="badge state state-unchanged">Unchanged</span> <span class="since">open since ${time(state.since)}</span>${snoozed}`;
+  }
+}
+
+function propertyItem(c: Extract<Change, { kind: "property" }>): Markup {
+  return html`<li>Change (${c.side}): <code>${c.cmdlet} -Identity ${c.identity} -${c.parameter}</code> to <code>${JSON.stringify(c.value)}</code></li>`;
+}
+
+/**
+ * A resolved finding: it is gone from this report's findings, so it is shown
+ * by what its state says (rule, subject, summary) or, without those, by its
+ * id (rule, subject kind, subject name).
+ */
+function resolvedItem(state: FindingState): Markup {
+  const [idRule, idKind, ...idName] = state.id.split(":");
+  const rule = state.rule ?? (idName.length > 0 ? idRule : undefined);
+  const subject = state.subject ?? (idName.length > 0 && idKind ? { kind: idKind, name: idName.join(":") } : undefined);
+  const what =
+    rule !== undefined && subject
+      ? html`<span class="rule">${rule}</span>: ${subjectKindName(subject.kind)} <code>${subject.name}</code>`
+      : html`<code>${state.id}</code>`;
+  return html`<li>${what} <span class="since">(open since ${time(state.since)})</span>${state.summary && html`<br><span class="was">It was: ${state.summary}</span>`}</li>`;
+}
+
+/** Lists longer than this are folded (a `<details>`, no script): the first few show, the rest one click away. */
+export const HTML_OPEN_LIST_LIMIT = 20;
+const PREVIEW = 3;
+
+function listBlock(label: string, values: readonly string[] | undefined): Markup | undefined {
+  if (!values || values.length === 0) return undefined;
+  if (values.length <= HTML_OPEN_LIST_LIMIT)
+    return html`<div class="list"><p class="list-label">${label} (${values.length}):</p>${rangeList(values)}</div>`;
+  const preview = values.slice(0, PREVIEW).map((v, i) => html`${i > 0 && ", "}<code>${v}</code>`);
+  return html`<details class="list"><summary><span class="list-label">${label} (${values.length}):</span> ${preview} …</summary>${rangeList(values)}</details>`;
+}
+
+/** A list can hold hundreds of thousands of ranges; the page shows the first ones, report.json has them all. */
+function rangeList(values: readonly string[]): Markup {
+  const more = values.length - HTML_LIST_LIMIT;
+  return html`<ul class="ranges">${values.slice(0, HTML_LIST_LIMIT).map((v) => html`<li><code>${v}</code></li>`)}${
+    more > 0 && html`<li class="more">… and ${more} more in report.json</li>`
+  }</ul>`;
+}
+
+function targetRow(t: TargetReport): Markup {
+  const state = !t.checked ? html`<span class="muted">not checked</span>` : t.inSync ? html`in sync` : html`<strong class="drift">drift</strong>`;
+  return html`<tr>
+<td class="name"><code>${t.name}</code></td><td>${subjectKindName(t.kind)}</td><td>${t.mode}</td><td class="num">${t.entries}</td>
+<td class="reason">${t.checked ? "yes" : "no"}: ${t.reason}</td><td>${state}</td>
+<td class="num">${t.addCount > 0 && t.addCount}</td><td class="num">${t.removeCount > 0 && t.removeCount}</td><td class="num">${t.heldByProtected.length > 0 && t.heldByProtected.length}</td>
+</tr>`;
+}
+
+/** An ISO time as a `<time>`, shown in UTC to the second; anything else as the text it is. */
+function time(iso: string): Markup {
+  const ms = Date.parse(iso);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(iso) || Number.isNaN(ms)) return html`${iso}`;
+  return html`<time datetime="${iso}">${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC</time>`;
+}
+
+const CSS = `
+*,*::before,*::after{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;background:#f6f7f9;color:#1b1f24;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;overflow-wrap:anywhere}
+main{max-width:72rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+h1{font-size:1.6rem;line-height:1.25;margin:.25rem 0 1rem}
+h2{font-size:1.25rem;margin:2rem 0 .75rem;padding-bottom:.25rem;border-bottom:1px solid #d0d7de}
+h3{font-size:1.05rem;margin:0 0 .5rem}
+h4{font-size:1rem;margin:1rem 0 .5rem}
+p{margin:.5rem 0}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:.9em;background:#eef1f4;border-radius:3px;padding:0 .25em}
+.status{display:inline-block;margin:0;padding:.15rem .6rem;border-radius:999px;font-weight:600;font-size:.85rem}
+.status-drift{background:#ffebe9;color:#8c1c13}
+.status-in-sync{background:#dafbe1;color:#0f5323}
+.headline{font-size:1.15rem;font-weight:600}
+ul{padding-left:1.25rem}
+.facts{display:grid;grid-template-columns:minmax(8rem,max-content) minmax(0,1fr);gap:.35rem 1rem;margin:0}
+.facts dt{font-weight:600}
+.facts dd{margin:0;min-width:0}
+.finding{background:#fff;border:1px solid #d0d7de;border-left:.35rem solid #8c959f;border-radius:6px;padding:1rem;margin:0 0 1rem}
+.finding.sev-error{border-left-color:#cf222e}
+.finding.sev-warning{border-left-color:#bf8700}
+.finding.sev-info{border-left-color:#0969da}
+.rule{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
+.n{color:#57606a}
+.badges{margin:.25rem 0 .5rem}
+.badge{display:inline-block;padding:0 .5rem;border-radius:999px;font-size:.8rem;font-weight:600;background:#eaeef2;color:#24292f}
+.sev-error .severity{background:#ffebe9;color:#8c1c13}
+.sev-warning .severity{background:#fff8c5;color:#633c01}
+.sev-info .severity{background:#ddf4ff;color:#0a3069}
+.state-new{background:#ddf4ff;color:#0a3069}
+.state-changed{background:#fbefff;color:#6e2d91}
+.state-snoozed{background:#fff8c5;color:#633c01}
+time{white-space:nowrap}
+.since,.muted,.note{color:#57606a}
+.note{font-size:.875rem}
+.change{border-top:1px dashed #d0d7de;padding-top:.5rem;margin-top:.5rem}
+.list-label{font-weight:600;margin-bottom:.25rem}
+details.list{margin:.5rem 0}
+details.list summary{cursor:pointer;margin-bottom:.25rem}
+details.list[open] summary{margin-bottom:.5rem}
+ul.ranges{list-style:none;padding:0;margin:0 0 .5rem;display:flex;flex-wrap:wrap;gap:.25rem .5rem}
+ul.ranges li{max-width:100%;min-width:0}
+ul.ranges li.more{font-style:italic;color:#57606a}
+ul.resolved li,ul.properties li{margin:.25rem 0}
+.table-wrap{overflow-x:auto;max-width:100%;border:1px solid #d0d7de;border-radius:6px;background:#fff}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{text-align:left;vertical-align:top;padding:.4rem .6rem;border-bottom:1px solid #eaeef2;overflow-wrap:break-word}
+th{background:#f6f8fa;white-space:nowrap}
+td.name{min-width:12rem}
+td.name code{overflow-wrap:anywhere}
+td.reason{min-width:14rem}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+.drift{color:#8c1c13}
+@media (max-width:40rem){main{padding:1rem .75rem 2rem}h1{font-size:1.3rem}.facts{grid-template-columns:minmax(0,1fr)}.facts dd{margin-bottom:.5rem}}
+@media print{body{background:#fff}.table-wrap{overflow:visible;border:0}.finding{break-inside:avoid}}
+`;
