@@ -1,17 +1,10 @@
-import type { Finding, Severity, Subject } from "../core/finding.js";
+import type { Finding } from "../core/finding.js";
 
 /** What became of a finding since the tenant's last successful check. */
 export type TransitionKind = "new" | "changed" | "unchanged" | "resolved";
 
 /** A finding as the finding state keeps it between runs: enough to say what it was when it is gone. */
-export interface FindingBrief {
-  id: string;
-  digest: string;
-  rule: string;
-  severity: Severity;
-  subject: Subject;
-  summary: string;
-  impact: string;
+export interface FindingBrief extends Pick<Finding, "id" | "digest" | "rule" | "severity" | "subject" | "summary" | "impact"> {
   /** The first ranges, and how many there are in all (report.json has every one). */
   ranges: string[];
   rangeCount: number;
@@ -86,4 +79,20 @@ export function briefOf(finding: Finding, rangeLimit = 50): FindingBrief {
     ranges: (finding.ranges ?? []).slice(0, rangeLimit),
     rangeCount: finding.ranges?.length ?? 0,
   };
+}
+
+/** The alert's links in order (run, report, script) that are https without credentials; no channel shows any other. */
+export function safeLinks(alert: Pick<Alert, "links">): { key: "run" | "report" | "script"; url: string }[] {
+  const out: { key: "run" | "report" | "script"; url: string }[] = [];
+  for (const key of ["run", "report", "script"] as const) {
+    const href = alert.links?.[key];
+    if (href === undefined) continue;
+    try {
+      const url = new URL(href);
+      if (url.protocol === "https:" && !url.username && !url.password) out.push({ key, url: url.href });
+    } catch {
+      // Not a URL: left out like any other unsafe link.
+    }
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { escapeHtml } from "../outputs/html.js";
 import { hasUnsafeCharacters } from "../validation.js";
 import type { Alert, FindingBrief, Transition } from "./alert.js";
-import { htmlText, MAIL_RANGE_LIMIT, MAIL_SUBJECT_LIMIT, mailHtml, mailSubject } from "./mail-body.js";
+import { MAIL_RANGE_LIMIT, MAIL_SUBJECT_LIMIT, mailHtml, mailSubject } from "./mail-body.js";
 
 function brief(over: Partial<FindingBrief> = {}): FindingBrief {
   return {
@@ -78,7 +79,7 @@ describe("mailHtml", () => {
     );
     expect(html).not.toContain("<script");
     expect(html).not.toContain(`"x"`);
-    const escaped = htmlText(evil);
+    const escaped = escapeHtml(evil);
     expect(escaped).toBe("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;");
     for (const field of ["rule", "kind", "name", "summary", "impact", "range", "tenant", "headline", "run", "instance", "at"]) {
       expect(html).toContain(`${escaped}${field}`);

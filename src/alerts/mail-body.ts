@@ -1,6 +1,7 @@
 import { subjectKindName } from "../core/finding.js";
+import { escapeHtml } from "../outputs/html.js";
 import { printable } from "../validation.js";
-import type { Alert, Transition, TransitionKind } from "./alert.js";
+import { type Alert, safeLinks, type Transition, type TransitionKind } from "./alert.js";
 
 /** Ranges a mail lists per finding before saying how many more there are. */
 export const MAIL_RANGE_LIMIT = 20;
@@ -110,48 +111,21 @@ function transitionHtml(t: Transition): string[] {
   return out;
 }
 
-/** The alert's links that are https without credentials, labelled; the others are left out. */
+const LINK_LABELS = { run: "The run", report: "The report", script: "The remediation script" } as const;
+
+/** The alert's safe links, labelled. */
 function httpsLinks(alert: Alert): [string, string][] {
-  const links = alert.links ?? {};
-  const labelled: [string, string | undefined][] = [
-    ["The run", links.run],
-    ["The report", links.report],
-    ["The remediation script", links.script],
-  ];
-  const out: [string, string][] = [];
-  for (const [label, href] of labelled) {
-    if (href === undefined) continue;
-    let url: URL;
-    try {
-      url = new URL(href);
-    } catch {
-      continue;
-    }
-    if (url.protocol === "https:" && !url.username && !url.password) out.push([label, url.href]);
-  }
-  return out;
+  return safeLinks(alert).map(({ key, url }) => [LINK_LABELS[key], url]);
 }
-
-/**
- * Text from outside as inert HTML, in element content and in quoted
- * attribute values alike.
- *
- * @example htmlText(`<b title="x">Tom & 'Jerry'</b>`) // "&lt;b title=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/b&gt;"
- */
-export function htmlText(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ENTITIES[c as keyof typeof ENTITIES]);
-}
-
-const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" } as const;
 
 /** A value for element content: unsafe characters made visible, then escaped. */
 function text(value: string): string {
-  return htmlText(printable(value));
+  return escapeHtml(printable(value));
 }
 
 /** An URL for a double-quoted attribute; `URL.href` has already percent-encoded spaces and quotes. */
 function attr(href: string): string {
-  return htmlText(href);
+  return escapeHtml(href);
 }
 
 /** One plain line: unsafe characters dropped, runs of white space made one space. */

@@ -1,6 +1,6 @@
 import { type Severity, subjectKindName } from "../core/finding.js";
 import { InputError } from "../errors.js";
-import type { Alert, Transition, TransitionKind } from "./alert.js";
+import { type Alert, safeLinks, type Transition, type TransitionKind } from "./alert.js";
 
 /**
  * The Teams message of an alert: one Adaptive Card 1.5, as a Power Automate
@@ -74,11 +74,7 @@ export interface TeamsMessage {
 const KIND_LABEL: Record<Exclude<TransitionKind, "unchanged">, string> = { new: "New", changed: "Changed", resolved: "Resolved" };
 const SEVERITY_STYLE: Record<Severity, ContainerStyle> = { error: "attention", warning: "warning", info: "emphasis" };
 const SEVERITY_COLOR: Record<Severity, TextColor> = { error: "Attention", warning: "Warning", info: "Accent" };
-const LINKS = [
-  ["run", "Open the run"],
-  ["report", "Open the report"],
-  ["script", "Open the remediation script"],
-] as const;
+const LINKS = { run: "Open the run", report: "Open the report", script: "Open the remediation script" } as const;
 
 /**
  * The Workflows webhook payload of an alert: the tenant, each new, changed
@@ -255,20 +251,7 @@ function countFacts(told: readonly Transition[]): FactSet {
 
 /** Buttons for the alert's links; only https ones without credentials, so no link can open anything else. */
 function linkActions(links: Alert["links"]): OpenUrlAction[] {
-  const actions: OpenUrlAction[] = [];
-  for (const [key, title] of LINKS) {
-    const href = links?.[key];
-    if (href === undefined) continue;
-    let url: URL;
-    try {
-      url = new URL(href);
-    } catch {
-      continue;
-    }
-    if (url.protocol !== "https:" || url.username || url.password) continue;
-    actions.push({ type: "Action.OpenUrl", title, url: url.href });
-  }
-  return actions;
+  return safeLinks({ links }).map(({ key, url }) => ({ type: "Action.OpenUrl", title: LINKS[key], url }));
 }
 
 function card(body: CardElement[], actions: OpenUrlAction[]): AdaptiveCard {
