@@ -26,6 +26,9 @@ import sys
 import time
 
 
+LOCAL_RANGES = ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "::1", "fc00::/7", "fe80::/10"]
+
+
 def parse_entry(text):
     """A single address, a CIDR (host bits ignored) or an a-b range, as (version, first, last) integers."""
     text = text.strip()
@@ -115,7 +118,10 @@ def main():
         missing = cover(subtract(eop, coverage))
         stale = []
         if allowlist.get("mode", "superset") == "exact":
-            protected = merge(parse_entry(entry) for entry in allowlist.get("protected", []))
+            # Loopback and private ranges are never stale unless listed as removable, as in mailflow-guard.
+            removable = merge(parse_entry(entry) for entry in allowlist.get("removable", []))
+            local = subtract(merge(parse_entry(entry) for entry in LOCAL_RANGES), removable)
+            protected = union(merge(parse_entry(entry) for entry in allowlist.get("protected", [])), local)
             stale = cover(subtract(coverage, union(eop, protected)))
         result[allowlist["name"]] = {"missing": missing, "stale": stale}
 
