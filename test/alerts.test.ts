@@ -13,6 +13,7 @@ import { checkTenant } from "../src/check/tenant-check.js";
 import type { CheckReport } from "../src/core/check.js";
 import { saveFeedState } from "../src/feed/feed-state.js";
 import { saveInventory } from "../src/inventory/inventory-store.js";
+import { pruneRuns } from "../src/run/retention.js";
 import { createRun } from "../src/run/run.js";
 import { TableStateStore } from "../src/state/table-store.js";
 import { observations } from "./support/observations.js";
@@ -154,5 +155,17 @@ describe("alerts across runs", () => {
     await saveFeedState(store, { instance: "Worldwide", lastGood: observations({}, { eopRanges: EOP }).eop.inForce }, undefined);
     await check(["40.92.0.0/15"]);
     expect(sink.alerts.map((a) => a.transitions.map((t) => t.kind))).toEqual([["new"]]);
+  });
+
+  it("deletes a run's alert with its outputs when the run is pruned", async () => {
+    const sink = recordingSink();
+    const { store, clock, check } = await setUp([sink]);
+    await check(["40.92.0.0/15"]);
+    await check(EOP);
+    expect(await store.list("alert")).toHaveLength(2);
+    await pruneRuns(store, { keep: 1, now: clock.now, log: () => {} });
+    const [kept] = await store.list("alert");
+    expect(await store.list("alert")).toHaveLength(1);
+    expect(kept).toBe(sink.alerts[1]!.id);
   });
 });

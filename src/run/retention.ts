@@ -67,6 +67,8 @@ export async function pruneRuns(store: StateStore, options: { keep: number; now:
   const pruned: Pruned = { runs: 0, tenantRecords: 0, reports: 0 };
   await inBatches(batch, async ({ key, runId, tenant }) => {
     // The outputs first: a pruning cut short leaves a record, which the next one finds, never an output without one.
+    // The run's alert goes with them (same key): past this many runs it is no longer retried.
+    await store.delete("alert", reportKey(tenant, runId));
     if (await store.delete("report", reportKey(tenant, runId))) pruned.reports++;
     if (await store.delete("run-tenant", key)) pruned.tenantRecords++;
   });
