@@ -28,13 +28,16 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
+/** The statuses of a server that may answer the same request next time. */
+const SERVER_ERRORS = [500, 502, 503, 504] as const;
+
 /**
  * The Microsoft 365 endpoints service: a 429 means wait an hour or use a new
  * client request id, so retrying it would only dig deeper.
  */
 export const FEED_RETRY: RetryPolicy = {
   retries: 3,
-  statuses: [500, 502, 503, 504],
+  statuses: SERVER_ERRORS,
   retryOnNetworkError: true,
   retryOnTimeout: true,
   backoff: { baseMs: 500, maxMs: 30_000, jitter: "full" },
@@ -49,7 +52,7 @@ export const FEED_RETRY: RetryPolicy = {
  */
 export const GRAPH_RETRY: RetryPolicy = {
   retries: 3,
-  statuses: [500, 502, 503, 504],
+  statuses: SERVER_ERRORS,
   retryOnNetworkError: true,
   retryOnTimeout: false,
   backoff: { baseMs: 1000, maxMs: 30_000, jitter: "full" },
@@ -62,15 +65,7 @@ export const GRAPH_RETRY: RetryPolicy = {
  * always with `Retry-After`. Like Graph, a timed-out post is not sent again:
  * it may still appear in the channel.
  */
-export const WEBHOOK_RETRY: RetryPolicy = {
-  retries: 3,
-  statuses: [500, 502, 503, 504],
-  retryOnNetworkError: true,
-  retryOnTimeout: false,
-  backoff: { baseMs: 1000, maxMs: 16_000, jitter: "full" },
-  throttled: "honour-retry-after",
-  maxRetryAfterMs: 60_000,
-};
+export const WEBHOOK_RETRY: RetryPolicy = { ...GRAPH_RETRY, backoff: { ...GRAPH_RETRY.backoff, maxMs: 16_000 } };
 
 /**
  * Whether a failed attempt is worth another under `policy` (how many remain
