@@ -82,7 +82,8 @@ export function startupSection(root: string): StartupResult[] {
       rmSync(dir, { recursive: true, force: true });
       if (child.status !== command.exitCode) {
         throw new Error(
-          `start-up: ${command.title} exited ${child.status ?? child.signal} (expected ${command.exitCode}): ${(child.stderr || child.error?.message || "").trim()}`,
+          `start-up: ${command.title} exited ${child.status ?? child.signal} (expected ${command.exitCode}): ` +
+            `${(child.stderr || child.error?.message || "").trim()}`,
         );
       }
       return ms;

@@ -40,7 +40,8 @@ export function versusPythonSection(root: string, work: string, entries: number,
   const total = inventory.allowlists.reduce((sum, list) => sum + list.entries.length, 0);
   const exact = inventory.allowlists.filter((list) => list.mode === "exact").length;
   console.log(
-    `\nFull check against Python's ipaddress (bench/check.py): ${total.toLocaleString("en")} entries over ${inventory.allowlists.length} allowlists ` +
+    `\nFull check against Python's ipaddress (bench/check.py): ${total.toLocaleString("en")} entries over ${inventory.allowlists.length} ` +
+      `allowlists ` +
       `(${exact} exact, ${inventory.allowlists.length - exact} superset), each in its own process (median of ${RUNS}, interleaved)`,
   );
   const python = spawnSync("python3", ["--version"], { encoding: "utf8" });
@@ -93,13 +94,15 @@ export function versusPythonSection(root: string, work: string, entries: number,
   const innerRatio = ours.innerMs / theirs.innerMs;
   const rssOk = ours.peakRssBytes < goalRssBytes;
   console.log(
-    `  mailflow-guard check   ${ms(ours.wallMs)} wall (${ms(ours.innerMs).trim()} in-process)   peak RSS ${mib(ours.peakRssBytes).padStart(8)}   ${rssOk ? "under" : "OVER"} ${mib(goalRssBytes)}`,
+    `  mailflow-guard check   ${ms(ours.wallMs)} wall (${ms(ours.innerMs).trim()} in-process)   peak RSS ${mib(ours.peakRssBytes).padStart(8)}   ` +
+      `${rssOk ? "under" : "OVER"} ${mib(goalRssBytes)}`,
   );
   console.log(
     `  python3 check.py       ${ms(theirs.wallMs)} wall (${ms(theirs.innerMs).trim()} in-script)    peak RSS ${mib(theirs.peakRssBytes).padStart(8)}`,
   );
   console.log(
-    `  ours / python          ${ratio.toFixed(2).padStart(8)}× wall (${innerRatio.toFixed(2)}× in-process)   goal: at most ${PYTHON_GOAL_RATIO}× wall   ${ratio <= PYTHON_GOAL_RATIO ? "meets the goal" : "MISSES THE GOAL"}`,
+    `  ours / python          ${ratio.toFixed(2).padStart(8)}× wall (${innerRatio.toFixed(2)}× in-process)   goal: at most ${PYTHON_GOAL_RATIO}× ` +
+      `wall   ${ratio <= PYTHON_GOAL_RATIO ? "meets the goal" : "MISSES THE GOAL"}`,
   );
 
   const differences = compareDrift(oursDrift!, pythonDrift!, names);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escapeHtml } from "../outputs/html.js";
+import { escapeHtml } from "../outputs/html-markup.js";
 import { hasUnsafeCharacters } from "../validation.js";
 import type { Alert, FindingBrief, Transition } from "./alert.js";
 import { MAIL_RANGE_LIMIT, MAIL_SUBJECT_LIMIT, mailHtml, mailSubject } from "./mail-body.js";

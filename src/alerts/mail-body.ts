@@ -1,5 +1,5 @@
 import { subjectKindName } from "../core/finding.js";
-import { escapeHtml } from "../outputs/html.js";
+import { escapeHtml } from "../outputs/html-markup.js";
 import { printable } from "../validation.js";
 import { type Alert, safeLinks, type Transition, type TransitionKind } from "./alert.js";
 

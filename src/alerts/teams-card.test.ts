@@ -314,7 +314,9 @@ describe("the size cap", () => {
     const containers = findingContainers(content(message));
     expect(containers.length).toBeLessThan(5);
     expect(texts(content(message))).toContain(
-      `60 findings changed, too many for one card: ${containers.length === 1 ? "the first is below; " : containers.length === 0 ? "" : `the first ${containers.length} are below; `}the report of run 2026-03-02T06-00-00Z-7f3a has them all.`,
+      `60 findings changed, too many for one card: ` +
+        `${containers.length === 1 ? "the first is below; " : containers.length === 0 ? "" : `the first ${containers.length} are below; `}the ` +
+        `report of run 2026-03-02T06-00-00Z-7f3a has them all.`,
     );
   });
 

@@ -46,7 +46,8 @@ export function alertsApi(deps: () => Promise<HandlerDeps>) {
       }
       throw new HttpProblem(
         405,
-        `${request.method} /alerts/${tenant}/${action}: expected GET or PUT /alerts/{tenant}, POST /alerts/{tenant}/snooze or DELETE /alerts/{tenant}/snooze/{finding}`,
+        `${request.method} /alerts/${tenant}/${action}: expected GET or PUT /alerts/{tenant}, POST /alerts/{tenant}/snooze or DELETE ` +
+          `/alerts/{tenant}/snooze/{finding}`,
       );
     });
 }

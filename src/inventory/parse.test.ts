@@ -209,7 +209,8 @@ describe("strict documents and options that do not apply", () => {
       "a -Depth 1 export, with the type name in place of each range",
       [{ Identity: "EX01\\Inbound", RemoteIPRanges: ["Microsoft.Exchange.Data.IPRange"] }],
       { tenant: "contoso.onmicrosoft.com" },
-      'i.json: [0].RemoteIPRanges[0]: "Microsoft.Exchange.Data.IPRange" is a type name, not an address: the export was cut short; export with ConvertTo-Json -Depth 4',
+      'i.json: [0].RemoteIPRanges[0]: "Microsoft.Exchange.Data.IPRange" is a type name, not an address: the export was cut short; export with ' +
+        "ConvertTo-Json -Depth 4",
     ],
     [
       "a name with a right-to-left override",

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { seeded } from "../../test/support/random.js";
 import { InvalidRangeError } from "../errors.js";
 import { formatIPv6, parseIPv4, parseIPv6 } from "./address.js";
-import { formatRange, type IpRange, parseRange, rangeToCidrs } from "./range.js";
+import { formatRange, rangeToCidrs } from "./cidr.js";
+import { type IpRange, parseRange } from "./range.js";
 
 const cidrs = (entry: string) => rangeToCidrs(parseRange(entry));
 

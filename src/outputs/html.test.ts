@@ -3,7 +3,8 @@ import { observations, REFUSED } from "../../test/support/observations.js";
 import { evaluate } from "../check/evaluate.js";
 import type { CheckReport, TenantCheck } from "../core/check.js";
 import type { InventoryInput } from "../inventory/inventory.js";
-import { escapeHtml, findingStates, HTML_LIST_LIMIT, htmlReport } from "./html.js";
+import { findingStates, HTML_LIST_LIMIT, htmlReport } from "./html.js";
+import { escapeHtml } from "./html-markup.js";
 
 const HOSTILE_CONNECTOR = "EX01\\<script>alert(1)</script>\"onload=alert(2) x='y'";
 const HOSTILE_ALLOWLIST = "fw &amp; <img src=x onerror=alert(3)>";
@@ -149,7 +150,8 @@ describe("report.html", () => {
     const text = render({ ...check, report });
     expect(text).toContain('<span class="badge state state-new">New</span>');
     expect(text).toContain(
-      '<span class="badge state state-changed">Changed</span> <span class="since">open since <time datetime="2026-11-20T06:00:00.000Z">2026-11-20 06:00:00 UTC</time></span>',
+      '<span class="badge state state-changed">Changed</span> <span class="since">open since <time datetime="2026-11-20T06:00:00.000Z">2026-11-20 ' +
+        "06:00:00 UTC</time></span>",
     );
     expect(text).toContain('<span class="badge state state-unchanged">Unchanged</span>');
     expect(text).toContain('id="resolved"');
@@ -226,7 +228,8 @@ describe("report.html", () => {
     };
     const text = render(withProperty);
     expect(text).toContain(
-      "Change (on-premises): <code>Set-ReceiveConnector -Identity EX01\\&lt;Inbound&gt; -TlsCertificateName</code> to <code>&quot;&lt;I&gt;CN=R3&lt;S&gt;CN=mail.contoso.com&quot;</code>",
+      "Change (on-premises): <code>Set-ReceiveConnector -Identity EX01\\&lt;Inbound&gt; -TlsCertificateName</code> to " +
+        "<code>&quot;&lt;I&gt;CN=R3&lt;S&gt;CN=mail.contoso.com&quot;</code>",
     );
   });
 });

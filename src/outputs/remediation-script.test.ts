@@ -226,11 +226,13 @@ describe("remediation.ps1", () => {
     const block = text.slice(text.indexOf("if ($PSCmdlet.ShouldProcess("));
     const steps = [
       "$rollback = Join-Path $PSScriptRoot ('rollback-EX01_Inbound_from_Office_365-' + $stamp + '.xml')",
-      "Get-ReceiveConnector -Identity 'EX01\\Inbound from Office 365' |\r\n  Select-Object @{ Name = 'Identity'; Expression = { $_.Identity.ToString() } }, " +
+      "Get-ReceiveConnector -Identity 'EX01\\Inbound from Office 365' |\r\n  Select-Object @{ Name = 'Identity'; Expression = { " +
+        "$_.Identity.ToString() } }, " +
         "@{ Name = 'RemoteIPRanges'; Expression = { [string[]]@($_.RemoteIPRanges | ForEach-Object { $_.ToString() }) } } |\r\n" +
         "  Export-Clixml -LiteralPath $rollback -NoClobber -Confirm:$false",
       "Write-Host ('Saved the current RemoteIPRanges of EX01\\Inbound from Office 365 to ' + $rollback + '. To roll back:')",
-      "Write-Host ('  Import-Clixml -LiteralPath ' + (ConvertTo-PsLiteral $rollback) + ' | ForEach-Object { Set-ReceiveConnector -Identity $_.Identity " +
+      "Write-Host ('  Import-Clixml -LiteralPath ' + (ConvertTo-PsLiteral $rollback) + ' | ForEach-Object { Set-ReceiveConnector -Identity " +
+        "$_.Identity " +
         "-RemoteIPRanges $_.RemoteIPRanges }')",
       "Set-ReceiveConnector -Identity 'EX01\\Inbound from Office 365' -RemoteIPRanges @{",
     ];
@@ -345,11 +347,13 @@ describe("remediation.ps1", () => {
   it("writes a property change of an on-premises object with its value quoted, after saving the current value", () => {
     const text = script(observations({}), [certificateRule]);
     expect(text).toContain(
-      "Set-SendConnector -Identity 'Outbound to Office 365' -TlsCertificateName '<I>CN=R3, O=Let''s Encrypt<S>CN=mail.contoso.com' -Confirm:$false\r\n}",
+      "Set-SendConnector -Identity 'Outbound to Office 365' -TlsCertificateName '<I>CN=R3, O=Let''s Encrypt<S>CN=mail.contoso.com' " +
+        "-Confirm:$false\r\n}",
     );
     expect(text).toContain("Set-SendConnector -Identity 'Outbound to Office 365' -RequireTLS $true -Confirm:$false\r\n}");
     expect(text).toContain(
-      "if ($PSCmdlet.ShouldProcess('Outbound to Office 365', 'Set-SendConnector -TlsCertificateName <I>CN=R3, O=Let''s Encrypt<S>CN=mail.contoso.com')) {",
+      "if ($PSCmdlet.ShouldProcess('Outbound to Office 365', 'Set-SendConnector -TlsCertificateName <I>CN=R3, O=Let''s " +
+        "Encrypt<S>CN=mail.contoso.com')) {",
     );
     expect(text).toContain("if ($PSCmdlet.ShouldProcess('Outbound to Office 365', 'Set-SendConnector -RequireTLS $true')) {");
     // The current value, saved with the matching Get-: text, except a Boolean, which the Set- takes back only as a Boolean.

@@ -42,7 +42,8 @@ interface ConnectorChange {
 export const remediationScript: Output = {
   file: "remediation.ps1",
   description:
-    "receive connector changes: review, then run in the Exchange Management Shell (asks before each change; -WhatIf shows them, -Confirm:$false skips the questions)",
+    "receive connector changes: review, then run in the Exchange Management Shell (asks before each change; -WhatIf shows them, -Confirm:$false " +
+    "skips the questions)",
   render: renderScript,
 };
 
@@ -208,7 +209,8 @@ function guarded(g: {
   const body = [
     `$rollback = Join-Path $PSScriptRoot (${psQuote(`rollback-${g.file}-`)} + $stamp + '.xml')`,
     `${getter} -Identity ${psQuote(g.identity)} |`,
-    `  Select-Object @{ Name = 'Identity'; Expression = { $_.Identity.ToString() } }, @{ Name = ${psQuote(g.parameter)}; Expression = { ${g.saved} } } |`,
+    `  Select-Object @{ Name = 'Identity'; Expression = { $_.Identity.ToString() } }, @{ Name = ${psQuote(g.parameter)}; Expression = { ${g.saved} ` +
+      `} } |`,
     "  Export-Clixml -LiteralPath $rollback -NoClobber -Confirm:$false",
     `Write-Host (${psQuote(`Saved the current ${g.parameter} of ${g.identity} to `)} + $rollback + '. To roll back:')`,
     `Write-Host ('  Import-Clixml -LiteralPath ' + (ConvertTo-PsLiteral $rollback) + ${psQuote(restore)})`,

@@ -15,7 +15,7 @@ import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises"
 import { basename, dirname, join, resolve } from "node:path";
 import { makeDirectory } from "../directory.js";
 import { ConcurrencyError, StateStoreError } from "../errors.js";
-import type { DocumentKind, ListOptions, StateStore, StoredDocument, WriteCondition } from "./store.js";
+import { type DocumentKind, type ListOptions, type StateStore, type StoredDocument, shortKey, type WriteCondition } from "./store.js";
 
 /** A lock older than this was left by a crashed writer; a live one is held for milliseconds. */
 const LOCK_STALE_MS = 10_000;
@@ -168,12 +168,6 @@ function encodeKey(key: string): string {
     );
   }
   return name;
-}
-
-/** A key for a message: quoted, and cut short so that a huge key still gives one readable line. */
-function shortKey(key: string): string {
-  const chars = [...key];
-  return chars.length > 60 ? `${JSON.stringify(chars.slice(0, 60).join(""))}… (${key.length} characters)` : JSON.stringify(key);
 }
 
 function decodeKey(name: string, path: string): string {

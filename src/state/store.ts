@@ -56,3 +56,9 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = CONF
     }
   }
 }
+
+/** A key for a message: quoted, and cut short so that a huge key still gives one readable line. */
+export function shortKey(key: string): string {
+  const chars = [...key];
+  return chars.length > 60 ? `${JSON.stringify(chars.slice(0, 60).join(""))}… (${key.length} characters)` : JSON.stringify(key);
+}

@@ -1,57 +1,22 @@
-/**
- * The state store on Azure Table Storage. PartitionKey = kind, RowKey = the
- * encoded key. The document's JSON text is cut into string properties
- * `c00`, `c01`… because a string property holds at most 32K UTF-16 units.
- * A document too big for one entity continues in rows named
- * `<row key>~<version>~0001`…, where `version` is random per write and kept
- * in the first row:
- *
- * - a write replaces the first row (conditional on its ETag), creates the new
- *   version's rows and deletes the old version's rows in one transaction, so
- *   readers see the old or the new document;
- * - continuation rows are never overwritten, so a reader that finds fewer rows
- *   of its version than the first row names knows a writer replaced them and
- *   reads again;
- * - the SDK sends no If-Match for deletes in a transaction, so a multi-row
- *   delete removes the first row unconditionally together with its version's
- *   continuation rows: those exist only while that version is current, so the
- *   transaction fails (404) if anyone replaced or deleted the document since.
- *
- * Every write is a transaction, even of one entity: Azurite 3.35 decodes a
- * plain entity request's body per 64 KiB network chunk, garbling any UTF-8
- * sequence split between two chunks, while it decodes a transaction whole.
- * The service treats both alike. Azurite's transaction parser in turn loses
- * U+2028 and U+2029, so the JSON text carries those two as `\u` escapes.
- */
-import { randomBytes } from "node:crypto";
 import { odata, type TableClient, type TableEntity, type TableEntityResult, TableTransaction } from "@azure/data-tables";
 import { ConcurrencyError, oneLine, redactUrl, redactUrls, StateStoreError } from "../errors.js";
 import { CONFLICT_ATTEMPTS, type DocumentKind, type ListOptions, type StateStore, type StoredDocument, type WriteCondition } from "./store.js";
+import {
+  assemble,
+  continuationKeys,
+  decodeRowKey,
+  documentName,
+  encodeRowKey,
+  escapeLineSeparators,
+  etagOf,
+  type Head,
+  layOut,
+  parseHead,
+  type Row,
+} from "./table-rows.js";
 
-/** Characters per string property; the service allows 32,768 UTF-16 units. */
-const CHUNK_CHARS = 30_000;
-/** 14 × 60 KB of UTF-16 stays under the 1 MiB entity limit. */
-const CHUNKS_PER_ROW = 14;
-/** Azurite measures an entity by its UTF-8 JSON body, where non-ASCII and escapes take more room. */
-const ROW_BODY_BYTES = 900 * 1024;
-/** A transaction's body is at most 4 MiB; the rest is multipart framing. */
-const DOCUMENT_BODY_BYTES = 4 * 1024 * 1024 - 128 * 1024;
 /** Reads retry while writers keep replacing a multi-row document under them. */
 const READ_ATTEMPTS = 5;
-/** The service's RowKey limit, in characters. */
-const MAX_ROW_KEY_CHARS = 1024;
-/** `~<16 hex>~<4 digits>` after the key in continuation rows. */
-const CONTINUATION_SUFFIX_CHARS = 22;
-
-type Row = Record<string, unknown>;
-
-/** What a write needs to know about the stored version it replaces. */
-interface Head {
-  etag: string;
-  version: string;
-  rows: number;
-  chunks: number;
-}
 
 export class TableStateStore implements StateStore {
   readonly description: string;
@@ -237,144 +202,6 @@ export class TableStateStore implements StateStore {
     const expected = continuationKeys(rowKey, head);
     return present.length === expected.length ? expected : expected.filter((key) => present.includes(key));
   }
-}
-
-/** The entities of one document version: the first row with the bookkeeping, then continuation rows. */
-function layOut(kind: DocumentKind, rowKey: string, json: string, where: string): TableEntity<Row>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let rowBytes = 0;
-  let total = 0;
-  for (const chunk of chunks(json)) {
-    const bytes = Buffer.byteLength(JSON.stringify(chunk));
-    if (row.length === CHUNKS_PER_ROW || (row.length > 0 && rowBytes + bytes > ROW_BODY_BYTES)) {
-      rows.push(row);
-      row = [];
-      rowBytes = 0;
-    }
-    row.push(chunk);
-    rowBytes += bytes;
-    total += bytes;
-  }
-  rows.push(row);
-  if (total > DOCUMENT_BODY_BYTES) {
-    throw new StateStoreError(
-      `${where} is too large for Table Storage: ${mebibytes(total)} MiB as sent, at most ${mebibytes(DOCUMENT_BODY_BYTES)} MiB`,
-    );
-  }
-  const version = randomBytes(8).toString("hex");
-  const chunkCount = rows.reduce((sum, r) => sum + r.length, 0);
-  return rows.map((texts, index) => ({
-    partitionKey: kind,
-    rowKey: index === 0 ? rowKey : `${rowKey}~${version}~${sequence(index)}`,
-    ...(index === 0 ? { version, rows: rows.length, chunks: chunkCount } : {}),
-    ...Object.fromEntries(texts.map((text, i) => [chunkProperty(i), text])),
-  }));
-}
-
-/** The same JSON: U+2028 and U+2029 only occur inside string literals, where an escape means the same. */
-function escapeLineSeparators(json: string): string {
-  return json.replace(/[\u2028\u2029]/g, (char) => (char === "\u2028" ? "\\u2028" : "\\u2029"));
-}
-
-/** Pieces of at most CHUNK_CHARS that never split a surrogate pair (a lone half is not valid text on the wire). */
-function* chunks(text: string): Generator<string> {
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(start + CHUNK_CHARS, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    yield text.slice(start, end);
-    start = end;
-  }
-}
-
-function assemble(head: Head, rows: Row[], where: string): unknown {
-  const texts = rows.flatMap(rowChunks);
-  if (texts.length !== head.chunks) throw new StateStoreError(`${where} is damaged: ${texts.length} of its ${head.chunks} chunks found`);
-  try {
-    return JSON.parse(texts.join(""));
-  } catch (error) {
-    throw new StateStoreError(`${where} is damaged: its stored text is not valid JSON`, { cause: error });
-  }
-}
-
-function rowChunks(row: Row): string[] {
-  const texts: string[] = [];
-  for (let i = 0; typeof row[chunkProperty(i)] === "string"; i++) texts.push(row[chunkProperty(i)] as string);
-  return texts;
-}
-
-function parseHead(row: TableEntityResult<Row>, where: string): Head {
-  const { version, rows, chunks: chunkCount } = row;
-  if (typeof version !== "string" || !isCount(rows) || !isCount(chunkCount) || row.etag === undefined) {
-    throw new StateStoreError(`${where} is not a state document (its first row lacks version, rows or chunks)`);
-  }
-  return { etag: row.etag, version, rows, chunks: chunkCount };
-}
-
-function continuationKeys(rowKey: string, head: Head): string[] {
-  return Array.from({ length: head.rows - 1 }, (_, i) => `${rowKey}~${head.version}~${sequence(i + 1)}`);
-}
-
-/**
- * Key → RowKey. Table keys may not contain `/ \\ # ?` or control characters;
- * those, `%` (the escape) and `~` (the continuation separator) are
- * percent-encoded as UTF-8, everything else stays readable.
- *
- * @example encodeRowKey("a/b~c") // "a%2Fb%7Ec"
- */
-function encodeRowKey(key: string): string {
-  if (key === "") throw new StateStoreError("a document key must not be empty");
-  // A lone surrogate would be sent as U+FFFD and stored under a different key.
-  if (/\p{Cs}/u.test(key)) throw new StateStoreError(`the key ${shortKey(key)} is not well-formed Unicode`);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what Table keys forbid.
-  const rowKey = key.replace(/[%~/\\#?\u0000-\u001f\u007f-\u009f]/g, (char) =>
-    [...Buffer.from(char, "utf8")].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
-  );
-  const limit = MAX_ROW_KEY_CHARS - CONTINUATION_SUFFIX_CHARS;
-  if (rowKey.length > limit) {
-    throw new StateStoreError(`the key ${shortKey(key)} is too long for Table Storage: ${rowKey.length} characters once encoded, at most ${limit}`);
-  }
-  return rowKey;
-}
-
-/** A key for a message: quoted, and cut short so that a huge key still gives one readable line. */
-function shortKey(key: string): string {
-  const chars = [...key];
-  return chars.length > 60 ? `${JSON.stringify(chars.slice(0, 60).join(""))}… (${key.length} characters)` : JSON.stringify(key);
-}
-
-function decodeRowKey(rowKey: string, kind: DocumentKind): string {
-  try {
-    return decodeURIComponent(rowKey);
-  } catch (error) {
-    throw new StateStoreError(`the ${kind} row ${JSON.stringify(rowKey)} is not a state document key`, { cause: error });
-  }
-}
-
-function documentName(kind: DocumentKind, key: string): string {
-  return `${kind} ${shortKey(key)}`;
-}
-
-function chunkProperty(index: number): string {
-  return `c${String(index).padStart(2, "0")}`;
-}
-
-function sequence(index: number): string {
-  return String(index).padStart(4, "0");
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= 1;
-}
-
-function etagOf(etag: string | undefined): string {
-  if (etag === undefined) throw new StateStoreError("Table Storage did not return the new ETag");
-  return etag;
-}
-
-function mebibytes(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 function statusOf(error: unknown): number | undefined {
