@@ -261,7 +261,11 @@ describe("timers, queue worker and re-sync", () => {
         expect(failed.tenants[tenant]).toMatchObject({
           status: "failed",
           error: expect.stringMatching(
-            /^the Worldwide feed could not be brought up to date \(.*\); version 2025060100 in force was fetched 8 days ago, longer ago than the 7 days MAILFLOW_GUARD_MAX_FEED_AGE allows, so nothing was checked against it$/,
+            new RegExp(
+              /^the Worldwide feed could not be brought up to date \(.*\); /.source +
+                /version 2025060100 in force was fetched 8 days ago, longer ago than the 7 days /.source +
+                /MAILFLOW_GUARD_MAX_FEED_AGE allows, so nothing was checked against it$/.source,
+            ),
           ),
         });
       }

@@ -2,14 +2,16 @@
 export const CSS = `
 *,*::before,*::after{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
-body{margin:0;background:#f6f7f9;color:#1b1f24;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;overflow-wrap:anywhere}
+body{margin:0;background:#f6f7f9;color:#1b1f24;
+font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;overflow-wrap:anywhere}
 main{max-width:72rem;margin:0 auto;padding:1.5rem 1rem 3rem}
 h1{font-size:1.6rem;line-height:1.25;margin:.25rem 0 1rem}
 h2{font-size:1.25rem;margin:2rem 0 .75rem;padding-bottom:.25rem;border-bottom:1px solid #d0d7de}
 h3{font-size:1.05rem;margin:0 0 .5rem}
 h4{font-size:1rem;margin:1rem 0 .5rem}
 p{margin:.5rem 0}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:.9em;background:#eef1f4;border-radius:3px;padding:0 .25em}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;
+font-size:.9em;background:#eef1f4;border-radius:3px;padding:0 .25em}
 .status{display:inline-block;margin:0;padding:.15rem .6rem;border-radius:999px;font-weight:600;font-size:.85rem}
 .status-drift{background:#ffebe9;color:#8c1c13}
 .status-in-sync{background:#dafbe1;color:#0f5323}

@@ -4,6 +4,24 @@ import { describeVersion } from "../feed/snapshot.js";
 import { html, Markup } from "./html-markup.js";
 import { CSS } from "./html-style.js";
 
+const TARGET_COLUMNS: readonly [string, boolean][] = [
+  ["Target", false],
+  ["Kind", false],
+  ["Mode", false],
+  ["Entries", true],
+  ["Checked", false],
+  ["State", false],
+  ["Add", true],
+  ["Remove", true],
+  ["Kept", true],
+];
+function columnHeading([name, numeric]: readonly [string, boolean]): Markup {
+  return numeric ? html`<th scope="col" class="num">${name}</th>` : html`<th scope="col">${name}</th>`;
+}
+
+const TARGETS_NOTE =
+  "Add: CIDRs to add. Remove: entries to remove, as the target lists them. Kept: stale entries kept because they overlap a protected entry.";
+
 /** Items an HTML list shows before pointing to report.json. */
 export const HTML_LIST_LIMIT = 500;
 
@@ -99,13 +117,13 @@ ${
 <h2 id="targets-h">Targets</h2>
 <div class="table-wrap" role="region" aria-labelledby="targets-h" tabindex="0">
 <table>
-<thead><tr><th scope="col">Target</th><th scope="col">Kind</th><th scope="col">Mode</th><th scope="col" class="num">Entries</th><th scope="col">Checked</th><th scope="col">State</th><th scope="col" class="num">Add</th><th scope="col" class="num">Remove</th><th scope="col" class="num">Kept</th></tr></thead>
+<thead><tr>${TARGET_COLUMNS.map(columnHeading)}</tr></thead>
 <tbody>
 ${report.evidence.inventory.targets.map(targetRow)}
 </tbody>
 </table>
 </div>
-<p class="note">Add: CIDRs to add. Remove: entries to remove, as the target lists them. Kept: stale entries kept because they overlap a protected entry.</p>
+<p class="note">${TARGETS_NOTE}</p>
 </section>
 <section id="files" aria-labelledby="files-h">
 <h2 id="files-h">Files</h2>
@@ -123,17 +141,16 @@ ${report.evidence.inventory.targets.map(targetRow)}
 
 function feedSection(report: CheckReport, feed: FeedEvidence): Markup {
   const staleness = feed.staleness;
+  const refusedNote = feed.status === "refused" && " (the newest feed was refused; this is the last good one)";
+  const why = staleness && (staleness.outcome === "throttled" ? "the service asked to wait" : "the sync failed");
   return html`<section id="feed" aria-labelledby="feed-h">
 <h2 id="feed-h">Feed in force and run</h2>
 <dl class="facts">
 <dt>Tenant</dt><dd>${report.tenant}</dd>
-<dt>Feed</dt><dd>${report.instance}, ${describeVersion(feed.version)}, EOP SMTP endpoint set ${feed.setIds.join(", ")}${feed.status === "refused" && " (the newest feed was refused; this is the last good one)"}</dd>
+<dt>Feed</dt><dd>${report.instance}, ${describeVersion(feed.version)}, EOP SMTP endpoint set ${feed.setIds.join(", ")}${refusedNote}</dd>
 <dt>Fetched</dt><dd>${time(feed.fetchedAt)} from <code>${feed.source}</code></dd>
 ${feed.refused && html`<dt>Refused</dt><dd>${describeVersion(feed.refused.version)} at ${time(feed.refused.at)}: ${feed.refused.reason}</dd>`}
-${
-  staleness &&
-  html`<dt>Not up to date</dt><dd>${staleness.outcome === "throttled" ? "the service asked to wait" : "the sync failed"} (${staleness.error}); last confirmed current ${time(staleness.confirmedAt)}</dd>`
-}
+${staleness && html`<dt>Not up to date</dt><dd>${why} (${staleness.error}); last confirmed current ${time(staleness.confirmedAt)}</dd>`}
 <dt>EOP SMTP ranges</dt><dd>${rangeList(feed.eopRanges)}</dd>
 <dt>Run</dt><dd><code>${report.runId}</code> at ${time(report.generatedAt)}</dd>
 </dl>
@@ -146,8 +163,9 @@ const SEVERITY_NAME: Readonly<Record<string, string>> = { error: "Error", warnin
 function renderFinding(f: Finding, n: number, state: FindingState | undefined): Markup {
   const ranges = (f.changes ?? []).filter((c) => c.kind === "ranges");
   const properties = (f.changes ?? []).filter((c) => c.kind === "property");
+  const subject = html`${subjectKindName(f.subject.kind)} <code>${f.subject.name}</code>`;
   return html`<article class="finding ${SEVERITY_CLASS[f.severity] ?? "sev-other"}" aria-labelledby="finding-${n}-h">
-<h3 id="finding-${n}-h"><span class="n">${n}.</span> <span class="rule">${f.rule}</span>: ${subjectKindName(f.subject.kind)} <code>${f.subject.name}</code></h3>
+<h3 id="finding-${n}-h"><span class="n">${n}.</span> <span class="rule">${f.rule}</span>: ${subject}</h3>
 <p class="badges"><span class="badge severity">${SEVERITY_NAME[f.severity] ?? f.severity}</span>${state && html` ${stateBadge(state)}`}</p>
 <p class="finding-summary">${f.summary}</p>
 <p class="impact"><strong>What it breaks:</strong> ${f.impact}</p>
@@ -179,7 +197,8 @@ function stateBadge(state: FindingState): Markup {
 }
 
 function propertyItem(c: Extract<Change, { kind: "property" }>): Markup {
-  return html`<li>Change (${c.side}): <code>${c.cmdlet} -Identity ${c.identity} -${c.parameter}</code> to <code>${JSON.stringify(c.value)}</code></li>`;
+  const command = html`<code>${c.cmdlet} -Identity ${c.identity} -${c.parameter}</code>`;
+  return html`<li>Change (${c.side}): ${command} to <code>${JSON.stringify(c.value)}</code></li>`;
 }
 
 /**
@@ -195,7 +214,8 @@ function resolvedItem(state: FindingState): Markup {
     rule !== undefined && subject
       ? html`<span class="rule">${rule}</span>: ${subjectKindName(subject.kind)} <code>${subject.name}</code>`
       : html`<code>${state.id}</code>`;
-  return html`<li>${what} <span class="since">(open since ${time(state.since)})</span>${state.summary && html`<br><span class="was">It was: ${state.summary}</span>`}</li>`;
+  const was = state.summary && html`<br><span class="was">It was: ${state.summary}</span>`;
+  return html`<li>${what} <span class="since">(open since ${time(state.since)})</span>${was}</li>`;
 }
 
 /** Lists longer than this are folded (a `<details>`, no script): the first few show, the rest one click away. */
@@ -207,7 +227,8 @@ function listBlock(label: string, values: readonly string[] | undefined): Markup
   if (values.length <= HTML_OPEN_LIST_LIMIT)
     return html`<div class="list"><p class="list-label">${label} (${values.length}):</p>${rangeList(values)}</div>`;
   const preview = values.slice(0, PREVIEW).map((v, i) => html`${i > 0 && ", "}<code>${v}</code>`);
-  return html`<details class="list"><summary><span class="list-label">${label} (${values.length}):</span> ${preview} …</summary>${rangeList(values)}</details>`;
+  const heading = html`<span class="list-label">${label} (${values.length}):</span>`;
+  return html`<details class="list"><summary>${heading} ${preview} …</summary>${rangeList(values)}</details>`;
 }
 
 /** A list can hold hundreds of thousands of ranges; the page shows the first ones, report.json has them all. */
@@ -220,10 +241,11 @@ function rangeList(values: readonly string[]): Markup {
 
 function targetRow(t: TargetReport): Markup {
   const state = !t.checked ? html`<span class="muted">not checked</span>` : t.inSync ? html`in sync` : html`<strong class="drift">drift</strong>`;
+  const count = (n: number) => html`<td class="num">${n > 0 && n}</td>`;
   return html`<tr>
 <td class="name"><code>${t.name}</code></td><td>${subjectKindName(t.kind)}</td><td>${t.mode}</td><td class="num">${t.entries}</td>
 <td class="reason">${t.checked ? "yes" : "no"}: ${t.reason}</td><td>${state}</td>
-<td class="num">${t.addCount > 0 && t.addCount}</td><td class="num">${t.removeCount > 0 && t.removeCount}</td><td class="num">${t.heldByProtected.length > 0 && t.heldByProtected.length}</td>
+${count(t.addCount)}${count(t.removeCount)}${count(t.heldByProtected.length)}
 </tr>`;
 }
 

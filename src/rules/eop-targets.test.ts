@@ -6,7 +6,10 @@ import { parseInventory } from "../inventory/parse.js";
 import { eopTargets, patternRegExp } from "./eop-targets.js";
 
 const EOP = ["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "2a01:111:f400::/48", "2a01:111:f403::/48"];
-/** `Get-ReceiveConnector | ConvertTo-Json -Depth 4` of a whole organisation: two servers' default connectors, a relay, a partner, the EOP connector. */
+/**
+ * `Get-ReceiveConnector | ConvertTo-Json -Depth 4` of a whole organisation:
+ * two servers' default connectors, a relay, a partner, the EOP connector.
+ */
 const organisation = JSON.parse(readFileSync(new URL("../../examples/get-receiveconnector-organisation.json", import.meta.url), "utf8")) as unknown;
 
 function check(mode: "exact" | "superset", connectors: string[] = []) {

@@ -95,7 +95,8 @@ export function horizontalOverflow(page: Page): Promise<Overflow> {
   return page.evaluate(() => {
     const w = globalThis as unknown as InPageWindow;
     const label = (e: InPageElement) =>
-      `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}${typeof e.className === "string" && e.className ? `.${e.className.trim().replace(/\s+/g, ".")}` : ""}`;
+      `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}` +
+      `${typeof e.className === "string" && e.className ? `.${e.className.trim().replace(/\s+/g, ".")}` : ""}`;
     const scrolls = (e: InPageElement) => ["auto", "scroll", "hidden", "clip"].includes(w.getComputedStyle(e).overflowX);
     const clipped = (e: InPageElement) => {
       for (let a = e.parentElement; a && a !== w.document.body; a = a.parentElement) if (scrolls(a)) return true;
