@@ -6,7 +6,9 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Alert } from "../src/alerts/alert.js";
 import { alertOf } from "../src/alerts/notify.js";
+import { digestAlert, heartbeatAlert, heartbeatSummary, staleRunAlert, staleRunFinding } from "../src/alerts/schedule.js";
 import { ADAPTIVE_CARD_CONTENT_TYPE, cardText, teamsMessage } from "../src/alerts/teams-card.js";
 import { HOSTILE_CONNECTOR, LONG_CONNECTOR, launchBrowser, renderAdaptiveCard, testOutput, twoDailyChecks } from "./support/browser.js";
 
@@ -126,6 +128,50 @@ describe("Adaptive Cards in headless chromium", () => {
       expect(card.text).toContain("CHANGED");
       expect(card.text).toContain("RESOLVED");
       expect(card.width).toBeLessThanOrEqual(320);
+    });
+  });
+
+  describe("the scheduled messages", () => {
+    const { second } = twoDailyChecks();
+    const base = {
+      tenant: second.check.observations.tenant,
+      runId: second.check.observations.runId,
+      instance: "Worldwide",
+      at: "2026-12-07T07:30:00.000Z",
+    };
+    const links = alertOf(second.check, second.artifacts, "https://mailflow-guard.example.net/api")!.links;
+    const state = {
+      tenant: base.tenant,
+      runId: base.runId,
+      updatedAt: "2026-12-07T06:00:00.000Z",
+      open: Object.fromEntries(
+        second.check.transitions!.filter((t) => t.kind !== "resolved").map((t) => [t.finding.id, { finding: t.finding, since: t.since }]),
+      ),
+      snoozes: {},
+      checks: ["2026-12-01T06:00:00.000Z", "2026-12-02T06:00:00.000Z", "2026-12-05T06:00:00.000Z", "2026-12-07T06:00:00.000Z"],
+    };
+    const since = new Date("2026-12-05T06:00:00Z");
+    const stale = staleRunFinding(base.tenant, since, 36, false);
+    const cases: [string, Alert, string[]][] = [
+      ["digest", digestAlert({ ...base, links }, state, new Date("2026-12-07T07:00:00Z"))!, ["Still open: ", "STILL OPEN", "still open"]],
+      [
+        "heartbeat",
+        heartbeatAlert({ ...base, links }, heartbeatSummary(state, new Date("2026-12-07T07:00:00Z"), 36)),
+        ["Weekly heartbeat: ", "Not all checks ran", "Longest gap", "Checks completed"],
+      ],
+      ["stale-run", staleRunAlert({ ...base, links: undefined }, stale, since, undefined), ["Checks not completing: ", "NEW", "Open since"]],
+      ["stale-run resolved", staleRunAlert({ ...base, links: undefined }, stale, since, "2026-12-07T06:00:00.000Z"), ["RESOLVED"]],
+    ];
+
+    it.each(cases)("renders the %s card without errors, with what it says", async (name, alert, texts) => {
+      const card = await renderAdaptiveCard(page, teamsMessage(alert).attachments[0].content);
+      expect(card.errors).toEqual([]);
+      expect(card.warnings).toEqual([]);
+      expect(card.rendered).toBe(true);
+      expect(card.text).toContain(cardText(alert.headline));
+      for (const text of texts) expect(card.text).toContain(text);
+      expect(card.width).toBeLessThanOrEqual(card.hostWidth);
+      await page.locator("#card-host").screenshot({ path: testOutput(`teams-card-${name.replace(/[^a-z0-9]+/gi, "-")}.png`) });
     });
   });
 });

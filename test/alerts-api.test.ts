@@ -40,11 +40,28 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe("/api/alerts/{tenant}", () => {
-  it("takes where alerts go, and shows the channels but never the webhook URL", async () => {
-    const put = await call("PUT", TENANT, { tenant: TENANT }, { teams: { webhookUrl: WEBHOOK }, mail: { to: ["exchange-admins@contoso.com"] } });
+  it("takes where alerts go, the digest, heartbeat and thresholds, and shows them but never the webhook URL", async () => {
+    const put = await call(
+      "PUT",
+      TENANT,
+      { tenant: TENANT },
+      {
+        teams: { webhookUrl: WEBHOOK },
+        mail: { to: ["exchange-admins@contoso.com"] },
+        digest: { every: "week", weekday: "friday" },
+        heartbeat: { hour: 8 },
+        thresholds: { minSeverity: "warning" },
+      },
+    );
     expect(put.status).toBe(200);
     const got = await call("GET", TENANT, { tenant: TENANT });
-    expect(got.body.channels).toEqual({ teams: true, mailTo: ["exchange-admins@contoso.com"] });
+    expect(got.body.channels).toEqual({
+      teams: true,
+      mailTo: ["exchange-admins@contoso.com"],
+      digest: { every: "week", weekday: "friday", hour: 7 },
+      heartbeat: { weekday: "monday", hour: 8 },
+      thresholds: { minSeverity: "warning", staleRunAfterHours: 36 },
+    });
     expect(JSON.stringify(got.body)).not.toContain("c2VjcmV0");
     expect((got.body.open as { id: string }[]).map((f) => f.id)).toContain("missing-eop-range:allowlist:edge-fw smtp-in");
   });
@@ -54,6 +71,10 @@ describe("/api/alerts/{tenant}", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/^request body: mail\.to\[0\]: expected a mail address/);
     expect((await call("PUT", TENANT, { tenant: TENANT }, { slack: {} })).body.error).toMatch(/unknown key "slack"/);
+    const late = await call("PUT", TENANT, { tenant: TENANT }, { digest: { every: "day", hour: 24 } });
+    expect(late.body.error).toMatch(/^request body: digest\.hour: expected an hour from 0 to 23 \(UTC\)/);
+    const never = await call("PUT", TENANT, { tenant: TENANT }, { thresholds: { staleRunAfterHours: 0 } });
+    expect(never.body.error).toMatch(/^request body: thresholds\.staleRunAfterHours: expected whole hours, at least 1/);
   });
 
   it("snoozes an open finding and ends the snooze", async () => {

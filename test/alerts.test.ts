@@ -6,7 +6,7 @@
  */
 import { TableClient } from "@azure/data-tables";
 import { describe, expect, inject, it } from "vitest";
-import type { Alert, Sink } from "../src/alerts/alert.js";
+import type { Sink } from "../src/alerts/alert.js";
 import { saveAlertConfig } from "../src/alerts/config.js";
 import { snoozeFinding, unsnoozeFinding } from "../src/alerts/snooze.js";
 import { checkTenant } from "../src/check/tenant-check.js";
@@ -17,23 +17,11 @@ import { pruneRuns } from "../src/run/retention.js";
 import { createRun } from "../src/run/run.js";
 import { TableStateStore } from "../src/state/table-store.js";
 import { observations } from "./support/observations.js";
+import { recordingSink } from "./support/recording-sink.js";
 import { uniqueTableName } from "./support/tables.js";
 
 const TENANT = "contoso.onmicrosoft.com";
 const EOP = ["40.92.0.0/15", "52.100.0.0/14"];
-
-function recordingSink(channel = "teams", fail: () => boolean = () => false): Sink & { alerts: Alert[] } {
-  const alerts: Alert[] = [];
-  return {
-    channel,
-    alerts,
-    async deliver(alert) {
-      if (fail()) throw new Error(`${channel} answered 503`);
-      alerts.push(alert);
-      return { attempts: 1 };
-    },
-  };
-}
 
 async function setUp(sinks: Sink[]) {
   const store = new TableStateStore(

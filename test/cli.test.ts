@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "../src/cli/cli.js";
 import { startFeedServer } from "../src/feed/stand-in-service.js";
+import { FileStateStore } from "../src/state/file-store.js";
 import { EOP_WORLDWIDE, worldwide, worldwideWithEop } from "./support/feed.js";
 import { startTeamsStandIn } from "./support/teams-stand-in.js";
 
@@ -480,5 +481,55 @@ describe("alerts from the command line", () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^mailflow-guard: alerts snooze: contoso\.onmicrosoft\.com has no open finding "nope"/);
     expect((await run(["alerts", "unsnooze", "--tenant", "contoso.onmicrosoft.com", "--finding", id], {}, cwd)).stdout).toBe("unsnoozed\n");
+  });
+
+  it("sets the digest, heartbeat and thresholds, and refuses a bad one in one line", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+    const tenant = ["--tenant", "contoso.onmicrosoft.com"];
+    const set = await run(
+      ["alerts", "config", ...tenant, "--digest", "weekly", "--heartbeat", "on", "--hour", "8", "--weekday", "Friday", "--min-severity", "warning"],
+      {},
+      cwd,
+    );
+    expect(set.stdout).toBe(
+      "contoso.onmicrosoft.com: alerts to no channel, a weekly (friday) digest at 8:00 UTC and a heartbeat on fridays at 8:00 UTC; " +
+        "alerts from warning, stale after 36 h\n",
+    );
+    const shown = JSON.parse((await run(["alerts", "list", ...tenant, "--json"], {}, cwd)).stdout);
+    expect(shown.channels).toMatchObject({ digest: { every: "week", hour: 8, weekday: "friday" }, thresholds: { minSeverity: "warning" } });
+    expect((await run(["alerts", "config", ...tenant, "--digest", "off", "--stale-after", "2d"], {}, cwd)).stdout).toBe(
+      "contoso.onmicrosoft.com: alerts to no channel, a heartbeat on fridays at 8:00 UTC; alerts from warning, stale after 48 h\n",
+    );
+    const bad = await run(["alerts", "config", ...tenant, "--digest", "hourly"], {}, cwd);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('mailflow-guard: alerts config: digest.every: expected "day" or "week"\n');
+    expect((await run(["alerts", "config", ...tenant, "--hour", "25"], {}, cwd)).stderr).toMatch(/^mailflow-guard: alerts config: heartbeat\.hour: /);
+    expect((await run(["alerts", "config", ...tenant, "--stale-after", "soon"], {}, cwd)).stderr).toBe(
+      'mailflow-guard: --stale-after "soon": expected days or hours such as 2d or 36h\n',
+    );
+  });
+
+  it("sends what is due from cron: the stale-run alert of a tenant whose checks stopped, once", async () => {
+    const teams = await startTeamsStandIn();
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+      const tenant = ["--tenant", "contoso.onmicrosoft.com"];
+      const drifted = file(dir, "alert-due.json", { tenant: "contoso.onmicrosoft.com", allowlists: [{ name: "fw", entries: ["40.92.0.0/15"] }] });
+      await run(["alerts", "config", ...tenant, "--teams-webhook", teams.url], {}, cwd);
+      await run(["check", "--inventory", drifted, "--feed-file", FIXTURE], {}, cwd);
+      expect(teams.requests).toHaveLength(1);
+      expect((await run(["alerts", "due", ...tenant], {}, cwd)).stdout).toBe("nothing is due\n");
+      // The last check completed three days ago.
+      const store = new FileStateStore(join(cwd, ".mailflow-guard"));
+      const state = (await store.get("finding-state", "contoso.onmicrosoft.com"))!.value as object;
+      await store.put("finding-state", "contoso.onmicrosoft.com", { ...state, updatedAt: new Date(Date.now() - 72 * 3600_000).toISOString() });
+      const due = await run(["alerts", "due", ...tenant], {}, cwd);
+      expect(due.stdout).toMatch(/^sent contoso\.onmicrosoft\.com\/stale-run\/\S+\n$/);
+      expect(JSON.stringify(teams.requests[1]!.body)).toContain("Checks not completing");
+      expect((await run(["alerts", "due", ...tenant], {}, cwd)).stdout).toBe("nothing is due\n");
+      expect(teams.requests).toHaveLength(2);
+    } finally {
+      await teams.close();
+    }
   });
 });

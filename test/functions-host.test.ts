@@ -122,7 +122,7 @@ describe("local.settings.example.json", () => {
         /schedule:\s*["']%(\w+)%["']/g,
       ),
     ];
-    expect(schedules.sort()).toEqual(["DRIFT_CHECK_SCHEDULE", "FEED_CHECK_SCHEDULE"]);
+    expect(schedules.sort()).toEqual(["ALERT_SCHEDULE", "DRIFT_CHECK_SCHEDULE", "FEED_CHECK_SCHEDULE"]);
     for (const name of schedules) expect(values[name], name).toMatch(/^[\d*/,-]+( [\d*/,-]+){5}$/);
   });
 });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { TableClient } from "@azure/data-tables";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { loadArtifacts, saveArtifacts } from "../src/check/report-store.js";
-import { pruneRuns } from "../src/run/retention.js";
+import { pruneRuns, SCHEDULED_ALERTS_KEPT_MS } from "../src/run/retention.js";
 import { ABANDONED_AFTER_MS, createRun, loadRun, recordTenantRun } from "../src/run/run.js";
 import { FileStateStore } from "../src/state/file-store.js";
 import type { StateStore } from "../src/state/store.js";
@@ -60,14 +60,19 @@ describe.each(stores)("pruning on %s", (_name, open) => {
     const ids = new Map<number, string>();
     for (const day of days) ids.set(day, await finishedRun(store, day));
     const pruned = await pruneRuns(store, { keep: 2, now: new Date(START + 4 * DAY), log: () => {} });
-    expect(pruned).toEqual({ runs: 2, tenantRecords: 4, reports: 4 });
+    expect(pruned).toEqual({ runs: 2, tenantRecords: 4, reports: 4, alerts: 0 });
     const kept = [ids.get(2)!, ids.get(3)!];
     expect((await store.list("run")).sort()).toEqual([...kept].sort());
     expect(await store.list("report")).toEqual(TENANTS.flatMap((t) => kept.map((id) => `${t}/${id}`)).sort());
     expect(await loadArtifacts(store, TENANTS[0]!, ids.get(3)!)).toEqual({ "report.md": `# ${TENANTS[0]} on day 3\n` });
     expect(await loadRun(store, ids.get(1)!, new Date())).toBeUndefined();
     // Nothing more to do the next time.
-    expect(await pruneRuns(store, { keep: 2, now: new Date(START + 4 * DAY), log: () => {} })).toEqual({ runs: 0, tenantRecords: 0, reports: 0 });
+    expect(await pruneRuns(store, { keep: 2, now: new Date(START + 4 * DAY), log: () => {} })).toEqual({
+      runs: 0,
+      tenantRecords: 0,
+      reports: 0,
+      alerts: 0,
+    });
   });
 
   it("deletes what lost its run or record, and keeps a run being opened", async () => {
@@ -85,7 +90,7 @@ describe.each(stores)("pruning on %s", (_name, open) => {
     const longAgo = new Date(now.getTime() - ABANDONED_AFTER_MS - 60_000).toISOString();
     await store.put("run", crashed, { id: crashed, trigger: "manual", createdAt: longAgo, tenantCount: 1, feeds: [] });
 
-    expect(await pruneRuns(store, { keep: 30, now, log: () => {} })).toEqual({ runs: 1, tenantRecords: 1, reports: 2 });
+    expect(await pruneRuns(store, { keep: 30, now, log: () => {} })).toEqual({ runs: 1, tenantRecords: 1, reports: 2, alerts: 0 });
     expect((await store.list("run")).sort()).toEqual([kept, opening].sort());
     expect(await store.list("run-tenant")).toEqual(TENANTS.map((t) => `${kept}/${t}`).sort());
     expect(await store.list("report")).toEqual(TENANTS.map((t) => `${t}/${kept}`));
@@ -104,6 +109,25 @@ describe.each(stores)("pruning on %s", (_name, open) => {
     expect(Object.values(run.tenants).map((t) => t.status)).toEqual(["in-sync", "abandoned"]);
   });
 
+  it("deletes scheduled alerts a month old, and never a run's alert by its age", async () => {
+    const store = await open();
+    const now = new Date(START + 40 * DAY);
+    const old = new Date(now.getTime() - SCHEDULED_ALERTS_KEPT_MS - 1).toISOString();
+    const recent = new Date(now.getTime() - SCHEDULED_ALERTS_KEPT_MS + DAY).toISOString();
+    const tenant = TENANTS[0]!;
+    const keys = [
+      `${tenant}/digest/${old}`,
+      `${tenant}/heartbeat/${old}`,
+      `${tenant}/stale-run/${old}`,
+      `${tenant}/stale-run/${old}/resolved`,
+      `${tenant}/digest/${recent}`,
+      `${tenant}/${randomUUID()}`,
+    ];
+    for (const key of keys) await store.put("alert", key, { alert: { id: key }, deliveries: [], pending: [], runsTried: 1 });
+    expect(await pruneRuns(store, { keep: 30, now, log: () => {} })).toEqual({ runs: 0, tenantRecords: 0, reports: 0, alerts: 4 });
+    expect((await store.list("alert")).sort()).toEqual([keys[4], keys[5]].sort());
+  });
+
   it("keeps a run it cannot read, and says so", async () => {
     const store = await open();
     const broken = randomUUID();
@@ -114,6 +138,7 @@ describe.each(stores)("pruning on %s", (_name, open) => {
       runs: 0,
       tenantRecords: 0,
       reports: 0,
+      alerts: 0,
     });
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^kept run ${broken}, which could not be read: the stored run ${broken} is not valid`))]);
     expect(await store.list("run-tenant")).toEqual([`${broken}/${TENANTS[0]}`]);

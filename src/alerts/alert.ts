@@ -32,17 +32,45 @@ export interface Transition {
   alert: boolean;
 }
 
-/** What one run tells a tenant's admins: the transitions worth an alert, with enough context to act. */
+/**
+ * Why an alert goes out: a check's transitions (`drift`), the digest of what
+ * is still open, the weekly heartbeat, or scheduled checks that stopped
+ * completing (`stale-run`, new when they stop and resolved when they resume).
+ */
+export type AlertKind = "drift" | "digest" | "heartbeat" | "stale-run";
+
+/** The heartbeat's week: whether every scheduled check ran, judged by the longest stretch without a completed one. */
+export interface HeartbeatSummary {
+  allRan: boolean;
+  /** The week, ISO 8601. */
+  from: string;
+  to: string;
+  /** Checks that completed in it. */
+  completed: number;
+  lastCompleted?: string | undefined;
+  /** The longest stretch without a completed check, and the limit it was held to. */
+  longestGap: { from: string; to: string; hours: number };
+  limitHours: number;
+  /** Findings open at the end of the week, and how many of them are snoozed. */
+  open: number;
+  snoozed: number;
+}
+
+/** What one run, or one scheduled message, tells a tenant's admins, with enough context to act. */
 export interface Alert {
-  /** `${tenant}/${runId}`: one alert per tenant and run. */
+  /** `${tenant}/${runId}` for a check's alert; `${tenant}/${kind}/${time}` for a scheduled one. */
   id: string;
+  /** Absent on alerts stored before scheduled messages existed: those are drift alerts. */
+  kind?: AlertKind | undefined;
   tenant: string;
   runId: string;
   instance: string;
   at: string;
-  /** The report's headline. */
+  /** The report's headline, or the scheduled message's. */
   headline: string;
   transitions: Transition[];
+  /** The heartbeat's figures. */
+  heartbeat?: HeartbeatSummary | undefined;
   /** Links when a public base URL is configured; never carries a secret. */
   links?: { run?: string | undefined; script?: string | undefined; report?: string | undefined } | undefined;
   /** The remediation script, for channels that attach it (mail). */
@@ -65,6 +93,18 @@ export interface Sink {
   readonly channel: string;
   /** Sends the alert; throws a MailflowGuardError (HttpError, TransportError…) when it could not. */
   deliver(alert: Alert): Promise<{ attempts: number }>;
+}
+
+/** What a channel calls each kind of alert, before the tenant. */
+export const ALERT_TITLE: Record<AlertKind, string> = {
+  drift: "Mail flow drift",
+  digest: "Still open",
+  heartbeat: "Weekly heartbeat",
+  "stale-run": "Checks not completing",
+};
+
+export function alertKindOf(alert: Pick<Alert, "kind">): AlertKind {
+  return alert.kind ?? "drift";
 }
 
 export function briefOf(finding: Finding, rangeLimit = 50): FindingBrief {

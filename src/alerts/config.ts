@@ -1,11 +1,25 @@
 import { z } from "zod";
+import type { Severity } from "../core/finding.js";
 import { InputError, StateStoreError } from "../errors.js";
 import { isSecureOrLoopback } from "../http/loopback.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
 
+export const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
+const SEVERITIES = ["info", "warning", "error"] as const satisfies readonly Severity[];
+/** With the daily check, a day and a half: one missed run is news, a late one is not. */
+export const DEFAULT_STALE_RUN_HOURS = 36;
+const MAX_STALE_HOURS = 24 * 31;
+
+/** When a scheduled message goes out: an hour of the day in UTC, and for weekly ones a day of the week. */
+const slotFields = {
+  hour: z.number().int().min(0).max(23, { message: "expected an hour from 0 to 23 (UTC)" }).default(7),
+  weekday: z.enum(WEEKDAYS, { message: `expected a day of the week: ${WEEKDAYS.join(", ")}` }).default("monday"),
+};
+
 /**
- * Where a tenant's alerts go. The webhook URL carries its signature in the
+ * Where a tenant's alerts go, what else is sent on a schedule, and the
+ * thresholds. The webhook URL carries its signature in the
  * query: it is a secret, kept in the state store and never shown back.
  */
 export const alertConfigSchema = z.strictObject({
@@ -19,9 +33,36 @@ export const alertConfigSchema = z.strictObject({
   mail: z
     .strictObject({ to: z.array(z.email({ message: "expected a mail address" })).min(1, { message: "expected at least one recipient" }) })
     .optional(),
+  /** A summary of what is still open, daily or weekly; sent only when something is. */
+  digest: z.strictObject({ every: z.enum(["day", "week"], { message: 'expected "day" or "week"' }), ...slotFields }).optional(),
+  /** A weekly word that every scheduled check ran (or which did not), so that silence is never mistaken for health. */
+  heartbeat: z.strictObject(slotFields).optional(),
+  thresholds: z
+    .strictObject({
+      /** Findings below this severity are kept and reported, but never alert. */
+      minSeverity: z.enum(SEVERITIES, { message: `expected ${SEVERITIES.map((s) => JSON.stringify(s)).join(", ")}` }).optional(),
+      /** A `stale-run` alert goes out when no check of the tenant has completed for longer than this. */
+      staleRunAfterHours: z
+        .number()
+        .int()
+        .min(1, { message: "expected whole hours, at least 1" })
+        .max(MAX_STALE_HOURS, { message: `expected at most ${MAX_STALE_HOURS} hours` })
+        .optional(),
+    })
+    .optional(),
 });
 
 export type AlertConfig = z.infer<typeof alertConfigSchema>;
+/** When a scheduled message goes out; `weekday` counts only for weekly ones. */
+export type Slot = NonNullable<AlertConfig["heartbeat"]>;
+
+/** The thresholds in force, defaults filled in. */
+export function thresholdsOf(config: AlertConfig | undefined): { minSeverity: Severity; staleRunAfterHours: number } {
+  return {
+    minSeverity: config?.thresholds?.minSeverity ?? "info",
+    staleRunAfterHours: config?.thresholds?.staleRunAfterHours ?? DEFAULT_STALE_RUN_HOURS,
+  };
+}
 
 export async function loadAlertConfig(store: StateStore, tenant: string): Promise<AlertConfig | undefined> {
   const doc = await store.get("alert-config", tenant);
@@ -38,7 +79,13 @@ export async function saveAlertConfig(store: StateStore, tenant: string, config:
   await store.put("alert-config", tenant, config);
 }
 
-/** The configuration as it may be shown: which channels, never the webhook URL. */
-export function describeAlertConfig(config: AlertConfig | undefined): { teams: boolean; mailTo: string[] } {
-  return { teams: config?.teams !== undefined, mailTo: config?.mail?.to ?? [] };
+/** The configuration as it may be shown: which channels (never the webhook URL), the schedules and the thresholds. */
+export function describeAlertConfig(config: AlertConfig | undefined) {
+  return {
+    teams: config?.teams !== undefined,
+    mailTo: config?.mail?.to ?? [],
+    digest: config?.digest,
+    heartbeat: config?.heartbeat,
+    thresholds: thresholdsOf(config),
+  };
 }

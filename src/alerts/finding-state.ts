@@ -45,6 +45,8 @@ const findingStateSchema = z.object({
     }),
   ),
   snoozes: z.record(z.string(), snoozeSchema).default({}),
+  /** When the tenant's checks completed lately (ISO 8601, oldest first): what the weekly heartbeat counts. */
+  checks: z.array(z.string()).default([]),
 });
 
 export type FindingState = z.infer<typeof findingStateSchema>;

@@ -136,3 +136,39 @@ describe("mailHtml", () => {
     expect(mailHtml(alertOf([step("new")]))).not.toContain("remediation.ps1");
   });
 });
+
+describe("scheduled messages", () => {
+  const week = {
+    from: "2025-05-26T07:00:00.000Z",
+    to: "2025-06-02T07:00:00.000Z",
+    completed: 4,
+    lastCompleted: "2025-06-02T06:00:00.000Z",
+    longestGap: { from: "2025-05-27T06:00:00.000Z", to: "2025-05-30T06:00:00.000Z", hours: 72 },
+    limitHours: 36,
+    open: 2,
+    snoozed: 1,
+  };
+
+  it("names each kind in the subject and the heading", () => {
+    const digest = alertOf([step("unchanged"), step("unchanged", { id: "g" })], { kind: "digest" });
+    expect(mailSubject(digest)).toBe("mailflow-guard: contoso.onmicrosoft.com: digest, 2 still open");
+    expect(mailHtml(digest)).toContain('<h2 style="margin:0 0 8px">Still open: contoso.onmicrosoft.com</h2>');
+    expect(mailHtml(digest)).toContain("last run <code>r</code>");
+    const stale = alertOf([step("new", { rule: "stale-run" })], { kind: "stale-run", runId: "" });
+    expect(mailSubject(stale)).toBe("mailflow-guard: contoso.onmicrosoft.com: checks not completing, 1 new");
+    expect(mailHtml(stale)).toContain("no completed run");
+    for (const allRan of [true, false]) {
+      const heartbeat = alertOf([], { kind: "heartbeat", heartbeat: { ...week, allRan } });
+      expect(mailSubject(heartbeat)).toBe(
+        `mailflow-guard: contoso.onmicrosoft.com: weekly heartbeat, ${allRan ? "all checks ran" : "checks missed"}`,
+      );
+    }
+  });
+
+  it("lays out the heartbeat's week, and says no 'nothing new' in it", () => {
+    const html = mailHtml(alertOf([], { kind: "heartbeat", heartbeat: { ...week, allRan: false } }));
+    expect(html).toContain('<th style="text-align:left;padding:2px 12px 2px 0">Longest gap</th><td>72 h, 2025-05-27T06:00:00.000Z to ');
+    expect(html).toContain("<td>2 (1 snoozed)</td>");
+    expect(html).not.toContain("Nothing new since the last check.");
+  });
+});

@@ -1,7 +1,7 @@
 import { subjectKindName } from "../core/finding.js";
 import { escapeHtml } from "../outputs/html-markup.js";
 import { printable } from "../validation.js";
-import { type Alert, safeLinks, type Transition, type TransitionKind } from "./alert.js";
+import { ALERT_TITLE, type Alert, alertKindOf, type HeartbeatSummary, safeLinks, type Transition, type TransitionKind } from "./alert.js";
 
 /** Ranges a mail lists per finding before saying how many more there are. */
 export const MAIL_RANGE_LIMIT = 20;
@@ -44,7 +44,14 @@ export function mailSubject(alert: Alert): string {
     .filter(([, n]) => n > 0)
     .map(([kind, n]) => `${n} ${COUNTED[kind]}`)
     .join(", ");
-  const tail = `: ${counts || "nothing new"}`;
+  const kind = alertKindOf(alert);
+  const said =
+    kind === "heartbeat"
+      ? `weekly heartbeat, ${alert.heartbeat?.allRan ? "all checks ran" : "checks missed"}`
+      : kind === "drift"
+        ? counts || "nothing new"
+        : `${kind === "digest" ? "digest" : ALERT_TITLE[kind].toLowerCase()}${counts ? `, ${counts}` : ""}`;
+  const tail = `: ${said}`;
   const room = MAIL_SUBJECT_LIMIT - "mailflow-guard: ".length - tail.length;
   let tenant = plain(alert.tenant) || "(no tenant)";
   if (tenant.length > room) tenant = `${tenant.slice(0, Math.max(1, room - 1))}…`;
@@ -63,13 +70,14 @@ export function mailHtml(alert: Alert, script: ScriptAttachment = "none"): strin
     "<!DOCTYPE html>",
     '<html><head><meta charset="utf-8"></head>',
     `<body style="font-family:'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;line-height:1.4;color:#242424">`,
-    `<h2 style="margin:0 0 8px">Mail flow drift: ${text(alert.tenant)}</h2>`,
+    `<h2 style="margin:0 0 8px">${ALERT_TITLE[alertKindOf(alert)]}: ${text(alert.tenant)}</h2>`,
     `<p style="font-size:16px;margin:0 0 8px"><strong>${text(alert.headline)}</strong></p>`,
-    `<p style="color:#616161;margin:0 0 12px">${text(alert.instance)} feed · run <code>${text(alert.runId)}</code> · ${text(alert.at)}</p>`,
+    `<p style="color:#616161;margin:0 0 12px">${alert.instance ? `${text(alert.instance)} feed · ` : ""}${runLine(alert)} · ${text(alert.at)}</p>`,
   ];
+  if (alert.heartbeat) out.push(...heartbeatHtml(alert.heartbeat));
   const links = httpsLinks(alert);
   if (links.length > 0) out.push(`<p>${links.map(([label, href]) => `<a href="${attr(href)}">${text(label)}</a>`).join(" · ")}</p>`);
-  if (told.length === 0) out.push("<p>Nothing new since the last check.</p>");
+  if (told.length === 0 && alertKindOf(alert) === "drift") out.push("<p>Nothing new since the last check.</p>");
   for (const t of told) out.push(...transitionHtml(t));
   if (script === "attached") {
     out.push(
@@ -87,6 +95,26 @@ export function mailHtml(alert: Alert, script: ScriptAttachment = "none"): strin
     "</body></html>",
   );
   return out.join("\n");
+}
+
+function runLine(alert: Alert): string {
+  if (!alert.runId) return "no completed run";
+  return `${alertKindOf(alert) === "drift" ? "run" : "last run"} <code>${text(alert.runId)}</code>`;
+}
+
+function heartbeatHtml(h: HeartbeatSummary): string[] {
+  const rows: [string, string][] = [
+    ["Week", `${h.from} to ${h.to}`],
+    ["Checks completed", String(h.completed)],
+    ["Last completed", h.lastCompleted ?? "none"],
+    ["Longest gap", `${h.longestGap.hours} h, ${h.longestGap.from} to ${h.longestGap.to} (limit ${h.limitHours} h)`],
+    ["Open findings", `${h.open}${h.snoozed > 0 ? ` (${h.snoozed} snoozed)` : ""}`],
+  ];
+  return [
+    '<table style="border-collapse:collapse;margin:0 0 12px">',
+    ...rows.map(([k, v]) => `<tr><th style="text-align:left;padding:2px 12px 2px 0">${text(k)}</th><td>${text(v)}</td></tr>`),
+    "</table>",
+  ];
 }
 
 function transitionHtml(t: Transition): string[] {

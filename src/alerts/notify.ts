@@ -62,19 +62,25 @@ export function alertOf(check: TenantCheck, artifacts: Artifacts, publicBaseUrl?
   const transitions = (check.transitions ?? []).filter((t) => t.alert);
   if (transitions.length === 0) return undefined;
   const { tenant, runId, instance, at } = check.observations;
-  const base = publicBaseUrl?.replace(/\/+$/, "");
-  const file = (name: string) => `${base}/resync/${encodeURIComponent(runId)}?tenant=${encodeURIComponent(tenant)}&file=${encodeURIComponent(name)}`;
   return {
     id: `${tenant}/${runId}`,
+    kind: "drift",
     tenant,
     runId,
     instance,
     at: at.toISOString(),
     headline: check.report.summary[0] ?? "",
     transitions,
-    links: base
-      ? { run: `${base}/resync/${encodeURIComponent(runId)}`, script: file(remediationScript.file), report: file("report.html") }
-      : undefined,
+    links: runLinks(publicBaseUrl, tenant, runId),
     script: artifacts[remediationScript.file],
   };
+}
+
+/** A run's links (the run, its report.html and its script) when a public base URL is configured; they carry no key. */
+export function runLinks(publicBaseUrl: string | undefined, tenant: string, runId: string | undefined): Alert["links"] {
+  const base = publicBaseUrl?.replace(/\/+$/, "");
+  if (!base || !runId) return undefined;
+  const run = `${base}/resync/${encodeURIComponent(runId)}`;
+  const file = (name: string) => `${run}?tenant=${encodeURIComponent(tenant)}&file=${encodeURIComponent(name)}`;
+  return { run, script: file(remediationScript.file), report: file("report.html") };
 }

@@ -335,3 +335,20 @@ describe("the size cap", () => {
     expect(() => teamsMessage(alert(many(3)), { maxBytes: 500 })).toThrow(InputError);
   });
 });
+
+describe("findings still open", () => {
+  it("shows an unchanged finding that alerts (its snooze ended, or a digest) as still open, and one that does not not at all", () => {
+    const shown = texts(content(teamsMessage(alert([transition("unchanged", brief(), { alert: true }), transition("unchanged", STALE)]))));
+    expect(shown).toContain("STILL OPEN");
+    expect(shown).toContain("1 still open");
+    expect(shown.join("\n")).toContain(cardText(`Receive connector ${CONNECTOR}`));
+    expect(shown.join("\n")).not.toContain("edge-fw smtp-in");
+  });
+
+  it("titles a digest and says what its summary leaves out", () => {
+    const many = Array.from({ length: 40 }, (_, i) => transition("unchanged", brief({ id: `f${i}`, ranges: [], rangeCount: 0 }), { alert: true }));
+    const shown = texts(content(teamsMessage(alert(many, { kind: "digest", headline: "40 findings are still open." }), { maxBytes: 8_000 })));
+    expect(shown[0]).toBe("Still open: contoso.onmicrosoft.com");
+    expect(shown.join("\n")).toMatch(/40 findings still open, too many for one card/);
+  });
+});

@@ -1,6 +1,6 @@
 import { type Severity, subjectKindName } from "../core/finding.js";
 import { InputError } from "../errors.js";
-import { type Alert, safeLinks, type Transition, type TransitionKind } from "./alert.js";
+import { ALERT_TITLE, type Alert, alertKindOf, type HeartbeatSummary, safeLinks, type Transition, type TransitionKind } from "./alert.js";
 
 /**
  * The Teams message of an alert: one Adaptive Card 1.5, as a Power Automate
@@ -71,7 +71,9 @@ export interface TeamsMessage {
   attachments: [{ contentType: typeof ADAPTIVE_CARD_CONTENT_TYPE; contentUrl: null; content: AdaptiveCard }];
 }
 
-const KIND_LABEL: Record<Exclude<TransitionKind, "unchanged">, string> = { new: "New", changed: "Changed", resolved: "Resolved" };
+const KIND_LABEL: Record<TransitionKind, string> = { new: "New", changed: "Changed", unchanged: "Still open", resolved: "Resolved" };
+/** Counted and listed in this order. */
+const KINDS: readonly TransitionKind[] = ["new", "changed", "unchanged", "resolved"];
 const SEVERITY_STYLE: Record<Severity, ContainerStyle> = { error: "attention", warning: "warning", info: "emphasis" };
 const SEVERITY_COLOR: Record<Severity, TextColor> = { error: "Attention", warning: "Warning", info: "Accent" };
 const LINKS = { run: "Open the run", report: "Open the report", script: "Open the remediation script" } as const;
@@ -89,7 +91,8 @@ const LINKS = { run: "Open the run", report: "Open the report", script: "Open th
  */
 export function teamsMessage(alert: Alert, options: { maxBytes?: number } = {}): TeamsMessage {
   const maxBytes = options.maxBytes ?? TEAMS_MAX_BYTES;
-  const told = alert.transitions.filter((t): t is Transition & { kind: Exclude<TransitionKind, "unchanged"> } => t.alert && t.kind !== "unchanged");
+  // An unchanged finding alerts when its snooze ended or it was never told, and in a digest.
+  const told = alert.transitions.filter((t) => t.alert);
   const actions = linkActions(alert.links);
   const full = message(card([...header(alert, told, Infinity), ...told.map((t) => findingContainer(t, Infinity, Infinity))], actions));
   if (byteSize(full) <= maxBytes) return full;
@@ -144,25 +147,49 @@ function isAsciiPunctuation(c: string): boolean {
 }
 
 function header(alert: Alert, told: readonly Transition[], chars: number): CardElement[] {
-  const counts = (["new", "changed", "resolved"] as const)
-    .map((kind) => [kind, told.filter((t) => t.kind === kind).length] as const)
+  const counts = KINDS.map((kind) => [kind, told.filter((t) => t.kind === kind).length] as const)
     .filter(([, n]) => n > 0)
-    .map(([kind, n]) => `${n} ${kind}`);
+    .map(([kind, n]) => `${n} ${KIND_LABEL[kind].toLowerCase()}`);
+  const kind = alertKindOf(alert);
+  const run = alert.runId ? `${kind === "drift" ? "run" : "last run"} ${cardText(clip(alert.runId, chars))}` : "no completed run";
   return [
-    { type: "TextBlock", text: `Mail flow drift: ${cardText(clip(alert.tenant, chars))}`, wrap: true, size: "Large", weight: "Bolder" },
+    { type: "TextBlock", text: `${ALERT_TITLE[kind]}: ${cardText(clip(alert.tenant, chars))}`, wrap: true, size: "Large", weight: "Bolder" },
     {
       type: "TextBlock",
-      text: `${cardText(clip(alert.instance, chars))} · run ${cardText(clip(alert.runId, chars))} · ${cardText(clip(alert.at, chars))}`,
+      text: [alert.instance && cardText(clip(alert.instance, chars)), run, cardText(clip(alert.at, chars))].filter(Boolean).join(" · "),
       wrap: true,
       isSubtle: true,
       spacing: "None",
     },
     { type: "TextBlock", text: cardText(clip(alert.headline, chars)), wrap: true, weight: "Bolder" },
-    { type: "TextBlock", text: counts.length > 0 ? counts.join(", ") : "No new, changed or resolved findings.", wrap: true, spacing: "Small" },
+    ...(alert.heartbeat
+      ? [heartbeatFacts(alert.heartbeat)]
+      : [
+          {
+            type: "TextBlock",
+            text: counts.length > 0 ? counts.join(", ") : "No new, changed or resolved findings.",
+            wrap: true,
+            spacing: "Small",
+          } as const,
+        ]),
   ];
 }
 
-function findingContainer(t: Transition & { kind: Exclude<TransitionKind, "unchanged"> }, rangeLimit: number, chars: number): Container {
+/** The heartbeat's week in figures; every value is made here from times and counts. */
+function heartbeatFacts(h: HeartbeatSummary): FactSet {
+  return {
+    type: "FactSet",
+    facts: [
+      { title: "Week", value: cardText(`${h.from} to ${h.to}`) },
+      { title: "Checks completed", value: String(h.completed) },
+      { title: "Last completed", value: cardText(h.lastCompleted ?? "none") },
+      { title: "Longest gap", value: cardText(`${h.longestGap.hours} h, ${h.longestGap.from} to ${h.longestGap.to} (limit ${h.limitHours} h)`) },
+      { title: "Open findings", value: `${h.open}${h.snoozed > 0 ? ` (${h.snoozed} snoozed)` : ""}` },
+    ],
+  };
+}
+
+function findingContainer(t: Transition, rangeLimit: number, chars: number): Container {
   const f = t.finding;
   const resolved = t.kind === "resolved";
   const said = clip(f.summary, chars);
@@ -228,7 +255,7 @@ function rangeList(ranges: readonly string[], rangeCount: number, limit: number)
 
 function summaryNote(alert: Alert, total: number, shown: number, hasLinks: boolean): TextBlock {
   const where = hasLinks ? "the report has them all" : `the report of run ${cardText(clip(alert.runId, SUMMARY_TEXT_CHARS))} has them all`;
-  const findings = `${total} ${total === 1 ? "finding" : "findings"} changed`;
+  const findings = `${total} ${total === 1 ? "finding" : "findings"} ${alertKindOf(alert) === "digest" ? "still open" : "changed"}`;
   const text =
     shown === total
       ? `${findings}, too long for one card: each shows its first ${SUMMARY_RANGES} ranges; ${where}.`
@@ -239,7 +266,7 @@ function summaryNote(alert: Alert, total: number, shown: number, hasLinks: boole
 /** `New: 12 missing-eop-range, 3 stale-eop-range`, one fact per kind. */
 function countFacts(told: readonly Transition[]): FactSet {
   const facts: FactSet["facts"] = [];
-  for (const kind of ["new", "changed", "resolved"] as const) {
+  for (const kind of KINDS) {
     const byRule = new Map<string, number>();
     for (const t of told) if (t.kind === kind) byRule.set(t.finding.rule, (byRule.get(t.finding.rule) ?? 0) + 1);
     if (byRule.size === 0) continue;

@@ -2,7 +2,7 @@ import type { Transition } from "../alerts/alert.js";
 import type { FindingState } from "../alerts/finding-state.js";
 import { classify } from "../alerts/transitions.js";
 import type { CheckReport, Output, TargetReport, TenantCheck, TransitionReport } from "../core/check.js";
-import type { Finding } from "../core/finding.js";
+import type { Finding, Severity } from "../core/finding.js";
 import type { EopObservation, Observations } from "../core/observations.js";
 import type { Rule } from "../core/rule.js";
 import { MissingFeedError, StaleFeedError } from "../errors.js";
@@ -42,8 +42,11 @@ export function observeEop(feed: FeedState, context: EopContext): EopObservation
 export interface EvaluateOptions {
   rules?: readonly Rule[];
   outputs?: readonly Output[];
-  /** The tenant's finding state before this check, to classify the findings against; `canAlert` when a channel is configured. */
-  history?: { previous: FindingState | undefined; canAlert: boolean } | undefined;
+  /**
+   * The tenant's finding state before this check, to classify the findings against; `canAlert` when a channel is
+   * configured, `minSeverity` the tenant's alert threshold.
+   */
+  history?: { previous: FindingState | undefined; canAlert: boolean; minSeverity?: Severity | undefined } | undefined;
 }
 
 /**
@@ -65,6 +68,7 @@ export function evaluate(
       runId: observations.runId,
       at: observations.at,
       canAlert: options.history.canAlert,
+      minSeverity: options.history.minSeverity,
     });
   const report = buildReport(observations, findings, outputs);
   if (classified) report.transitions = classified.transitions.map(transitionReport);

@@ -1,4 +1,4 @@
-import { loadAlertConfig } from "../alerts/config.js";
+import { loadAlertConfig, thresholdsOf } from "../alerts/config.js";
 import { loadFindingState } from "../alerts/finding-state.js";
 import { type AlertDeps, keepStateAndAlert } from "../alerts/notify.js";
 import type { Settings } from "../config.js";
@@ -52,7 +52,10 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
     const config = await loadAlertConfig(deps.store, tenant);
     const sinks = config && deps.sinks ? await deps.sinks(config) : [];
     const { state: previous, etag } = await loadFindingState(deps.store, tenant);
-    const { check, artifacts, next } = evaluate(observations, { rules: deps.rules, history: { previous, canAlert: sinks.length > 0 } });
+    const { check, artifacts, next } = evaluate(observations, {
+      rules: deps.rules,
+      history: { previous, canAlert: sinks.length > 0, minSeverity: thresholdsOf(config).minSeverity },
+    });
     await saveArtifacts(deps.store, tenant, runId, artifacts);
     const { report } = check;
     await recordTenantRun(

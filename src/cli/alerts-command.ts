@@ -3,7 +3,7 @@ import { openFindings, snoozeFinding, unsnoozeFinding } from "../alerts/snooze.j
 import { InputError } from "../errors.js";
 import { validate } from "../validation.js";
 import type { Flags } from "./cli.js";
-import { type CliIo, openStore } from "./context.js";
+import { type CliIo, cliSettings, openStore } from "./context.js";
 import { EXIT } from "./exit.js";
 
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
@@ -55,29 +55,89 @@ export async function alertsCommand(flags: Flags, io: CliIo): Promise<number> {
       return EXIT.ok;
     }
     case "config": {
-      const current = flags.clear ? {} : ((await loadAlertConfig(store, tenant)) ?? {});
-      const webhook = str(flags, "teams-webhook");
-      const mailTo = Array.isArray(flags["mail-to"]) ? flags["mail-to"] : [];
-      const next = validate(
-        alertConfigSchema,
-        { ...current, ...(webhook ? { teams: { webhookUrl: webhook } } : {}), ...(mailTo.length > 0 ? { mail: { to: mailTo } } : {}) },
-        "alerts config",
-      );
+      const current: Record<string, unknown> = flags.clear ? {} : ((await loadAlertConfig(store, tenant)) ?? {});
+      const next = validate(alertConfigSchema, configFromFlags(current, flags), "alerts config");
       await saveAlertConfig(store, tenant, next);
       const shown = describeAlertConfig(next);
-      io.stdout(`${tenant}: alerts to ${[shown.teams ? "Teams" : "", ...shown.mailTo].filter(Boolean).join(", ") || "no channel"}\n`);
+      const schedule = [
+        shown.digest && `a ${shown.digest.every === "day" ? "daily" : `weekly (${shown.digest.weekday})`} digest at ${shown.digest.hour}:00 UTC`,
+        shown.heartbeat && `a heartbeat on ${shown.heartbeat.weekday}s at ${shown.heartbeat.hour}:00 UTC`,
+      ].filter(Boolean);
+      io.stdout(
+        `${tenant}: alerts to ${[shown.teams ? "Teams" : "", ...shown.mailTo].filter(Boolean).join(", ") || "no channel"}` +
+          `${schedule.length > 0 ? `, ${schedule.join(" and ")}` : ""}; alerts from ${shown.thresholds.minSeverity}, ` +
+          `stale after ${shown.thresholds.staleRunAfterHours} h\n`,
+      );
+      return EXIT.ok;
+    }
+    case "due": {
+      const { sendScheduledAlerts } = await import("../alerts/scheduled.js");
+      const { sinksFor } = await import("../alerts/channels.js");
+      const settings = cliSettings(io, {});
+      const log = (line: string) => io.stderr(`mailflow-guard: ${line}\n`);
+      const { sent } = await sendScheduledAlerts(
+        { store, now: () => new Date(), log, sinks: (c) => sinksFor(c, settings), publicBaseUrl: settings.publicBaseUrl },
+        tenant,
+      );
+      io.stdout(sent.length === 0 ? "nothing is due\n" : sent.map((r) => `sent ${r.alert.id}\n`).join(""));
       return EXIT.ok;
     }
     default:
-      throw new InputError(`alerts ${action === undefined ? "" : `${JSON.stringify(action)} `}: expected list, snooze, unsnooze or config`);
+      throw new InputError(`alerts ${action === undefined ? "" : `${JSON.stringify(action)} `}: expected list, snooze, unsnooze, config or due`);
   }
+}
+
+/**
+ * The configuration with the flags applied: channels added or replaced,
+ * `--digest off` and `--heartbeat off` remove them, `--hour` and `--weekday`
+ * set both schedules' time. The result is validated by the caller, so a bad
+ * value is one line naming the field.
+ */
+function configFromFlags(current: Record<string, unknown>, flags: Flags): Record<string, unknown> {
+  const next = { ...current };
+  const webhook = str(flags, "teams-webhook");
+  const mailTo = Array.isArray(flags["mail-to"]) ? flags["mail-to"] : [];
+  if (webhook) next.teams = { webhookUrl: webhook };
+  if (mailTo.length > 0) next.mail = { to: mailTo };
+  const hour = str(flags, "hour");
+  const at = {
+    ...(hour !== undefined ? { hour: /^\d{1,2}$/.test(hour.trim()) ? Number(hour) : hour } : {}),
+    ...(str(flags, "weekday") !== undefined ? { weekday: str(flags, "weekday")?.trim().toLowerCase() } : {}),
+  };
+  const digest = str(flags, "digest")?.trim().toLowerCase();
+  if (digest === "off") delete next.digest;
+  else if (digest !== undefined)
+    next.digest = { ...(next.digest as object), every: digest === "daily" ? "day" : digest === "weekly" ? "week" : digest };
+  const heartbeat = str(flags, "heartbeat")?.trim().toLowerCase();
+  if (heartbeat === "off") delete next.heartbeat;
+  else if (heartbeat === "on") next.heartbeat = { ...(next.heartbeat as object) };
+  else if (heartbeat !== undefined) throw new InputError(`--heartbeat ${JSON.stringify(heartbeat)}: expected on or off`);
+  if (Object.keys(at).length > 0) {
+    if (!next.digest && !next.heartbeat)
+      throw new InputError("--hour and --weekday set the digest's and heartbeat's time: give --digest or --heartbeat too");
+    if (next.digest) next.digest = { ...(next.digest as object), ...at };
+    if (next.heartbeat) next.heartbeat = { ...(next.heartbeat as object), ...at };
+  }
+  const minSeverity = str(flags, "min-severity");
+  const staleAfter = str(flags, "stale-after");
+  if (minSeverity !== undefined || staleAfter !== undefined) {
+    next.thresholds = {
+      ...(next.thresholds as object),
+      ...(minSeverity !== undefined ? { minSeverity: minSeverity.trim().toLowerCase() } : {}),
+      ...(staleAfter !== undefined ? { staleRunAfterHours: hoursOf(staleAfter, "--stale-after") } : {}),
+    };
+  }
+  return next;
+}
+
+function hoursOf(text: string, flag: string): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) throw new InputError(`${flag} ${JSON.stringify(text)}: expected days or hours such as 2d or 36h`);
+  return Number(match[1]) * (match[2] === "d" ? 24 : 1);
 }
 
 /** `7d` or `36h` from now, as ISO 8601; undefined when not given. */
 function durationFromNow(text: string | undefined, now: Date): string | undefined {
   if (text === undefined) return undefined;
-  const match = DURATION.exec(text.trim());
-  if (!match) throw new InputError(`--for ${JSON.stringify(text)}: expected days or hours such as 7d or 36h`);
-  const hours = Number(match[1]) * (match[2] === "d" ? 24 : 1);
-  return new Date(now.getTime() + hours * 3600_000).toISOString();
+  return new Date(now.getTime() + hoursOf(text, "--for") * 3600_000).toISOString();
 }

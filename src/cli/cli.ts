@@ -18,9 +18,12 @@ Commands:
          Drift of the inventory against the EOP set; writes the report and scripts to DIR (default ./out).
          Exit code 0 in sync, 2 drift found, 1 error (also when the feed was refused).
   demo   The daily drift check of the bundled example tenant against the recorded feed; writes ./out.
-  alerts list|snooze|unsnooze|config --tenant T
+  alerts list|snooze|unsnooze|config|due --tenant T
          list: open findings and snoozes; snooze --finding ID --reason R --by WHO (--until TIME | --for 7d);
-         unsnooze --finding ID; config [--teams-webhook URL] [--mail-to ADDR]... [--clear]: where alerts go.
+         unsnooze --finding ID; config [--teams-webhook URL] [--mail-to ADDR]... [--clear]: where alerts go,
+         [--digest daily|weekly|off] [--heartbeat on|off] [--hour 0-23] [--weekday monday] (UTC)
+         [--min-severity info|warning|error] [--stale-after 36h]: digests, the weekly heartbeat, thresholds;
+         due: sends the stale-run alert, digest and heartbeat that are due now (run it hourly from cron).
 
 State: --state DIR (default .mailflow-guard, or MAILFLOW_GUARD_STATE_DIR), or Table Storage with
 --storage CONNECTION-STRING or the AzureWebJobsStorage setting.
@@ -60,6 +63,12 @@ const OPTIONS = {
     "teams-webhook": { type: "string" },
     "mail-to": { type: "string", multiple: true },
     clear: { type: "boolean" },
+    digest: { type: "string" },
+    heartbeat: { type: "string" },
+    hour: { type: "string" },
+    weekday: { type: "string" },
+    "min-severity": { type: "string" },
+    "stale-after": { type: "string" },
   },
 } as const;
 

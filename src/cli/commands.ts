@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { sinksFor } from "../alerts/channels.js";
-import { type AlertConfig, alertConfigSchema, loadAlertConfig } from "../alerts/config.js";
+import { type AlertConfig, alertConfigSchema, loadAlertConfig, thresholdsOf } from "../alerts/config.js";
 import { loadFindingState } from "../alerts/finding-state.js";
 import { keepStateAndAlert } from "../alerts/notify.js";
 import { evaluate, observeEop } from "../check/evaluate.js";
@@ -115,11 +115,14 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
   // Past MAILFLOW_GUARD_MAX_FEED_AGE this throws: one line and exit 1, no report.
   const eop = observeEop(state, { at, sync: syncReport(feed, syncedAt), maxFeedAgeMs: settings.maxFeedAgeMs });
   const observations = { tenant: inventory.tenant, instance: inventory.instance, at, runId: randomUUID(), inventory, eop };
-  // The flags name this check's channels; without them, the tenant's configuration in the state store.
-  const config = alertConfigFromFlags(flags) ?? (await loadAlertConfig(store, inventory.tenant));
+  // The flags name this check's channels; without them, the tenant's configuration in the state store. Its thresholds hold either way.
+  const stored = await loadAlertConfig(store, inventory.tenant);
+  const config = alertConfigFromFlags(flags) ?? stored;
   const sinks = flags["no-alerts"] || !config ? [] : await sinksFor(config, settings);
   const { state: previous, etag } = await loadFindingState(store, inventory.tenant);
-  const { check, artifacts, next } = evaluate(observations, { history: { previous, canAlert: sinks.length > 0 } });
+  const { check, artifacts, next } = evaluate(observations, {
+    history: { previous, canAlert: sinks.length > 0, minSeverity: thresholdsOf(stored).minSeverity },
+  });
   const outDir = resolve(io.cwd, str(flags, "out") ?? "out");
   await writeFiles(outDir, artifacts);
   const log = (line: string) => io.stderr(`mailflow-guard: ${line}\n`);

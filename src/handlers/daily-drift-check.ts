@@ -28,10 +28,10 @@ export function dailyDriftCheck(deps: () => Promise<HandlerDeps>, queue: Storage
     // The messages go out when this returns; a pruning that fails must not take today's checks with it.
     try {
       const pruned = await pruneRuns(d.store, { keep: d.settings.keepRuns, now: d.now(), log: (line) => context.warn(line) });
-      if (pruned.runs + pruned.tenantRecords + pruned.reports > 0) {
+      if (pruned.runs + pruned.tenantRecords + pruned.reports + pruned.alerts > 0) {
         context.log(
-          `kept the last ${d.settings.keepRuns} runs of each tenant: deleted ${pruned.runs} runs, ${pruned.tenantRecords} tenant records ` +
-            `and ${pruned.reports} reports`,
+          `kept the last ${d.settings.keepRuns} runs of each tenant: deleted ${pruned.runs} runs, ${pruned.tenantRecords} tenant records, ` +
+            `${pruned.reports} reports and ${pruned.alerts} scheduled alerts`,
         );
       }
     } catch (error) {

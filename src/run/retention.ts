@@ -1,3 +1,4 @@
+import { scheduledAlertTime } from "../alerts/schedule.js";
 import { parseReportKey, reportKey } from "../check/report-store.js";
 import { oneLine } from "../errors.js";
 import type { StateStore } from "../state/store.js";
@@ -10,10 +11,15 @@ import { ABANDONED_AFTER_MS, inBatches, loadRunHeader, tenantKey } from "./run.j
  */
 const MAX_PRUNED_RECORDS = 5000;
 
+/** Digests, heartbeats and stale-run alerts belong to no run: they are kept this long, well past their last retry. */
+export const SCHEDULED_ALERTS_KEPT_MS = 30 * 24 * 3600_000;
+
 export interface Pruned {
   runs: number;
   tenantRecords: number;
   reports: number;
+  /** Scheduled alerts past SCHEDULED_ALERTS_KEPT_MS. */
+  alerts: number;
 }
 
 /**
@@ -21,7 +27,9 @@ export interface Pruned {
  * the run was opened (run ids are random), and deletes the rest; then the
  * header of every run left without a tenant. It also removes what a crash or
  * a late try left behind: records of runs whose header is gone, and outputs
- * without a record. Both stores list keys by kind, so this works on either.
+ * without a record. Scheduled alerts (digests, heartbeats, stale-run) go
+ * after SCHEDULED_ALERTS_KEPT_MS. Both stores list keys by kind, so this
+ * works on either.
  */
 export async function pruneRuns(store: StateStore, options: { keep: number; now: Date; log: (line: string) => void }): Promise<Pruned> {
   // Outputs first, then records, then headers: a run's header is written before its records and a record
@@ -64,7 +72,7 @@ export async function pruneRuns(store: StateStore, options: { keep: number; now:
   // Orphans (no header, sorted as "") go first, then the oldest runs.
   const batch = doomed.sort((a, b) => newestFirst(b, a)).slice(0, MAX_PRUNED_RECORDS);
 
-  const pruned: Pruned = { runs: 0, tenantRecords: 0, reports: 0 };
+  const pruned: Pruned = { runs: 0, tenantRecords: 0, reports: 0, alerts: 0 };
   await inBatches(batch, async ({ key, runId, tenant }) => {
     // The outputs first: a pruning cut short leaves a record, which the next one finds, never an output without one.
     // The run's alert goes with them (same key): past this many runs it is no longer retried.
@@ -87,6 +95,13 @@ export async function pruneRuns(store: StateStore, options: { keep: number; now:
   const done = [...created].filter(([id, at]) => !left.has(id) && options.now.getTime() - Date.parse(at) > ABANDONED_AFTER_MS);
   await inBatches(done, async ([id]) => {
     if (await store.delete("run", id)) pruned.runs++;
+  });
+  const oldAlerts = (await store.list("alert")).filter((key) => {
+    const at = scheduledAlertTime(key);
+    return at !== undefined && options.now.getTime() - at > SCHEDULED_ALERTS_KEPT_MS;
+  });
+  await inBatches(oldAlerts.slice(0, MAX_PRUNED_RECORDS), async (key) => {
+    if (await store.delete("alert", key)) pruned.alerts++;
   });
   return pruned;
 }

@@ -7,7 +7,17 @@ import { ConcurrencyError } from "../errors.js";
  * the functions. Typed records (feed state, inventories, runs) are built on
  * top of it by their own modules; the store never interprets a document.
  */
-export type DocumentKind = "installation" | "feed" | "inventory" | "run" | "run-tenant" | "report" | "finding-state" | "alert" | "alert-config";
+export type DocumentKind =
+  | "installation"
+  | "feed"
+  | "inventory"
+  | "run"
+  | "run-tenant"
+  | "report"
+  | "finding-state"
+  | "alert"
+  | "alert-config"
+  | "alert-schedule";
 
 export interface ListOptions {
   /** Only keys that start with this text. */
