@@ -149,6 +149,7 @@ describe("Adaptive Cards in headless chromium", () => {
       ),
       snoozes: {},
       checks: ["2026-12-01T06:00:00.000Z", "2026-12-02T06:00:00.000Z", "2026-12-05T06:00:00.000Z", "2026-12-07T06:00:00.000Z"],
+      certificates: {},
     };
     const since = new Date("2026-12-05T06:00:00Z");
     const stale = staleRunFinding(base.tenant, since, 36, false);

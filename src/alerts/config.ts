@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Severity } from "../core/finding.js";
 import { InputError, StateStoreError } from "../errors.js";
 import { isSecureOrLoopback } from "../http/loopback.js";
+import { DEFAULT_CERTIFICATE_DAYS } from "../rules/certificate-expiry.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
 
@@ -48,6 +49,12 @@ export const alertConfigSchema = z.strictObject({
         .min(1, { message: "expected whole hours, at least 1" })
         .max(MAX_STALE_HOURS, { message: `expected at most ${MAX_STALE_HOURS} hours` })
         .optional(),
+      /** Days before a named certificate expires at which it is reported (each crossing alerts again). */
+      certificateDays: z
+        .array(z.number().int().min(1, { message: "expected whole days, at least 1" }).max(365, { message: "expected at most 365 days" }))
+        .min(1, { message: "expected at least one number of days" })
+        .max(8, { message: "expected at most 8 thresholds" })
+        .optional(),
     })
     .optional(),
 });
@@ -57,10 +64,11 @@ export type AlertConfig = z.infer<typeof alertConfigSchema>;
 export type Slot = NonNullable<AlertConfig["heartbeat"]>;
 
 /** The thresholds in force, defaults filled in. */
-export function thresholdsOf(config: AlertConfig | undefined): { minSeverity: Severity; staleRunAfterHours: number } {
+export function thresholdsOf(config: AlertConfig | undefined): { minSeverity: Severity; staleRunAfterHours: number; certificateDays: number[] } {
   return {
     minSeverity: config?.thresholds?.minSeverity ?? "info",
     staleRunAfterHours: config?.thresholds?.staleRunAfterHours ?? DEFAULT_STALE_RUN_HOURS,
+    certificateDays: config?.thresholds?.certificateDays ?? [...DEFAULT_CERTIFICATE_DAYS],
   };
 }
 

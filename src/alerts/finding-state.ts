@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { InputError, StateStoreError } from "../errors.js";
+import { certificateMemorySchema } from "../hybrid/certificate-memory.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
 
@@ -47,6 +48,8 @@ const findingStateSchema = z.object({
   snoozes: z.record(z.string(), snoozeSchema).default({}),
   /** When the tenant's checks completed lately (ISO 8601, oldest first): what the weekly heartbeat counts. */
   checks: z.array(z.string()).default([]),
+  /** Which certificate each connector meant at the last checks: what tells a renewal (certificate-renewed). */
+  certificates: certificateMemorySchema.default({}),
 });
 
 export type FindingState = z.infer<typeof findingStateSchema>;

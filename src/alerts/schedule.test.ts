@@ -42,8 +42,9 @@ function state(open: Record<string, { severity: "error" | "warning" | "info"; si
     ),
     snoozes: {},
     checks: [],
+    certificates: {},
     ...extra,
-  };
+  } as FindingState;
 }
 
 describe("latestSlot", () => {

@@ -30,7 +30,15 @@ export function classify(
     return snooze && snooze.digest === digest ? snooze : undefined;
   };
   const transitions: Transition[] = [];
-  const next: FindingState = { tenant: run.tenant, runId: run.runId, updatedAt: now, open: {}, snoozes: {}, checks: recentChecks(previous, run.at) };
+  const next: FindingState = {
+    tenant: run.tenant,
+    runId: run.runId,
+    updatedAt: now,
+    open: {},
+    snoozes: {},
+    checks: recentChecks(previous, run.at),
+    certificates: previous?.certificates ?? {},
+  };
   const seen = new Set<string>();
   for (const f of findings) {
     seen.add(f.id);

@@ -9,8 +9,9 @@ import { MissingFeedError, StaleFeedError } from "../errors.js";
 import type { FeedState } from "../feed/feed-state.js";
 import { describeVersion } from "../feed/snapshot.js";
 import { type FeedSyncReport, feedStaleness, tooOldFeedLine } from "../feed/staleness.js";
+import { rememberCertificates } from "../hybrid/certificate-memory.js";
 import { RangeSet } from "../ip/index.js";
-import { type Artifacts, OUTPUTS, renderOutputs } from "../outputs/index.js";
+import { type Artifacts, OUTPUTS, renderOutputs, writtenOutputs } from "../outputs/index.js";
 import { eopTargets } from "../rules/eop-targets.js";
 import { FEED_STALE } from "../rules/feed-stale.js";
 import { RULES } from "../rules/index.js";
@@ -60,6 +61,9 @@ export function evaluate(
 ): { check: TenantCheck; artifacts: Artifacts; next?: FindingState | undefined } {
   const rules = options.rules ?? RULES;
   const outputs = options.outputs ?? OUTPUTS;
+  const previous = options.history?.previous;
+  // What each connector's certificate was at the last checks comes with the finding state, unless the caller gave it.
+  if (observations.certificateHistory === undefined && previous) observations = { ...observations, certificateHistory: previous.certificates };
   const findings = runRules(observations, rules);
   const classified =
     options.history &&
@@ -73,7 +77,13 @@ export function evaluate(
   const report = buildReport(observations, findings, outputs);
   if (classified) report.transitions = classified.transitions.map(transitionReport);
   const check: TenantCheck = { observations, findings, report, transitions: classified?.transitions };
-  return { check, artifacts: renderOutputs(check, outputs), next: classified?.next };
+  const next = classified && {
+    ...classified.next,
+    certificates: observations.hybrid
+      ? rememberCertificates(observations.certificateHistory, observations.hybrid, observations.at)
+      : (previous?.certificates ?? {}),
+  };
+  return { check, artifacts: renderOutputs(check, outputs), next };
 }
 
 function transitionReport(t: Transition): TransitionReport {
@@ -120,7 +130,7 @@ function buildReport(o: Observations, findings: Finding[], outputs: readonly Out
       },
       inventory: { targets },
     },
-    artifacts: outputs.map((a) => ({ file: a.file, description: a.description })),
+    artifacts: writtenOutputs(o, outputs).map((a) => ({ file: a.file, description: a.description })),
   };
 }
 
@@ -145,15 +155,25 @@ function targetReports(o: Observations, findings: readonly Finding[]): TargetRep
   });
 }
 
+/** The rules that read both sides of the hybrid. */
+const HYBRID_RULES = new Set(RULES.filter((r) => r.needs.includes("hybrid")).map((r) => r.id));
+
 function summarise(o: Observations, targets: readonly TargetReport[], findings: readonly Finding[]): string[] {
   const { version } = o.eop.inForce;
   const feed = version === null ? `${o.instance}, ${describeVersion(version)}` : `${o.instance} feed ${describeVersion(version)}`;
   const checked = targets.filter((t) => t.checked);
   const drifted = checked.filter((t) => !t.inSync);
   const n = `${checked.length} target${checked.length === 1 ? "" : "s"}`;
+  // Certificate, connector and domain findings (the on-premises state document's rules), news apart.
+  const hybrid = findings.filter((f) => HYBRID_RULES.has(f.rule) && f.severity !== "info").length;
+  const also = hybrid === 0 ? "" : ` ${hybrid} certificate, connector or domain finding${hybrid === 1 ? "" : "s"} as well.`;
   let headline: string;
   if (drifted.length > 0) {
-    headline = `Drift: ${drifted.length} of ${n} of ${o.tenant} do${drifted.length === 1 ? "es" : ""} not match the EOP SMTP set (${feed}).`;
+    headline = `Drift: ${drifted.length} of ${n} of ${o.tenant} do${drifted.length === 1 ? "es" : ""} not match the EOP SMTP set (${feed}).${also}`;
+  } else if (hybrid > 0) {
+    headline =
+      `Drift: ${hybrid} certificate, connector or domain finding${hybrid === 1 ? "" : "s"} for ${o.tenant}; ` +
+      `${checked.length > 0 ? `its ${n} match${checked.length === 1 ? "es" : ""}` : "no target was checked against"} the EOP SMTP set (${feed}).`;
   } else if (findings.length > 0) {
     const what = findings.some((f) => f.subject.kind === "feed") ? "the feed needs" : "the findings below need";
     headline =

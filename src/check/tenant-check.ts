@@ -48,8 +48,9 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       sync: synced && header && syncReport(synced, new Date(header.createdAt)),
       maxFeedAgeMs: deps.settings?.maxFeedAgeMs ?? DEFAULT_MAX_FEED_AGE_MS,
     });
-    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop };
     const config = await loadAlertConfig(deps.store, tenant);
+    const { certificateDays } = thresholdsOf(config);
+    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop, hybrid: inventory.hybrid, certificateDays };
     const sinks = config && deps.sinks ? await deps.sinks(config) : [];
     const { state: previous, etag } = await loadFindingState(deps.store, tenant);
     const { check, artifacts, next } = evaluate(observations, {

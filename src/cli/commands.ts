@@ -114,9 +114,19 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
   const at = now();
   // Past MAILFLOW_GUARD_MAX_FEED_AGE this throws: one line and exit 1, no report.
   const eop = observeEop(state, { at, sync: syncReport(feed, syncedAt), maxFeedAgeMs: settings.maxFeedAgeMs });
-  const observations = { tenant: inventory.tenant, instance: inventory.instance, at, runId: randomUUID(), inventory, eop };
   // The flags name this check's channels; without them, the tenant's configuration in the state store. Its thresholds hold either way.
   const stored = await loadAlertConfig(store, inventory.tenant);
+  const { certificateDays } = thresholdsOf(stored);
+  const observations = {
+    tenant: inventory.tenant,
+    instance: inventory.instance,
+    at,
+    runId: randomUUID(),
+    inventory,
+    eop,
+    hybrid: inventory.hybrid,
+    certificateDays,
+  };
   const config = alertConfigFromFlags(flags) ?? stored;
   const sinks = flags["no-alerts"] || !config ? [] : await sinksFor(config, settings);
   const { state: previous, etag } = await loadFindingState(store, inventory.tenant);

@@ -83,5 +83,7 @@ export interface Output {
   file: string;
   /** One line for the report's file list and the CLI. */
   description: string;
+  /** Whether the check writes this file at all; always when absent (a script for a side the check never saw is noise). */
+  writes?(observations: Observations): boolean;
   render(check: TenantCheck): string;
 }

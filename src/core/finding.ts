@@ -16,6 +16,15 @@ export const SUBJECT_KINDS: Readonly<Record<string, string>> = {
   "receive-connector": "Receive connector",
   allowlist: "Allowlist",
   feed: "Feed",
+  "send-connector": "Send connector",
+  "hybrid-configuration": "Hybrid configuration",
+  certificate: "Certificate",
+  "inbound-connector": "Exchange Online inbound connector",
+  "outbound-connector": "Exchange Online outbound connector",
+  "accepted-domain": "Accepted domain",
+  "remote-domain": "Remote domain",
+  organisation: "Organisation",
+  tenant: "Tenant",
 };
 
 export function subjectKindName(kind: string): string {

@@ -1,5 +1,7 @@
 import type { Instance } from "../feed/instances.js";
 import type { FeedRefusal, FeedSnapshot } from "../feed/snapshot.js";
+import type { CertificateMemory } from "../hybrid/certificate-memory.js";
+import type { HybridState } from "../hybrid/hybrid-state.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { RangeSet } from "../ip/index.js";
 
@@ -44,6 +46,12 @@ export interface Observations {
   runId: string;
   inventory: Inventory;
   eop: EopObservation;
+  /** Both sides of the hybrid, when the tenant's state document (or a live read) gave them. */
+  hybrid?: HybridState | undefined;
+  /** Which certificate each connector meant at the last checks (from the finding state). */
+  certificateHistory?: CertificateMemory | undefined;
+  /** Days before expiry at which a certificate is reported, largest first (default 60, 30, 14, 7). */
+  certificateDays?: readonly number[] | undefined;
 }
 
-export type ObservationPart = Exclude<keyof Observations, "tenant" | "instance" | "at" | "runId">;
+export type ObservationPart = Exclude<keyof Observations, "tenant" | "instance" | "at" | "runId" | "certificateDays">;

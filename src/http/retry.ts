@@ -68,6 +68,13 @@ export const GRAPH_RETRY: RetryPolicy = {
 export const WEBHOOK_RETRY: RetryPolicy = { ...GRAPH_RETRY, backoff: { ...GRAPH_RETRY.backoff, maxMs: 16_000 } };
 
 /**
+ * The Exchange Online admin endpoint (InvokeCommand): like Graph, it throttles
+ * with 429 and `Retry-After`. Only Get- cmdlets are sent, which change
+ * nothing, so unlike Graph a timed-out request is sent again.
+ */
+export const EXCHANGE_ONLINE_RETRY: RetryPolicy = { ...GRAPH_RETRY, retryOnTimeout: true };
+
+/**
  * Whether a failed attempt is worth another under `policy` (how many remain
  * is the caller's count). Errors that are not about transport or status, such
  * as an answer that fails validation, never are.

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { INSTANCES } from "../feed/instances.js";
+import { hybridStateSchema } from "../hybrid/hybrid-state.js";
 
 /**
  * What a target must allow, compared with the EOP SMTP set:
@@ -50,6 +51,8 @@ export const inventorySchema = z.object({
       ...targetFields,
     }),
   ),
+  /** Both sides of the hybrid, when the inventory came from a state document. */
+  hybrid: hybridStateSchema.optional(),
 });
 
 export type Inventory = z.infer<typeof inventorySchema>;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InputError, InvalidRangeError } from "../errors.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
+import { isStateDocument, readStateDocument } from "../hybrid/state-document.js";
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
 import { hasUnsafeCharacters, UNSAFE_CHARACTERS, validate } from "../validation.js";
@@ -112,6 +113,37 @@ const rawReceiveConnector = z.looseObject({
  * with its file and position, never later in a run.
  */
 export function parseInventory(data: unknown, options: ParseInventoryOptions): Inventory {
+  if (isStateDocument(data)) return parseStateDocument(data, options);
+  return parseTargets(data, options);
+}
+
+/**
+ * A state document: its hybrid state read and normalised, its receive
+ * connectors' RemoteIPRanges and its allowlists read as an inventory's. It
+ * may carry no targets at all (a document for the certificate and connector
+ * checks alone).
+ */
+function parseStateDocument(data: unknown, options: ParseInventoryOptions): Inventory {
+  const { hybrid, receiveConnectors, allowlists } = readStateDocument(data, options.source);
+  const doc = data as { tenant?: unknown; instance?: unknown; checkConnectors?: unknown };
+  const targets = { tenant: doc.tenant, instance: doc.instance, checkConnectors: doc.checkConnectors, receiveConnectors, allowlists };
+  const inventory = parseTargets(Object.fromEntries(Object.entries(targets).filter(([, v]) => v !== undefined)), options, {
+    allowEmpty: true,
+    paths: { receiveConnectors: "onPremises.receiveConnectors" },
+  });
+  const connectors = hybrid.onPremises?.receiveConnectors?.map((c, i) => ({
+    ...c,
+    remoteIPRanges: inventory.receiveConnectors[i]?.remoteIPRanges ?? [],
+  }));
+  const onPremises = hybrid.onPremises && { ...hybrid.onPremises, ...(connectors ? { receiveConnectors: connectors } : {}) };
+  return { ...inventory, hybrid: { ...hybrid, onPremises } };
+}
+
+function parseTargets(
+  data: unknown,
+  options: ParseInventoryOptions,
+  state: { allowEmpty: boolean; paths: { receiveConnectors: string } } = { allowEmpty: false, paths: { receiveConnectors: "receiveConnectors" } },
+): Inventory {
   const { source } = options;
   const option = options.optionName ?? ((name) => `--${name} / ?${name}=`);
   const rawMode: TargetMode = options.mode === undefined ? "superset" : validate(targetModeSchema, options.mode, option("mode"));
@@ -149,7 +181,7 @@ export function parseInventory(data: unknown, options: ParseInventoryOptions): I
       instance: parseInstanceAt(doc.instance, source, "instance"),
       checkConnectors: [...new Set([...doc.checkConnectors, ...connectors])],
       receiveConnectors: doc.receiveConnectors.map((item, i) => {
-        const path = `receiveConnectors[${i}]`;
+        const path = `${state.paths.receiveConnectors}[${i}]`;
         if (isRawConnector(item)) return fromRawConnector(item, rawMode, source, path);
         const c = validateAt(receiveConnector, item, source, path);
         return { ...c, remoteIPRanges: entryTexts(c.remoteIPRanges, source, `${path}.remoteIPRanges`) };
@@ -157,7 +189,7 @@ export function parseInventory(data: unknown, options: ParseInventoryOptions): I
       allowlists: doc.allowlists.map((a, i) => ({ ...a, entries: entryTexts(a.entries, source, `allowlists[${i}].entries`) })),
     };
   }
-  if (inventory.receiveConnectors.length + inventory.allowlists.length === 0) {
+  if (!state.allowEmpty && inventory.receiveConnectors.length + inventory.allowlists.length === 0) {
     throw new InputError("lists no receive connectors and no allowlists: there is nothing to check", { source });
   }
   checkTargets(inventory, source);

@@ -44,36 +44,61 @@ export const remediationScript: Output = {
   description:
     "receive connector changes: review, then run in the Exchange Management Shell (asks before each change; -WhatIf shows them, -Confirm:$false " +
     "skips the questions)",
-  render: renderScript,
+  render: (check) => renderScript(check, "on-premises"),
 };
 
-function renderScript(check: TenantCheck): string {
+/**
+ * exchange-online-remediation.ps1: the findings' changes to Exchange Online
+ * objects (inbound and outbound connectors), in the same form, for a session
+ * opened with Connect-ExchangeOnline. Kept apart from remediation.ps1 because
+ * the two run in different shells, often by different admins.
+ */
+export const exchangeOnlineScript: Output = {
+  file: "exchange-online-remediation.ps1",
+  description: "Exchange Online connector changes: review, then run after Connect-ExchangeOnline (asks before each change; -WhatIf shows them)",
+  writes: (observations) => observations.hybrid?.exchangeOnline !== undefined,
+  render: (check) => renderScript(check, "exchange-online"),
+};
+
+function renderScript(check: TenantCheck, side: PropertyChange["side"]): string {
   const { observations: o, report } = check;
-  const connectors = connectorChanges(check);
-  const properties = check.findings.flatMap((f) =>
-    (f.changes ?? []).filter((c): c is PropertyChange => c.kind === "property" && c.side === "on-premises"),
-  );
+  const online = side === "exchange-online";
+  const connectors = online ? [] : connectorChanges(check);
+  const properties = check.findings.flatMap((f) => (f.changes ?? []).filter((c): c is PropertyChange => c.kind === "property" && c.side === side));
+  const name = online ? exchangeOnlineScript.file : remediationScript.file;
   const refused = o.eop.refused;
   const files = rollbackFiles();
   const changes = [...connectors.map((c) => connectorBlock(c, files)), ...properties.map((p) => propertyBlock(p, files))];
   const lines = [
     "<#",
     ".SYNOPSIS",
-    "  mailflow-guard: receive connector remediation. Review it before you run it.",
+    online
+      ? "  mailflow-guard: Exchange Online connector remediation. Review it before you run it."
+      : "  mailflow-guard: on-premises connector remediation. Review it before you run it.",
     ".DESCRIPTION",
     `  Tenant:     ${psComment(o.tenant)}`,
     `  Feed:       ${o.instance}, ${o.eop.inForce.version === null ? "unversioned saved feed" : describeVersion(o.eop.inForce.version)}`,
     `  Run:        ${o.runId}`,
     `  Generated:  ${report.generatedAt}`,
     "",
-    "  Adds the Exchange Online Protection ranges each receive connector lacks and",
-    "  removes only the entries named below; no RemoteIPRanges list is replaced.",
-    ...(refused === undefined ? [] : ["", "  The latest feed was refused, so this script proposes no removals:", `  ${psComment(refused.reason)}`]),
+    ...(online
+      ? [
+          "  Sets the Exchange Online connector properties named below, in the tenant",
+          `  above: connect first with Connect-ExchangeOnline -Organization ${psComment(o.tenant)}.`,
+        ]
+      : [
+          "  Adds the Exchange Online Protection ranges each receive connector lacks and",
+          "  removes only the entries named below; no RemoteIPRanges list is replaced;",
+          "  sets the certificate and domain properties named below.",
+          ...(refused === undefined
+            ? []
+            : ["", "  The latest feed was refused, so this script proposes no removals:", `  ${psComment(refused.reason)}`]),
+        ]),
     "",
     "  It takes -WhatIf and -Confirm as the Exchange cmdlets do:",
-    "    .\\remediation.ps1 -WhatIf          shows each change and changes nothing.",
-    "    .\\remediation.ps1                  asks before each change (Yes, Yes to All, No, No to All).",
-    "    .\\remediation.ps1 -Confirm:$false  makes every change without asking.",
+    `    .\\${name} -WhatIf          shows each change and changes nothing.`,
+    `    .\\${name}                  asks before each change (Yes, Yes to All, No, No to All).`,
+    `    .\\${name} -Confirm:$false  makes every change without asking.`,
     "  A Set- cmdlet changes at once unless -WhatIf; this script asks first by",
     "  default (ConfirmImpact High), so nothing changes that nobody confirmed.",
     "",
@@ -85,9 +110,9 @@ function renderScript(check: TenantCheck): string {
     "  That sets the saved list again as a whole. A change declined or shown with",
     "  -WhatIf saves nothing, and a change whose state could not be saved is not made.",
     ".EXAMPLE",
-    "  .\\remediation.ps1 -WhatIf",
+    `  .\\${name} -WhatIf`,
     ".EXAMPLE",
-    "  .\\remediation.ps1 -Confirm:$false",
+    `  .\\${name} -Confirm:$false`,
     "#>",
     "# ConfirmImpact High: PowerShell asks before each change (unless -Confirm:$false, or",
     "# $ConfirmPreference is None); -WhatIf shows them all and changes nothing.",
@@ -96,13 +121,21 @@ function renderScript(check: TenantCheck): string {
     "",
     "Set-StrictMode -Version Latest",
     "$ErrorActionPreference = 'Stop'",
-    "if (-not (Get-Command Set-ReceiveConnector -ErrorAction SilentlyContinue)) {",
-    "  throw 'Run this script in the Exchange Management Shell: Set-ReceiveConnector was not found.'",
-    "}",
+    ...(online
+      ? [
+          "if (-not (Get-Command Set-InboundConnector -ErrorAction SilentlyContinue)) {",
+          "  throw 'Connect to Exchange Online first (Connect-ExchangeOnline): Set-InboundConnector was not found.'",
+          "}",
+        ]
+      : [
+          "if (-not (Get-Command Set-ReceiveConnector -ErrorAction SilentlyContinue)) {",
+          "  throw 'Run this script in the Exchange Management Shell: Set-ReceiveConnector was not found.'",
+          "}",
+        ]),
     "",
   ];
   if (changes.length === 0) {
-    lines.push(`Write-Host ${psQuote(nothingToChange(report))}`);
+    lines.push(`Write-Host ${psQuote(online ? "Nothing to change in Exchange Online." : nothingToChange(report))}`);
   } else {
     lines.push(
       "# Rollback files are named with this run's time, and never overwritten.",
@@ -182,7 +215,7 @@ function propertyBlock(p: PropertyChange, files: RollbackFiles): string[] {
       saved,
       action: `${cmdlet} -${parameter} ${shown}`,
       file: files.next(`${p.identity}-${parameter}`),
-      change: [`${cmdlet} -Identity ${psQuote(p.identity)} -${parameter} ${psValue(p.value)} -Confirm:$false`],
+      change: [`${cmdlet}${identityParameter(cmdlet, psQuote(p.identity))} -${parameter} ${psValue(p.value)} -Confirm:$false`],
     }),
   ];
 }
@@ -205,10 +238,10 @@ function guarded(g: {
   change: string[];
 }): string[] {
   const getter = `Get-${g.cmdlet.slice("Set-".length)}`;
-  const restore = ` | ForEach-Object { ${g.cmdlet} -Identity $_.Identity -${g.parameter} $_.${g.parameter} }`;
+  const restore = ` | ForEach-Object { ${g.cmdlet}${identityParameter(g.cmdlet, "$_.Identity")} -${g.parameter} $_.${g.parameter} }`;
   const body = [
     `$rollback = Join-Path $PSScriptRoot (${psQuote(`rollback-${g.file}-`)} + $stamp + '.xml')`,
-    `${getter} -Identity ${psQuote(g.identity)} |`,
+    `${getter}${identityParameter(g.cmdlet, psQuote(g.identity))} |`,
     `  Select-Object @{ Name = 'Identity'; Expression = { $_.Identity.ToString() } }, @{ Name = ${psQuote(g.parameter)}; Expression = { ${g.saved} ` +
       `} } |`,
     "  Export-Clixml -LiteralPath $rollback -NoClobber -Confirm:$false",
@@ -217,6 +250,13 @@ function guarded(g: {
     ...g.change,
   ];
   return [`if ($PSCmdlet.ShouldProcess(${psQuote(g.identity)}, ${psQuote(g.action)})) {`, ...body, "}", ""];
+}
+
+/** The organisation's one hybrid configuration has no identity to name: its cmdlets take no -Identity. */
+const WITHOUT_IDENTITY = new Set(["Set-HybridConfiguration"]);
+
+function identityParameter(cmdlet: string, value: string): string {
+  return WITHOUT_IDENTITY.has(cmdlet) ? "" : ` -Identity ${value}`;
 }
 
 interface RollbackFiles {

@@ -1,13 +1,38 @@
 import type { Rule } from "../core/rule.js";
+import { certificateExpired, certificateExpiring } from "./certificate-expiry.js";
+import { tlsDomainMismatch, tlsSenderNameMismatch } from "./exchange-online-tls.js";
 import { feedStale } from "./feed-stale.js";
 import { feedSuspicious } from "./feed-suspicious.js";
+import { hybridRemoteDomainMisconfigured, routingDomainNotInternalRelay } from "./hybrid-domains.js";
+import { connectorOpenToInternet, hybridReceiveNotTrusted } from "./hybrid-receive.js";
 import { missingEopRange } from "./missing-eop-range.js";
 import { noEopTarget } from "./no-eop-target.js";
+import { outboundConnectorDrift } from "./outbound-connector-drift.js";
 import { staleEopRange } from "./stale-eop-range.js";
+import { certificateRenewed, tlsCertificateNameMismatch } from "./tls-certificate-name.js";
 
 /**
  * Every rule a check runs, in the order reports list their findings: feed
- * problems first, then what stops mail, then what lets too much in, then what
- * the inventory leaves unchecked. Adding a rule is one file and one line here.
+ * problems first, then what stops mail (ranges, then certificates and the
+ * connectors that name them, then domains), then what lets too much in, then
+ * what the inventory leaves unchecked and what is only news. Adding a rule is
+ * one file and one line here.
  */
-export const RULES: readonly Rule[] = [feedSuspicious, feedStale, missingEopRange, staleEopRange, noEopTarget];
+export const RULES: readonly Rule[] = [
+  feedSuspicious,
+  feedStale,
+  missingEopRange,
+  certificateExpired,
+  tlsCertificateNameMismatch,
+  tlsSenderNameMismatch,
+  tlsDomainMismatch,
+  hybridReceiveNotTrusted,
+  outboundConnectorDrift,
+  routingDomainNotInternalRelay,
+  hybridRemoteDomainMisconfigured,
+  certificateExpiring,
+  staleEopRange,
+  connectorOpenToInternet,
+  noEopTarget,
+  certificateRenewed,
+];

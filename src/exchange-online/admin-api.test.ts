@@ -1,0 +1,356 @@
+import { inspect } from "node:util";
+import type { AccessToken, TokenCredential } from "@azure/identity";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { contosoHybrid, type ExoStandIn, type ExoStandInOptions, MORE_RESULTS_WARNING, startExoStandIn } from "../../test/support/exo-stand-in.js";
+import { failure } from "../../test/support/failure.js";
+import { HttpError, InputError, MailflowGuardError, ThrottledError } from "../errors.js";
+import {
+  createExchangeOnlineClient,
+  EXCHANGE_ONLINE_SCOPE,
+  type ExchangeOnlineClientOptions,
+  IncompleteReadError,
+  parseTenantId,
+} from "./admin-api.js";
+
+const TOKEN = "exo-token-9c41e7d2-secret";
+const TENANT = "contoso.onmicrosoft.com";
+const TENANT_GUID = "2f1e0c3a-7b4d-4e8f-9a61-5c2d8e0b7a14";
+const ANCHOR = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}";
+const UNLIMITED = { ResultSize: "Unlimited" };
+
+/** A TokenCredential with a fixed token that records the scopes it was asked for. */
+function fakeCredential(token = TOKEN): TokenCredential & { scopes: string[][] } {
+  const scopes: string[][] = [];
+  return {
+    scopes,
+    async getToken(requested: string | string[]): Promise<AccessToken> {
+      scopes.push([requested].flat());
+      return { token, expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+}
+
+let exo: ExoStandIn | undefined;
+afterEach(async () => {
+  await exo?.close();
+  exo = undefined;
+});
+
+async function setUp(over: Partial<ExchangeOnlineClientOptions> = {}, standIn: ExoStandInOptions = {}) {
+  exo = await startExoStandIn({ acceptToken: TOKEN, ...standIn });
+  const credential = fakeCredential();
+  const sleep = vi.fn(async (_ms: number) => {});
+  const client = createExchangeOnlineClient({ baseUrl: exo.url, credential, sleep, random: () => 0, ...over });
+  return { exo, credential, sleep, client };
+}
+
+describe("readState", () => {
+  it("reads the four lists whole, with the token for Exchange Online's scope, and returns the objects raw", async () => {
+    const { exo, credential, client } = await setUp();
+
+    const state = await client.readState(TENANT);
+
+    expect(state).toEqual({ ...contosoHybrid(), warnings: [] });
+    expect(exo.requests.map((r) => [r.method, r.path, r.status, r.cmdletName, r.parameters])).toEqual(
+      ["Get-InboundConnector", "Get-OutboundConnector", "Get-AcceptedDomain", "Get-RemoteDomain"].map((cmdlet) => [
+        "POST",
+        `/adminapi/beta/${TENANT}/InvokeCommand`,
+        200,
+        cmdlet,
+        UNLIMITED,
+      ]),
+    );
+    expect(exo.requests[0]!.body).toEqual({ CmdletInput: { CmdletName: "Get-InboundConnector", Parameters: { ResultSize: "Unlimited" } } });
+    expect(credential.scopes).toEqual(Array(4).fill([EXCHANGE_ONLINE_SCOPE]));
+    expect(EXCHANGE_ONLINE_SCOPE).toBe("https://outlook.office365.com/.default");
+  });
+
+  it("sends the module's headers: JSON answers, the system mailbox anchor, 1000 a page, the cmdlet and the session", async () => {
+    const { exo, client } = await setUp();
+
+    await client.readState(TENANT);
+
+    const [first, second] = exo.requests;
+    expect(first!.headers).toMatchObject({
+      authorization: "Bearer …",
+      "content-type": "application/json",
+      accept: "application/json",
+      "x-responseformat": "json",
+      "x-anchormailbox": `UPN:${ANCHOR}@${TENANT}`,
+      prefer: "odata.maxpagesize=1000",
+      "x-cmdletname": "Get-InboundConnector",
+      "user-agent": "mailflow-guard",
+    });
+    expect(second!.headers["x-cmdletname"]).toBe("Get-OutboundConnector");
+    expect(first!.headers["connection-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second!.headers["connection-id"]).toBe(first!.headers["connection-id"]);
+    expect(second!.headers["client-request-id"]).not.toBe(first!.headers["client-request-id"]);
+  });
+
+  it("asks the credential of each tenant, and anchors a tenant named by GUID to the app's system mailbox", async () => {
+    exo = await startExoStandIn({ acceptToken: TOKEN });
+    const asked: string[] = [];
+    const client = createExchangeOnlineClient({
+      baseUrl: exo.url,
+      credential: (tenantId) => {
+        asked.push(tenantId);
+        return fakeCredential();
+      },
+    });
+
+    await client.invoke(TENANT_GUID.toUpperCase(), "Get-AcceptedDomain", UNLIMITED);
+
+    expect(asked).toEqual([TENANT_GUID]);
+    expect(exo.requests[0]!.path).toBe(`/adminapi/beta/${TENANT_GUID}/InvokeCommand`);
+    expect(exo.requests[0]!.headers["x-anchormailbox"]).toBe(`APP:${ANCHOR}@${TENANT_GUID}`);
+  });
+
+  it("returns the objects the stand-in is given, and every cmdlet's warnings under its name", async () => {
+    const connector = { ...contosoHybrid().inboundConnectors[0]!, RequireTls: false, TlsSenderCertificateName: null };
+    const { exo, client } = await setUp({}, { inboundConnectors: [connector], remoteDomains: [] });
+    exo.script({ warnings: ["The Identity parameter is deprecated."] }, { cmdlet: "Get-OutboundConnector" });
+
+    const state = await client.readState(TENANT);
+
+    expect(state.inboundConnectors).toEqual([connector]);
+    expect(state.remoteDomains).toEqual([]);
+    expect(state.warnings).toEqual(["Get-OutboundConnector: The Identity parameter is deprecated."]);
+  });
+});
+
+describe("an incomplete read", () => {
+  it("with @odata.nextLink throws IncompleteReadError and reads no further", async () => {
+    const { exo, client } = await setUp();
+    exo.script("next-link", { cmdlet: "Get-OutboundConnector" });
+
+    const error = await failure(client.readState(TENANT));
+
+    expect(error).toBeInstanceOf(IncompleteReadError);
+    expect(error).toMatchObject({ tenantId: TENANT, cmdletName: "Get-OutboundConnector", received: 1 });
+    expect(error.message).toBe(
+      `Exchange Online answered Get-OutboundConnector in tenant ${TENANT} with only part of the result (1 received): ` +
+        "the answer links to more with @odata.nextLink",
+    );
+    expect(exo.requests.map((r) => r.cmdletName)).toEqual(["Get-InboundConnector", "Get-OutboundConnector"]);
+  });
+
+  it("with the module's 'more results available' warning throws IncompleteReadError quoting it", async () => {
+    const { exo, client } = await setUp();
+    exo.script("truncated");
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
+
+    expect(error).toBeInstanceOf(IncompleteReadError);
+    expect(error.message).toContain(`it warned ${JSON.stringify(MORE_RESULTS_WARNING)}`);
+  });
+
+  it("with @adminapi.errors throws IncompleteReadError", async () => {
+    const { exo, client } = await setUp();
+    exo.script("cmdlet-errors");
+
+    const error = await failure(client.invoke(TENANT, "Get-RemoteDomain", UNLIMITED));
+
+    expect(error).toBeInstanceOf(IncompleteReadError);
+    expect(error.message).toContain("it reported 1 error(s), the first \"The operation couldn't be performed");
+  });
+});
+
+describe("refusals", () => {
+  it("a 400 says the cmdlet's own exception from innererror.internalexception, on one line", async () => {
+    const { client } = await setUp();
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", { ResultSize: "Unlimited", Foo: true }));
+
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).status).toBe(400);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^POST http://127\\.0\\.0\\.1:\\d+/adminapi/beta/${TENANT}/InvokeCommand \\(Get-InboundConnector\\) answered 400 Bad Request: ` +
+          "A parameter cannot be found that matches parameter name 'Foo'\\. \\(request id [0-9a-f-]{36}\\)$",
+      ),
+    );
+    expect(error.message).not.toContain("Error executing cmdlet");
+  });
+
+  it("a 400 without innererror says error.message", async () => {
+    const body = JSON.stringify({ error: { code: "BadRequest", message: "The request is invalid.\r\nTry again." } });
+    const client = createExchangeOnlineClient({
+      baseUrl: "https://outlook.office365.com",
+      credential: fakeCredential(),
+      fetch: async () => new Response(body, { status: 400, statusText: "Bad Request" }),
+    });
+
+    const error = await failure(client.invoke(TENANT, "Get-RemoteDomain", UNLIMITED));
+
+    expect(error.message).toBe(
+      `POST https://outlook.office365.com/adminapi/beta/${TENANT}/InvokeCommand (Get-RemoteDomain) answered 400 Bad Request: ` +
+        "The request is invalid. Try again.",
+    );
+  });
+
+  it("a 403 with a body of NUL bytes says which permission or role the app lacks", async () => {
+    const { exo, client } = await setUp();
+    exo.script({ status: 403 });
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
+
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).status).toBe(403);
+    expect(error.message).toContain("answered 403 Forbidden: the app lacks the Exchange.ManageAsApp application permission");
+    expect(error.message).toContain("or an Entra role such as Global Reader");
+    expect(error.message).not.toContain("\u0000");
+    expect(error.message).not.toContain("\\u0000");
+    expect(exo.requests).toHaveLength(1);
+  });
+
+  it("a 401 says the token was refused and what to check", async () => {
+    const { exo, client } = await setUp({ credential: fakeCredential("someone-elses-token") });
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
+
+    expect((error as HttpError).status).toBe(401);
+    expect(error.message).toContain("answered 401 Unauthorized: Exchange Online refused the token");
+    expect(error.message).toContain("consented to the app");
+    expect(exo.requests).toHaveLength(1);
+  });
+
+  it("never shows the bearer token, not even when the service quotes it", async () => {
+    const { exo, client } = await setUp();
+    exo.script({ status: 400, message: `The token ${TOKEN} is not valid for tenant ${TENANT}.` });
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
+
+    expect(error.message).toContain("The token … is not valid for tenant");
+    expect(inspect(error, { depth: 10 })).not.toContain(TOKEN);
+    expect(JSON.stringify(error)).not.toContain(TOKEN);
+  });
+});
+
+describe("throttling and server errors", () => {
+  it("waits as a 429's Retry-After says, then reads", async () => {
+    const { exo, sleep, client } = await setUp();
+    exo.script({ status: 429, retryAfterSeconds: 7 }, { cmdlet: "Get-AcceptedDomain" });
+
+    const state = await client.readState(TENANT);
+
+    expect(state.acceptedDomains).toEqual(contosoHybrid().acceptedDomains);
+    expect(sleep.mock.calls).toEqual([[7000]]);
+    expect(exo.requests.map((r) => [r.cmdletName, r.status])).toEqual([
+      ["Get-InboundConnector", 200],
+      ["Get-OutboundConnector", 200],
+      ["Get-AcceptedDomain", 429],
+      ["Get-AcceptedDomain", 200],
+      ["Get-RemoteDomain", 200],
+    ]);
+  });
+
+  it("retries a 503 after its Retry-After, or with backoff without one", async () => {
+    const { exo, sleep, client } = await setUp();
+    exo.script({ status: 503, retryAfterSeconds: 4 });
+    exo.script({ status: 503, retryAfterSeconds: null });
+
+    const result = await client.invoke(TENANT, "Get-OutboundConnector", UNLIMITED);
+
+    expect(result.value).toEqual(contosoHybrid().outboundConnectors);
+    expect(sleep.mock.calls).toEqual([[4000], [2000]]);
+    expect(exo.requests.map((r) => r.status)).toEqual([503, 503, 200]);
+  });
+
+  it("gives up with a ThrottledError after the policy's retries", async () => {
+    const { exo, sleep, client } = await setUp();
+    exo.script({ status: 429, retryAfterSeconds: 1 }, { times: 10 });
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
+
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect(error.message).toContain("(4 attempts)");
+    expect(sleep).toHaveBeenCalledTimes(3);
+    expect(exo.requests).toHaveLength(4);
+  });
+});
+
+describe("what it refuses to send", () => {
+  it("runs no cmdlet but the four Get- cmdlets, and asks for no token first", async () => {
+    const { exo, credential, client } = await setUp();
+
+    for (const cmdlet of ["Set-InboundConnector", "Remove-RemoteDomain", "Get-Mailbox", "Get-InboundConnector; Remove-InboundConnector", ""]) {
+      const error = await failure(client.invoke(TENANT, cmdlet, {}));
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toContain("this product only reads Exchange Online");
+    }
+    expect(exo.requests).toHaveLength(0);
+    expect(credential.scopes).toHaveLength(0);
+  });
+
+  it("sends a cmdlet named in any case with its own spelling", async () => {
+    const { exo, client } = await setUp();
+
+    await client.invoke(TENANT, "get-INBOUNDconnector", UNLIMITED);
+
+    expect(exo.requests[0]!.cmdletName).toBe("Get-InboundConnector");
+  });
+
+  it("refuses a tenant id that is neither a GUID nor an onmicrosoft.com name", async () => {
+    const { exo, client } = await setUp();
+
+    for (const tenant of [
+      "contoso.com",
+      "contoso.mail.onmicrosoft.com",
+      "../contoso.onmicrosoft.com",
+      "contoso.onmicrosoft.com/x",
+      " ",
+      "2f1e0c3a",
+    ]) {
+      const error = await failure(client.readState(tenant));
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toContain("is not a tenant id (expected a GUID or the tenant's name.onmicrosoft.com domain)");
+    }
+    expect(exo.requests).toHaveLength(0);
+  });
+
+  it("refuses parameters that are not an object", async () => {
+    const { client } = await setUp();
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", ["Unlimited"] as unknown as Record<string, unknown>));
+
+    expect(error).toBeInstanceOf(InputError);
+  });
+
+  it("refuses a base URL that would send the token in clear, and a missing credential", () => {
+    const credential = fakeCredential();
+    for (const baseUrl of ["http://outlook.office365.com", "https://outlook.office365.com?x=1", "https://user:pw@outlook.office365.com", "nope"]) {
+      expect(() => createExchangeOnlineClient({ baseUrl, credential })).toThrow(InputError);
+    }
+    expect(() => createExchangeOnlineClient({ baseUrl: "https://outlook.office365.com" } as ExchangeOnlineClientOptions)).toThrow(
+      "expected a TokenCredential",
+    );
+  });
+
+  it("says so when the credential gives no token, and sends nothing", async () => {
+    const { exo } = await setUp();
+    const client = createExchangeOnlineClient({
+      baseUrl: exo.url,
+      credential: {
+        getToken: async () => {
+          throw new Error("AADSTS700027: Client assertion contains an invalid signature.\nTrace ID: 1");
+        },
+      },
+    });
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
+
+    expect(error).toBeInstanceOf(MailflowGuardError);
+    expect(error.message).toBe(
+      `could not get a token for Exchange Online in tenant ${TENANT}: AADSTS700027: Client assertion contains an invalid signature. Trace ID: 1`,
+    );
+    expect(exo.requests).toHaveLength(0);
+  });
+});
+
+describe("parseTenantId", () => {
+  it("keeps a GUID or an onmicrosoft.com name, lower-cased", () => {
+    expect(parseTenantId("Contoso.OnMicrosoft.com")).toBe(TENANT);
+    expect(parseTenantId(TENANT_GUID.toUpperCase())).toBe(TENANT_GUID);
+    expect(() => parseTenantId(42)).toThrow("a number is not a tenant id");
+  });
+});

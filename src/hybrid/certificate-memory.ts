@@ -1,0 +1,39 @@
+import { z } from "zod";
+import type { HybridState } from "./hybrid-state.js";
+import { certificateReferences, certificatesNamed, certificatesWithSubject, smtpCertificates } from "./references.js";
+
+/**
+ * Which certificate each reference (a connector, the hybrid configuration)
+ * meant at the tenant's last checks, kept with its finding state: what tells
+ * a renewal apart from a certificate that was always there. When no
+ * certificate answers a reference's name any more, the certificates with its
+ * subject stand in: the renewal it should have followed.
+ */
+export const certificateMemorySchema = z.record(
+  z.string(),
+  z.object({
+    thumbprints: z.array(z.string()),
+    /** When the thumbprints last changed, and what they were before. */
+    changedAt: z.iso.datetime().optional(),
+    previous: z.array(z.string()).optional(),
+  }),
+);
+
+export type CertificateMemory = z.infer<typeof certificateMemorySchema>;
+
+/** The memory after a check: each reference's certificates now, with the last change kept until the next one. */
+export function rememberCertificates(previous: CertificateMemory | undefined, state: HybridState, at: Date): CertificateMemory {
+  const next: CertificateMemory = {};
+  for (const ref of certificateReferences(state)) {
+    const candidates = smtpCertificates(state, ref.servers);
+    const named = certificatesNamed(ref.name, candidates);
+    const meant = named.length > 0 ? named : certificatesWithSubject(ref.name, candidates);
+    const thumbprints = [...new Set(meant.map((c) => c.thumbprint))].sort();
+    if (thumbprints.length === 0) continue;
+    const before = previous?.[ref.key];
+    const same = before !== undefined && before.thumbprints.join() === thumbprints.join();
+    if (!before || same) next[ref.key] = before ?? { thumbprints };
+    else next[ref.key] = { thumbprints, changedAt: at.toISOString(), previous: before.thumbprints };
+  }
+  return next;
+}

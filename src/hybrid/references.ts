@@ -1,0 +1,93 @@
+import { normaliseName } from "./certificate.js";
+import type { CertificateName, CertificateState, HybridState } from "./hybrid-state.js";
+
+/**
+ * Where the on-premises side names a certificate by `<I>issuer<S>subject`:
+ * each send connector, each receive connector, and the hybrid
+ * configuration. Exchange finds the certificate by those two strings, not by
+ * thumbprint, so a renewal with another issuer or subject breaks every one of
+ * them until it is set again.
+ */
+export interface CertificateReference {
+  /** Stable across runs: what the renewal memory is keyed by. */
+  key: string;
+  kind: "send-connector" | "receive-connector" | "hybrid-configuration";
+  identity: string;
+  /** The cmdlet that sets it, and its identity parameter's value. */
+  cmdlet: "Set-SendConnector" | "Set-ReceiveConnector" | "Set-HybridConfiguration";
+  name: CertificateName;
+  /** The servers whose certificate it means: the connector's own, or the source/receiving servers. */
+  servers: string[];
+}
+
+/** Every reference the on-premises state makes to a certificate by name. */
+export function certificateReferences(state: HybridState): CertificateReference[] {
+  const on = state.onPremises;
+  if (!on) return [];
+  const refs: CertificateReference[] = [];
+  for (const c of on.sendConnectors ?? []) {
+    if (!c.tlsCertificateName) continue;
+    refs.push({
+      key: `send-connector|${c.identity.toLowerCase()}`,
+      kind: "send-connector",
+      identity: c.identity,
+      cmdlet: "Set-SendConnector",
+      name: c.tlsCertificateName,
+      servers: c.sourceTransportServers,
+    });
+  }
+  for (const c of on.receiveConnectors ?? []) {
+    if (!c.tlsCertificateName) continue;
+    refs.push({
+      key: `receive-connector|${c.identity.toLowerCase()}`,
+      kind: "receive-connector",
+      identity: c.identity,
+      cmdlet: "Set-ReceiveConnector",
+      name: c.tlsCertificateName,
+      servers: c.server ? [c.server] : [],
+    });
+  }
+  const h = on.hybridConfiguration;
+  if (h?.tlsCertificateName) {
+    refs.push({
+      key: "hybrid-configuration",
+      kind: "hybrid-configuration",
+      identity: "Hybrid Configuration",
+      cmdlet: "Set-HybridConfiguration",
+      name: h.tlsCertificateName,
+      servers: [...new Set([...h.sendingTransportServers, ...h.receivingTransportServers])],
+    });
+  }
+  return refs;
+}
+
+/** Certificates with the SMTP service on the given servers (all of them when the reference names none, or none is known). */
+export function smtpCertificates(state: HybridState, servers: readonly string[]): CertificateState[] {
+  const all = (state.onPremises?.exchangeCertificates ?? []).filter((c) => c.services.some((s) => s.toUpperCase() === "SMTP"));
+  const wanted = new Set(servers.map(serverKey));
+  const onServers = all.filter((c) => c.server !== undefined && wanted.has(serverKey(c.server)));
+  return wanted.size === 0 || onServers.length === 0 ? all : onServers;
+}
+
+/** The certificates a name finds, as Exchange finds them: the same issuer and the same subject. */
+export function certificatesNamed(name: CertificateName, certificates: readonly CertificateState[]): CertificateState[] {
+  const issuer = normaliseName(name.issuer);
+  const subject = normaliseName(name.subject);
+  return certificates.filter((c) => normaliseName(c.issuer) === issuer && normaliseName(c.subject) === subject);
+}
+
+/** Certificates whose subject is the name's, whoever issued them: the renewal a reference should follow. */
+export function certificatesWithSubject(name: CertificateName, certificates: readonly CertificateState[]): CertificateState[] {
+  const subject = normaliseName(name.subject);
+  return certificates.filter((c) => normaliseName(c.subject) === subject);
+}
+
+/** The newest of several certificates: the one a renewal put in place. */
+export function newest(certificates: readonly CertificateState[]): CertificateState | undefined {
+  return [...certificates].sort((a, b) => b.notAfter.localeCompare(a.notAfter))[0];
+}
+
+/** `EX01`, `ex01.contoso.com` and `EX01.CONTOSO.COM` are one server. */
+function serverKey(server: string): string {
+  return server.toLowerCase().split(".")[0] ?? server.toLowerCase();
+}

@@ -1,0 +1,96 @@
+import { type Finding, finding } from "../core/finding.js";
+import type { Observations } from "../core/observations.js";
+import type { Rule } from "../core/rule.js";
+import { daysLeft } from "../hybrid/certificate.js";
+import type { CertificateState } from "../hybrid/hybrid-state.js";
+import { certificateReferences, certificatesNamed, smtpCertificates } from "../hybrid/references.js";
+
+/** Days before expiry at which a named certificate is reported, each crossing a new finding digest. */
+export const DEFAULT_CERTIFICATE_DAYS: readonly number[] = [60, 30, 14, 7];
+
+/** Each certificate a connector or the hybrid configuration names, once, with who names it and the servers it is on. */
+function namedCertificates(o: Observations): { certificate: CertificateState; servers: string[]; namedBy: string[] }[] {
+  const byThumbprint = new Map<string, { certificate: CertificateState; servers: Set<string>; namedBy: Set<string> }>();
+  if (!o.hybrid) return [];
+  for (const ref of certificateReferences(o.hybrid)) {
+    for (const c of certificatesNamed(ref.name, smtpCertificates(o.hybrid, ref.servers))) {
+      const entry = byThumbprint.get(c.thumbprint) ?? { certificate: c, servers: new Set<string>(), namedBy: new Set<string>() };
+      if (c.server) entry.servers.add(c.server);
+      entry.namedBy.add(`${ref.kind.replace("-", " ")} ${ref.identity}`);
+      byThumbprint.set(c.thumbprint, entry);
+    }
+  }
+  return [...byThumbprint.values()].map((e) => ({ certificate: e.certificate, servers: [...e.servers].sort(), namedBy: [...e.namedBy].sort() }));
+}
+
+/** `send connector X names` / `send connector X, hybrid configuration name`. */
+function namers(namedBy: readonly string[]): string {
+  return `${namedBy.join(", ")} name${namedBy.length === 1 ? "s" : ""}`;
+}
+
+function subjectOf(c: CertificateState) {
+  return { kind: "certificate", name: `${c.subject} (${c.thumbprint})` };
+}
+
+function evidenceOf(c: CertificateState, servers: string[], namedBy: string[]) {
+  return { thumbprint: c.thumbprint, subject: c.subject, issuer: c.issuer, notAfter: c.notAfter, names: c.names, servers, namedBy };
+}
+
+/**
+ * A certificate that connectors name expires within the next 60, 30, 14 or 7
+ * days (the tenant's thresholds). Each threshold crossed changes the
+ * finding, so it alerts again at each one.
+ */
+export const certificateExpiring: Rule = {
+  id: "certificate-expiring",
+  needs: ["hybrid"],
+  evaluate(o) {
+    const days = [...(o.certificateDays ?? DEFAULT_CERTIFICATE_DAYS)].sort((a, b) => a - b);
+    const out: Finding[] = [];
+    for (const { certificate: c, servers, namedBy } of namedCertificates(o)) {
+      const left = daysLeft({ notAfter: new Date(c.notAfter) }, o.at);
+      if (Date.parse(c.notAfter) <= o.at.getTime()) continue;
+      const stage = days.find((d) => left <= d);
+      if (stage === undefined) continue;
+      out.push(
+        finding({
+          rule: "certificate-expiring",
+          severity: stage <= 7 ? "error" : "warning",
+          subject: subjectOf(c),
+          summary:
+            `The certificate ${c.subject} (issued by ${c.issuer}) that ${namers(namedBy)} expires ${c.notAfter.slice(0, 10)}, ` +
+            `in ${left} day${left === 1 ? "" : "s"}.`,
+          impact:
+            "When it expires, Exchange Online refuses the on-premises server's TLS: hybrid mail queues or arrives Anonymous. Renew it, enable " +
+            "the new one for SMTP on every server, and set TlsCertificateName where this report shows it named.",
+          evidence: { ...evidenceOf(c, servers, namedBy), daysLeft: left, threshold: stage },
+          substance: { thumbprint: c.thumbprint, stage },
+        }),
+      );
+    }
+    return out;
+  },
+};
+
+/** A certificate that connectors name has expired. */
+export const certificateExpired: Rule = {
+  id: "certificate-expired",
+  needs: ["hybrid"],
+  evaluate(o) {
+    return namedCertificates(o)
+      .filter(({ certificate: c }) => Date.parse(c.notAfter) <= o.at.getTime())
+      .map(({ certificate: c, servers, namedBy }) =>
+        finding({
+          rule: "certificate-expired",
+          severity: "error",
+          subject: subjectOf(c),
+          summary: `The certificate ${c.subject} (issued by ${c.issuer}) that ${namers(namedBy)} expired ${c.notAfter.slice(0, 10)}.`,
+          impact:
+            "Exchange Online does not accept TLS with an expired certificate: hybrid mail between the sides queues (451 4.4.395 or 454 4.7.5) or " +
+            "arrives Anonymous. Renew it now and set TlsCertificateName where it is named.",
+          evidence: evidenceOf(c, servers, namedBy),
+          substance: { thumbprint: c.thumbprint },
+        }),
+      );
+  },
+};

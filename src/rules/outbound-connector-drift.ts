@@ -1,0 +1,76 @@
+import { type Finding, finding, type PropertyChange } from "../core/finding.js";
+import type { Rule } from "../core/rule.js";
+import { certificateMatchesDomain } from "../hybrid/certificate.js";
+import { receivingCertificates } from "../hybrid/presented.js";
+
+/**
+ * Exchange Online's outbound connector to on-premises no longer matches the
+ * on-premises hybrid configuration: its smart hosts leave out
+ * OnPremisesSmartHost, its recipient domains leave out one of the hybrid
+ * domains, or its TLS is weaker than the wizard's DomainValidation. Fixes
+ * add what is missing (smart hosts and domains are added, never replaced),
+ * and DomainValidation is proposed only when the on-premises certificate has
+ * the smart host's name, so the change cannot stop mail that flows today.
+ */
+export const outboundConnectorDrift: Rule = {
+  id: "outbound-connector-drift",
+  needs: ["hybrid"],
+  evaluate(o) {
+    const hybrid = o.hybrid?.onPremises?.hybridConfiguration;
+    const online = o.hybrid?.exchangeOnline?.outboundConnectors;
+    if (!hybrid || !online || !o.hybrid) return [];
+    const toOnPremises = online.filter((c) => c.enabled && c.connectorType === "OnPremises");
+    const presented = receivingCertificates(o.hybrid);
+    const out: Finding[] = [];
+    for (const c of toOnPremises) {
+      const problems: string[] = [];
+      const changes: PropertyChange[] = [];
+      const set = (parameter: string, value: string | string[]): PropertyChange => ({
+        kind: "property",
+        side: "exchange-online",
+        cmdlet: "Set-OutboundConnector",
+        identity: c.name,
+        parameter,
+        value,
+      });
+      const smartHost = hybrid.onPremisesSmartHost;
+      if (smartHost && !c.useMXRecord && !c.smartHosts.includes(smartHost)) {
+        problems.push(`its smart hosts (${c.smartHosts.join(", ") || "none"}) leave out the hybrid configuration's ${smartHost}`);
+        changes.push(set("SmartHosts", [...c.smartHosts, smartHost]));
+      }
+      const missing = hybrid.domains.filter((d) => !c.recipientDomains.includes(d));
+      if (missing.length > 0) {
+        problems.push(`its recipient domains leave out ${missing.join(", ")}`);
+        changes.push(set("RecipientDomains", [...c.recipientDomains, ...missing]));
+      }
+      if (c.tlsSettings !== "DomainValidation" && c.tlsSettings !== "CertificateValidation") {
+        problems.push(`its TLS is ${c.tlsSettings ?? "not set"}, not the wizard's DomainValidation`);
+        if (smartHost && presented.some((cert) => certificateMatchesDomain(cert, smartHost))) {
+          changes.push(set("TlsSettings", "DomainValidation"), set("TlsDomain", smartHost));
+        }
+      }
+      if (problems.length === 0) continue;
+      out.push(
+        finding({
+          rule: "outbound-connector-drift",
+          severity: missing.length > 0 || changes.some((ch) => ch.parameter === "SmartHosts") ? "error" : "warning",
+          subject: { kind: "outbound-connector", name: c.name },
+          summary: `Exchange Online's outbound connector ${c.name} no longer matches the hybrid configuration: ${problems.join("; ")}.`,
+          impact:
+            "Mail from Exchange Online to on-premises mailboxes takes another route or none: it goes to the MX (and may loop back to " +
+            "the cloud), to a server that no longer exists, or without the certificate checks the hybrid relies on.",
+          evidence: {
+            smartHosts: c.smartHosts,
+            recipientDomains: c.recipientDomains,
+            tlsSettings: c.tlsSettings ?? null,
+            onPremisesSmartHost: smartHost ?? null,
+            hybridDomains: hybrid.domains,
+          },
+          changes,
+          substance: problems,
+        }),
+      );
+    }
+    return out;
+  },
+};

@@ -1,0 +1,136 @@
+import { type Finding, finding, type PropertyChange } from "../core/finding.js";
+import type { Rule } from "../core/rule.js";
+import { formatTlsCertificateName } from "../hybrid/certificate.js";
+import { rememberCertificates } from "../hybrid/certificate-memory.js";
+import {
+  type CertificateReference,
+  certificateReferences,
+  certificatesNamed,
+  certificatesWithSubject,
+  newest,
+  smtpCertificates,
+} from "../hybrid/references.js";
+
+const RENEWAL_SHOWN_MS = 7 * 24 * 3600_000;
+
+function subjectOf(ref: CertificateReference) {
+  return { kind: ref.kind, name: ref.identity };
+}
+
+function where(ref: CertificateReference): string {
+  return ref.kind === "hybrid-configuration"
+    ? "The hybrid configuration"
+    : `${ref.kind === "send-connector" ? "Send" : "Receive"} connector ${ref.identity}`;
+}
+
+/**
+ * A connector's (or the hybrid configuration's) TlsCertificateName names an
+ * issuer and subject that no current certificate with the SMTP service has
+ * — the state after a renewal by another CA or with another subject — or
+ * that several have. The fix names the newest certificate with the same
+ * subject, exactly as Exchange writes it; without one nothing is proposed,
+ * since another subject may not be what the other side expects.
+ */
+export const tlsCertificateNameMismatch: Rule = {
+  id: "tls-certificate-name-mismatch",
+  needs: ["hybrid"],
+  evaluate(o) {
+    if (!o.hybrid) return [];
+    const out: Finding[] = [];
+    for (const ref of certificateReferences(o.hybrid)) {
+      const candidates = smtpCertificates(o.hybrid, ref.servers);
+      // The same certificate on several servers is one certificate.
+      const named = [...new Map(certificatesNamed(ref.name, candidates).map((c) => [c.thumbprint, c])).values()];
+      const text = formatTlsCertificateName(ref.name);
+      if (named.length === 1) continue;
+      if (named.length > 1) {
+        out.push(
+          finding({
+            rule: "tls-certificate-name-mismatch",
+            severity: "warning",
+            subject: subjectOf(ref),
+            summary: `${where(ref)} names ${text}, which ${named.length} SMTP certificates have (${named.map((c) => c.thumbprint).join(", ")}).`,
+            impact:
+              "Exchange picks one of them on each connection: once the older one expires or is removed, TLS with the other side may stop. " +
+              "Remove the old certificate from the SMTP service (or the server) when the new one works.",
+            evidence: {
+              tlsCertificateName: text,
+              certificates: named.map((c) => ({ thumbprint: c.thumbprint, notAfter: c.notAfter, server: c.server })),
+            },
+            substance: { name: ref.name, thumbprints: named.map((c) => c.thumbprint).sort() },
+          }),
+        );
+        continue;
+      }
+      const renewed = newest(certificatesWithSubject(ref.name, candidates));
+      const changes: PropertyChange[] = renewed
+        ? [
+            {
+              kind: "property",
+              side: "on-premises",
+              cmdlet: ref.cmdlet,
+              identity: ref.identity,
+              parameter: "TlsCertificateName",
+              value: formatTlsCertificateName({ issuer: renewed.issuer, subject: renewed.subject }),
+            },
+          ]
+        : [];
+      out.push(
+        finding({
+          rule: "tls-certificate-name-mismatch",
+          severity: "error",
+          subject: subjectOf(ref),
+          summary:
+            `${where(ref)} names ${text}, which no current certificate with the SMTP service has` +
+            (renewed ? `; the certificate with that subject now is issued by ${renewed.issuer} (${renewed.thumbprint}).` : "."),
+          impact:
+            ref.kind === "send-connector"
+              ? 'Exchange cannot present the certificate to Exchange Online: mail to the cloud queues with 454 4.7.5 ("The certificate ' +
+                'specified in the TlsCertificateName of the send connector could not be found") or goes without the hybrid headers.'
+              : "Exchange no longer offers STARTTLS with that certificate (KB2989382: event 12014): Exchange Online's mail queues with " +
+                '"451 5.7.3 STARTTLS is required" or arrives Anonymous.',
+          evidence: { tlsCertificateName: text, servers: ref.servers, renewedBy: renewed?.thumbprint },
+          changes,
+          substance: { name: ref.name },
+        }),
+      );
+    }
+    return out;
+  },
+};
+
+/**
+ * The certificate behind a connector changed since the last run (a
+ * renewal): everything that names it, on both sides, needs checking. It
+ * stays for a week after the change was seen, then goes as resolved.
+ */
+export const certificateRenewed: Rule = {
+  id: "certificate-renewed",
+  needs: ["hybrid"],
+  evaluate(o) {
+    if (!o.hybrid) return [];
+    const memory = rememberCertificates(o.certificateHistory, o.hybrid, o.at);
+    const out: Finding[] = [];
+    for (const ref of certificateReferences(o.hybrid)) {
+      const m = memory[ref.key];
+      if (!m?.changedAt || o.at.getTime() - Date.parse(m.changedAt) > RENEWAL_SHOWN_MS) continue;
+      out.push(
+        finding({
+          rule: "certificate-renewed",
+          severity: "info",
+          subject: subjectOf(ref),
+          summary:
+            `The certificate behind ${where(ref).charAt(0).toLowerCase()}${where(ref).slice(1)} changed on ${m.changedAt.slice(0, 10)}: ` +
+            `${(m.previous ?? []).join(", ")} → ${m.thumbprints.join(", ")}.`,
+          impact:
+            "A renewed certificate must be named again wherever the old one was: the on-premises connectors and hybrid configuration " +
+            "(TlsCertificateName), and Exchange Online's inbound connector (TlsSenderCertificateName) and outbound connector (TlsDomain) " +
+            "if its names changed. This report's other findings say which of them no longer match.",
+          evidence: { previous: m.previous ?? [], current: m.thumbprints, changedAt: m.changedAt },
+          substance: { previous: m.previous ?? [], current: m.thumbprints },
+        }),
+      );
+    }
+    return out;
+  },
+};
