@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { InputError } from "./errors.js";
 import { DEFAULT_MAX_REMOVAL_SHARE } from "./feed/guard.js";
 import { type Instance, parseInstance } from "./feed/instances.js";
 import { DEFAULT_MAX_FEED_AGE_MS } from "./feed/staleness.js";
 import { isSecureOrLoopback } from "./http/loopback.js";
-import { feedVersionSchema } from "./ids.js";
+import { feedVersionSchema, GUID } from "./ids.js";
 import { validate } from "./validation.js";
 
 /** The product's own settings, read from app settings or the environment; storage settings live in state/open.ts. */
@@ -25,6 +26,17 @@ export interface Settings {
   mailSender: string | undefined;
   graphBaseUrl: string;
   publicBaseUrl: string | undefined;
+  /** The Exchange Online admin endpoint, read live at each check when an app is configured; undefined otherwise. */
+  exchangeOnline: ExchangeOnlineSettings | undefined;
+}
+
+export interface ExchangeOnlineSettings {
+  baseUrl: string;
+  /** The app registration with Exchange.ManageAsApp (multi-tenant for a provider). */
+  clientId: string;
+  /** Its certificate with the private key, PEM (the text, e.g. a Key Vault reference, or a file); or a managed identity instead. */
+  certificate?: { pem: string } | { path: string } | undefined;
+  managedIdentityClientId?: string | undefined;
 }
 
 const share = z
@@ -62,7 +74,26 @@ const env = z.object({
   MAILFLOW_GUARD_PUBLIC_BASE_URL: z
     .url({ protocol: /^https$/, message: "expected the https URL of the app's API, such as https://app.azurewebsites.net/api" })
     .optional(),
+  MAILFLOW_GUARD_EXO_BASE_URL: z
+    .string()
+    .refine(isSecureOrLoopback, { message: "expected an https URL such as https://outlook.office365.com (http only to a loopback address)" })
+    .default("https://outlook.office365.com"),
+  MAILFLOW_GUARD_EXO_CLIENT_ID: z.string().trim().regex(GUID, { message: "expected the app's client id, a GUID" }).optional(),
+  MAILFLOW_GUARD_EXO_CERTIFICATE: z
+    .string()
+    .refine(isPemWithKey, { message: "expected the app's certificate and private key in PEM (not shown)" })
+    .optional(),
+  MAILFLOW_GUARD_EXO_CERTIFICATE_PATH: z.string().trim().min(1).optional(),
+  MAILFLOW_GUARD_EXO_MANAGED_IDENTITY_CLIENT_ID: z
+    .string()
+    .trim()
+    .regex(GUID, { message: "expected the managed identity's client id, a GUID" })
+    .optional(),
 });
+
+function isPemWithKey(text: string): boolean {
+  return text.includes("-----BEGIN") && text.includes("PRIVATE KEY-----");
+}
 
 /** Reads the settings; a bad value is one InputError line naming the setting. */
 export function settingsFromEnv(source: Record<string, string | undefined>): Settings {
@@ -82,5 +113,33 @@ export function settingsFromEnv(source: Record<string, string | undefined>): Set
     mailSender: parsed.MAILFLOW_GUARD_MAIL_SENDER,
     graphBaseUrl: parsed.MAILFLOW_GUARD_GRAPH_BASE_URL,
     publicBaseUrl: parsed.MAILFLOW_GUARD_PUBLIC_BASE_URL,
+    exchangeOnline: exchangeOnlineSettings(parsed),
+  };
+}
+
+/** The live read is on when an app is named; then exactly one way to sign in must be given. */
+function exchangeOnlineSettings(parsed: z.output<typeof env>): ExchangeOnlineSettings | undefined {
+  const clientId = parsed.MAILFLOW_GUARD_EXO_CLIENT_ID;
+  const pem = parsed.MAILFLOW_GUARD_EXO_CERTIFICATE;
+  const path = parsed.MAILFLOW_GUARD_EXO_CERTIFICATE_PATH;
+  const identity = parsed.MAILFLOW_GUARD_EXO_MANAGED_IDENTITY_CLIENT_ID;
+  const ways = [pem, path, identity].filter((w) => w !== undefined).length;
+  if (clientId === undefined) {
+    if (ways > 0)
+      throw new InputError("names a way to sign in to Exchange Online but no app: set MAILFLOW_GUARD_EXO_CLIENT_ID too", { source: "settings" });
+    return undefined;
+  }
+  if (ways !== 1) {
+    throw new InputError(
+      "expected exactly one of MAILFLOW_GUARD_EXO_CERTIFICATE, MAILFLOW_GUARD_EXO_CERTIFICATE_PATH or " +
+        "MAILFLOW_GUARD_EXO_MANAGED_IDENTITY_CLIENT_ID with MAILFLOW_GUARD_EXO_CLIENT_ID",
+      { source: "settings" },
+    );
+  }
+  return {
+    baseUrl: parsed.MAILFLOW_GUARD_EXO_BASE_URL,
+    clientId,
+    certificate: pem !== undefined ? { pem } : path !== undefined ? { path } : undefined,
+    managedIdentityClientId: identity,
   };
 }

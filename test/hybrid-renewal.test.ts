@@ -6,16 +6,19 @@
  * on both sides still name A. The check must say which side to fix, and
  * write the two scripts that fix it.
  */
+import type { TokenCredential } from "@azure/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFindingState } from "../src/alerts/finding-state.js";
 import { loadArtifacts } from "../src/check/report-store.js";
 import type { CheckReport } from "../src/core/check.js";
+import { createExchangeOnlineClient } from "../src/exchange-online/admin-api.js";
 import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { driftCheckQueueOutput } from "../src/handlers/bindings.js";
 import { dailyDriftCheck } from "../src/handlers/daily-drift-check.js";
 import type { DriftCheckMessage, HandlerDeps } from "../src/handlers/deps.js";
 import { driftCheckWorker } from "../src/handlers/drift-check-worker.js";
 import { uploadInventory } from "../src/handlers/inventory-upload.js";
+import { contosoHybrid, startExoStandIn } from "./support/exo-stand-in.js";
 import { worldwide } from "./support/feed.js";
 import { azuriteDeps, invocation, request, timer } from "./support/handlers.js";
 import { contosoPki, contosoStateDocument, exchangeNames, tlsName } from "./support/hybrid-documents.js";
@@ -49,10 +52,11 @@ async function day(document: unknown) {
   const { context } = invocation("dailyDriftCheck");
   await dailyDriftCheck(getDeps, driftCheckQueueOutput)(timer, context);
   const [message] = context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[];
-  await driftCheckWorker(getDeps)(message!, invocation("driftCheckWorker").context);
+  const worker = invocation("driftCheckWorker");
+  await driftCheckWorker(getDeps)(message!, worker.context);
   const artifacts = (await loadArtifacts(deps.store, TENANT, message!.runId))!;
   clock.now = new Date(clock.now.getTime() + DAY);
-  return { report: JSON.parse(artifacts["report.json"]!) as CheckReport, artifacts };
+  return { report: JSON.parse(artifacts["report.json"]!) as CheckReport, artifacts, logs: worker.logs.map((l) => l.text) };
 }
 
 const rules = (report: CheckReport) => report.findings.map((f) => `${f.rule} ${f.subject.kind} ${f.subject.name}`).sort();
@@ -109,3 +113,52 @@ describe("a certificate renewed by another CA, the connectors left naming the ol
     expect(report.artifacts["remediation.ps1"]!.split("\r\n").filter((l) => /^Set-.*TlsCertificateName/.test(l))).toEqual([]);
   });
 });
+
+describe("Exchange Online read live at the check", () => {
+  it("checks the connectors the admin endpoint returns, and falls back to the uploaded ones, saying why, when the read fails", async () => {
+    const online = contosoHybrid();
+    online.inboundConnectors[0]!.TlsSenderCertificateName = "legacy.contoso.com";
+    const exo = await startExoStandIn({ acceptToken: "token-for-test", ...online });
+    const lines: string[] = [];
+    deps = {
+      ...deps,
+      log: (line) => lines.push(line),
+      exchangeOnline: createExchangeOnlineClient({ baseUrl: exo.url, credential: tokenCredential() }),
+    };
+    try {
+      const document = contosoStateDocument({ collectedAt: "2026-11-23T05:00:00Z", installed: [certB], named: certB });
+      const live = await day(document);
+      expect(rules(live.report).filter((r) => r.startsWith("tls-"))).toEqual([
+        "tls-sender-name-mismatch inbound-connector Inbound from Contoso on-prem",
+      ]);
+      expect(exo.requests.map((r) => (r.body as { CmdletInput: { CmdletName: string } }).CmdletInput.CmdletName)).toEqual([
+        "Get-InboundConnector",
+        "Get-OutboundConnector",
+        "Get-AcceptedDomain",
+        "Get-RemoteDomain",
+      ]);
+      expect(live.artifacts["exchange-online-remediation.ps1"]).toContain(
+        "Set-InboundConnector -Identity 'Inbound from Contoso on-prem' -TlsSenderCertificateName 'mail.contoso.com' -Confirm:$false",
+      );
+
+      exo.script({ status: 403 }, { times: 10 });
+      const fallback = await day(document);
+      expect(rules(fallback.report).filter((r) => r.startsWith("tls-"))).toEqual([]);
+      expect(fallback.logs).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            /^could not read Exchange Online for contoso\.onmicrosoft\.com; the uploaded state document's side is used: .*Exchange\.ManageAsApp/,
+          ),
+        ]),
+      );
+      expect([...live.logs, ...fallback.logs].join("\n")).not.toContain("token-for-test");
+    } finally {
+      deps = { ...deps, exchangeOnline: undefined };
+      await exo.close();
+    }
+  });
+});
+
+function tokenCredential(): TokenCredential {
+  return { getToken: async () => ({ token: "token-for-test", expiresOnTimestamp: Date.now() + 3_600_000 }) };
+}

@@ -5,6 +5,7 @@ import type { Settings } from "../config.js";
 import type { TenantCheck } from "../core/check.js";
 import type { Rule } from "../core/rule.js";
 import { InputError, MailflowGuardError, oneLine, StateStoreError } from "../errors.js";
+import { type ExchangeOnlineReader, withLiveExchangeOnline } from "../exchange-online/live.js";
 import { loadFeedState } from "../feed/feed-state.js";
 import { DEFAULT_MAX_FEED_AGE_MS, staleFeedLine } from "../feed/staleness.js";
 import { loadInventory } from "../inventory/inventory-store.js";
@@ -23,6 +24,8 @@ export interface CheckDeps extends AlertDeps {
   rules?: readonly Rule[] | undefined;
   /** The feed age limit; the default when not given. */
   settings?: Pick<Settings, "maxFeedAgeMs"> | undefined;
+  /** Reads each tenant's Exchange Online side live (the admin endpoint); the uploaded document's is used without it. */
+  exchangeOnline?: ExchangeOnlineReader | undefined;
 }
 
 export type TenantOutcome = { tenant: string; check: TenantCheck } | { tenant: string; error: unknown };
@@ -50,7 +53,8 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
     });
     const config = await loadAlertConfig(deps.store, tenant);
     const { certificateDays } = thresholdsOf(config);
-    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop, hybrid: inventory.hybrid, certificateDays };
+    const hybrid = await withLiveExchangeOnline(tenant, inventory.hybrid, deps.exchangeOnline, deps.log);
+    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop, hybrid, certificateDays };
     const sinks = config && deps.sinks ? await deps.sinks(config) : [];
     const { state: previous, etag } = await loadFindingState(deps.store, tenant);
     const { check, artifacts, next } = evaluate(observations, {

@@ -15,7 +15,9 @@ Commands:
          [--connector PATTERN]...   the receive connectors to check, e.g. "*\\Inbound from Office 365"
          [--max-removal-share 25%] [--accept-feed-version V] [--refresh]
          [--teams-webhook URL] [--mail-to ADDR]... [--no-alerts]   alerts for what changed since the last check
-         Drift of the inventory against the EOP set; writes the report and scripts to DIR (default ./out).
+         [--exchange-online]   read the tenant's Exchange Online connectors live (MAILFLOW_GUARD_EXO_* settings)
+         Drift of the inventory (or state document) against the EOP set, and of the connectors, certificates and
+         domains on both sides of the hybrid; writes the report and scripts to DIR (default ./out).
          Exit code 0 in sync, 2 drift found, 1 error (also when the feed was refused).
   demo   The daily drift check of the bundled example tenant against the recorded feed; writes ./out.
   alerts list|snooze|unsnooze|config|due --tenant T
@@ -50,6 +52,7 @@ const OPTIONS = {
     "teams-webhook": { type: "string" },
     "mail-to": { type: "string", multiple: true },
     "no-alerts": { type: "boolean" },
+    "exchange-online": { type: "boolean" },
   },
   demo: { help: COMMON.help, out: { type: "string" } },
   alerts: {

@@ -5,13 +5,16 @@ import { type AlertConfig, alertConfigSchema, loadAlertConfig, thresholdsOf } fr
 import { loadFindingState } from "../alerts/finding-state.js";
 import { keepStateAndAlert } from "../alerts/notify.js";
 import { evaluate, observeEop } from "../check/evaluate.js";
+import type { Settings } from "../config.js";
 import type { CheckReport, TenantCheck } from "../core/check.js";
 import { InputError, MailflowGuardError, MissingFeedError } from "../errors.js";
 import { loadFeedState } from "../feed/feed-state.js";
 import { parseInstance } from "../feed/instances.js";
 import { staleFeedLine } from "../feed/staleness.js";
 import { syncFeed, syncFeedFromFile } from "../feed/sync.js";
+import type { HybridState } from "../hybrid/hybrid-state.js";
 import { feedVersionSchema } from "../ids.js";
+import type { Inventory } from "../inventory/inventory.js";
 import { parseInventory } from "../inventory/parse.js";
 import { type FeedSynced, feedSynced, feedSyncOptions, syncFeeds, syncReport } from "../run/feeds.js";
 import { validate } from "../validation.js";
@@ -124,7 +127,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
     runId: randomUUID(),
     inventory,
     eop,
-    hybrid: inventory.hybrid,
+    hybrid: flags["exchange-online"] ? await liveExchangeOnline(inventory, settings, io) : inventory.hybrid,
     certificateDays,
   };
   const config = alertConfigFromFlags(flags) ?? stored;
@@ -206,4 +209,19 @@ function alertConfigFromFlags(flags: Flags): AlertConfig | undefined {
     { ...(webhookUrl ? { teams: { webhookUrl } } : {}), ...(to.length > 0 ? { mail: { to } } : {}) },
     "--teams-webhook/--mail-to",
   );
+}
+
+/** `--exchange-online`: the tenant's Exchange Online side read live, with the settings the functions use. */
+async function liveExchangeOnline(inventory: Inventory, settings: Settings, io: CliIo): Promise<HybridState | undefined> {
+  if (!settings.exchangeOnline) {
+    throw new InputError(
+      "--exchange-online needs the app that reads it: set MAILFLOW_GUARD_EXO_CLIENT_ID and MAILFLOW_GUARD_EXO_CERTIFICATE_PATH " +
+        "(see README, Exchange Online)",
+    );
+  }
+  if (!inventory.hybrid?.onPremises)
+    throw new InputError("--exchange-online compares Exchange Online with on-premises: give a state document with onPremises");
+  const { exchangeOnlineReader, withLiveExchangeOnline } = await import("../exchange-online/live.js");
+  const log = (line: string) => io.stderr(`mailflow-guard: ${line}\n`);
+  return withLiveExchangeOnline(inventory.tenant, inventory.hybrid, await exchangeOnlineReader(settings.exchangeOnline), log);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sinksFor } from "../alerts/channels.js";
 import { settingsFromEnv } from "../config.js";
+import { exchangeOnlineReader } from "../exchange-online/live.js";
 import { createFeedClient } from "../feed/client.js";
 import { clientRequestId } from "../state/installation.js";
 import { openStateStore } from "../state/open.js";
@@ -21,6 +22,7 @@ export async function handlerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     log: (line) => console.log(line),
     sinks: (config) => sinksFor(config, settings),
     publicBaseUrl: settings.publicBaseUrl,
+    exchangeOnline: await exchangeOnlineReader(settings.exchangeOnline),
   };
 }
 
