@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { headerOf, parseBody, safeDecode, withoutToken } from "./http-records.js";
 
 /** The four lists the stand-in answers, as Exchange Online serialises the objects. */
 export interface ExoObjects {
@@ -350,34 +351,4 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 function field(value: object, name: string): unknown {
   const key = Object.keys(value).find((k) => k.toLowerCase() === name);
   return key === undefined ? undefined : (value as Record<string, unknown>)[key];
-}
-
-function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The headers with the token replaced: a record a test prints must not carry it. */
-function withoutToken(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const copy = { ...headers };
-  const authorization = headerOf(headers, "authorization");
-  if (authorization !== undefined) copy.authorization = authorization.replace(/^(\S+)\s+.*$/s, "$1 …");
-  return copy;
-}
-
-function parseBody(text: string): unknown {
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { headerOf, parseBody, safeDecode, withoutToken } from "./http-records.js";
 
 /** One request as the stand-in received it, and what it answered. */
 export interface GraphStandInRequest {
@@ -219,34 +220,4 @@ function graphError(error: { code: string; message: string }, requestId: string,
       innerError: { date: new Date().toISOString().slice(0, 19), "request-id": requestId, "client-request-id": clientRequestId },
     },
   };
-}
-
-function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The headers with the token replaced: a record a test prints must not carry it. */
-function withoutToken(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const copy = { ...headers };
-  const authorization = headerOf(headers, "authorization");
-  if (authorization !== undefined) copy.authorization = authorization.replace(/^(\S+)\s+.*$/s, "$1 …");
-  return copy;
-}
-
-function parseBody(text: string): unknown {
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
