@@ -144,6 +144,9 @@ describe("Exchange Online read live at the check", () => {
       exo.script({ status: 403 }, { times: 10 });
       const fallback = await day(document);
       expect(rules(fallback.report).filter((r) => r.startsWith("tls-"))).toEqual([]);
+      expect(live.report.evidence.hybrid?.exchangeOnline).toEqual({ source: "admin-api" });
+      expect(fallback.report.evidence.hybrid?.exchangeOnline).toMatchObject({ source: "document", liveReadError: expect.stringMatching(/403/) });
+      expect(fallback.artifacts["report.md"]).toMatch(/\| Exchange Online \| from the document: the live read failed \(.*403/);
       expect(fallback.logs).toEqual(
         expect.arrayContaining([
           expect.stringMatching(

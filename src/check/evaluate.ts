@@ -1,7 +1,7 @@
 import type { Transition } from "../alerts/alert.js";
 import type { FindingState } from "../alerts/finding-state.js";
 import { classify } from "../alerts/transitions.js";
-import type { CheckReport, Output, TargetReport, TenantCheck, TransitionReport } from "../core/check.js";
+import type { CheckReport, HybridEvidence, Output, TargetReport, TenantCheck, TransitionReport } from "../core/check.js";
 import type { Finding, Severity } from "../core/finding.js";
 import type { EopObservation, Observations } from "../core/observations.js";
 import type { Rule } from "../core/rule.js";
@@ -10,6 +10,7 @@ import type { FeedState } from "../feed/feed-state.js";
 import { describeVersion } from "../feed/snapshot.js";
 import { type FeedSyncReport, feedStaleness, tooOldFeedLine } from "../feed/staleness.js";
 import { rememberCertificates } from "../hybrid/certificate-memory.js";
+import type { HybridState } from "../hybrid/hybrid-state.js";
 import { RangeSet } from "../ip/index.js";
 import { type Artifacts, OUTPUTS, renderOutputs, writtenOutputs } from "../outputs/index.js";
 import { eopTargets } from "../rules/eop-targets.js";
@@ -111,8 +112,8 @@ function buildReport(o: Observations, findings: Finding[], outputs: readonly Out
     tenant: o.tenant,
     instance: o.instance,
     generatedAt: o.at.toISOString(),
-    // A stale feed says how the check ran, not that a target drifted: the status is the targets' as usual.
-    status: findings.some((f) => f.rule !== FEED_STALE) ? "drift" : "in-sync",
+    // A stale feed says how the check ran, not that a target drifted: the status is the targets' as usual. News (info) is not drift.
+    status: findings.some((f) => f.rule !== FEED_STALE && f.severity !== "info") ? "drift" : "in-sync",
     summary: summarise(o, targets, findings),
     findings,
     evidence: {
@@ -129,6 +130,7 @@ function buildReport(o: Observations, findings: Finding[], outputs: readonly Out
         },
       },
       inventory: { targets },
+      ...(o.hybrid ? { hybrid: hybridEvidence(o.hybrid) } : {}),
     },
     artifacts: writtenOutputs(o, outputs).map((a) => ({ file: a.file, description: a.description })),
   };
@@ -153,6 +155,15 @@ function targetReports(o: Observations, findings: readonly Finding[]): TargetRep
       heldByProtected: changes.flatMap((c) => c.held),
     };
   });
+}
+
+/** Where each side of the hybrid came from: when the document was collected, and whether Exchange Online was read live. */
+function hybridEvidence(h: HybridState): HybridEvidence {
+  return {
+    collectedAt: h.collectedAt,
+    onPremises: h.onPremises !== undefined,
+    exchangeOnline: h.exchangeOnline && { source: h.exchangeOnline.source, liveReadError: h.exchangeOnline.liveReadError },
+  };
 }
 
 /** The rules that read both sides of the hybrid. */

@@ -46,7 +46,7 @@ export interface CheckReport {
   /** In the order of the rule list, then by subject. */
   findings: Finding[];
   /** What the check looked at, by observation part: the feed in force, the inventory's targets. */
-  evidence: { eop: { feed: FeedEvidence }; inventory: { targets: TargetReport[] } };
+  evidence: { eop: { feed: FeedEvidence }; inventory: { targets: TargetReport[] }; hybrid?: HybridEvidence | undefined };
   /** The outputs written beside this report. */
   artifacts: { file: string; description: string }[];
   /**
@@ -79,6 +79,14 @@ export interface TenantCheck {
 }
 
 /** Renders one artifact of a finished check; it never decides anything the findings do not say. */
+/** Where a state document's sides came from. */
+export interface HybridEvidence {
+  collectedAt: string;
+  onPremises: boolean;
+  /** `admin-api` when read live at the check; `document` with `liveReadError` when that read failed and the document stood in. */
+  exchangeOnline?: { source: "document" | "admin-api"; liveReadError?: string | undefined } | undefined;
+}
+
 export interface Output {
   file: string;
   /** One line for the report's file list and the CLI. */

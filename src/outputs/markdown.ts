@@ -1,4 +1,4 @@
-import type { Output, TargetReport } from "../core/check.js";
+import type { CheckReport, Output, TargetReport } from "../core/check.js";
 import { type Finding, subjectKindName } from "../core/finding.js";
 import { describeVersion } from "../feed/snapshot.js";
 
@@ -23,6 +23,22 @@ export function mdCode(text: string, inTable = false): string {
   return `${fence}${pad}${inTable ? text.replace(/\|/g, "\\|") : text}${pad}${fence}`;
 }
 
+/** Where the state document's sides came from, when the check had one. */
+function hybridRows(h: CheckReport["evidence"]["hybrid"]): string[] {
+  if (!h) return [];
+  const online = !h.exchangeOnline
+    ? "not in the document"
+    : h.exchangeOnline.source === "admin-api"
+      ? "read live from the admin endpoint"
+      : h.exchangeOnline.liveReadError
+        ? `from the document: the live read failed (${h.exchangeOnline.liveReadError})`
+        : "from the document";
+  return [
+    `| State document | collected ${h.collectedAt}; on-premises ${h.onPremises ? "included" : "not included"} |`,
+    `| Exchange Online | ${mdText(online)} |`,
+  ];
+}
+
 /** Items a Markdown list shows before pointing to report.json. */
 export const MARKDOWN_LIST_LIMIT = 500;
 
@@ -44,6 +60,7 @@ export const markdownReport: Output = {
         `${feed.fetchedAt} from ${mdCode(feed.source, true)} |`,
       `| EOP SMTP ranges | ${feed.eopRanges.map((r) => mdCode(r, true)).join(" ")} |`,
       `| Run | ${mdCode(report.runId, true)} at ${report.generatedAt} |`,
+      ...hybridRows(report.evidence.hybrid),
       "",
     );
     if (report.findings.length > 0) {
