@@ -60,7 +60,9 @@ export function psEnum(names: readonly string[], numbers: Readonly<Record<number
       if (numbers[v] !== undefined) return [numbers[v]];
       if (flags) {
         const set = Object.entries(numbers).filter(([bit]) => Number(bit) !== 0 && (v & Number(bit)) === Number(bit));
-        if (set.length > 0 || v === 0) return set.map(([, name]) => name);
+        // Every bit must be named: a bit the table lacks is a value this reader cannot tell, not one to drop.
+        const named = set.reduce((all, [bit]) => all | Number(bit), 0);
+        if (Number.isInteger(v) && named === v) return set.map(([, name]) => name);
       }
       ctx.addIssue({ code: "custom", message: `${v} is not a known value: ${expected}` });
       return z.NEVER;
@@ -133,6 +135,8 @@ export const psBindingPort = z.preprocess(
   z.number({ message: "expected a binding such as 0.0.0.0:25" }).int().min(0).max(65535),
 );
 
+const DOMAIN_CAPABILITIES_EXPECTED = "expected domain:capabilities, such as mail.protection.outlook.com:AcceptCloudServicesMail";
+
 /**
  * A TlsDomainCapabilities item: `mail.protection.outlook.com:AcceptCloudServicesMail`
  * or `{Domain, Capabilities}` → the domain and each capability.
@@ -149,7 +153,8 @@ export const psDomainCapabilities = z.preprocess(
   },
   z.object(
     {
-      domain: z.string().transform((d) => d.trim().toLowerCase()),
+      // The message also here: an object without Domain, or a string without one, fails on this field.
+      domain: z.string({ message: DOMAIN_CAPABILITIES_EXPECTED }).trim().toLowerCase().min(1),
       capabilities: z.string().transform((c) =>
         c
           .split(",")
@@ -157,6 +162,6 @@ export const psDomainCapabilities = z.preprocess(
           .filter(Boolean),
       ),
     },
-    { message: "expected domain:capabilities, such as mail.protection.outlook.com:AcceptCloudServicesMail" },
+    { message: DOMAIN_CAPABILITIES_EXPECTED },
   ),
 );

@@ -48,15 +48,19 @@ const words = z
   .transform((w) => w.filter(Boolean));
 
 /** Null, absent or empty is no certificate named; otherwise `<I>…<S>…` or the serialised SmtpX509Identifier. */
-const tlsCertificateName = z.unknown().transform((v, ctx): CertificateName | undefined => {
-  if (v === null || v === undefined || v === "") return undefined;
-  try {
-    return parseTlsCertificateName(v);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: error instanceof InputError ? error.detail : String(error) });
-    return z.NEVER;
-  }
-});
+const tlsCertificateName = z
+  .unknown()
+  .transform((v, ctx): CertificateName | undefined => {
+    if (v === null || v === undefined || v === "") return undefined;
+    try {
+      return parseTlsCertificateName(v);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: error instanceof InputError ? error.detail : String(error) });
+      return z.NEVER;
+    }
+  })
+  // A transform alone makes the key required in zod 4: an object without the property would be refused.
+  .optional();
 
 const optionalHost = z.preprocess((v) => (v === null || v === "" ? undefined : v), psHost.optional());
 const bool = (fallback: boolean) => z.preprocess((v) => (v === null ? undefined : v), psBool.optional()).transform((b) => b ?? fallback);
@@ -252,7 +256,8 @@ const rawOnPremises = z.strictObject({
   exchangeCertificates: psList(rawCertificate).optional(),
   acceptedDomains: psList(rawAcceptedDomain).optional(),
   remoteDomains: psList(rawRemoteDomain).optional(),
-  hybridConfiguration: z.preprocess((v) => (v === null ? undefined : Array.isArray(v) ? v[0] : v), rawHybridConfiguration.optional()),
+  // One object, or a one-item list in any of the list shapes (5.1's {"value":[…]} too).
+  hybridConfiguration: z.preprocess((v) => listItems(v)[0], rawHybridConfiguration.optional()),
 });
 
 /** The Exchange Online lists, from the document or from the admin endpoint; both give the cmdlets' objects. */
@@ -290,8 +295,15 @@ export function readStateDocument(data: unknown, source: string): { hybrid: Hybr
   const doc = validate(stateDocumentSchema, data, source);
   const rawReceive = listItems(doc.onPremises?.receiveConnectors);
   const receiveConnectors = rawReceive.map((item, i) => {
-    const c = validate(rawReceiveConnector, item, source);
-    if (c.identity === "") throw new InputError("has no Identity or Name", { source, path: `onPremises.receiveConnectors[${i}]` });
+    const path = `onPremises.receiveConnectors[${i}]`;
+    let c: z.output<typeof rawReceiveConnector>;
+    try {
+      c = validate(rawReceiveConnector, item, source);
+    } catch (error) {
+      // Validated alone, the connector's errors would name only its own property: place them in the document.
+      throw error instanceof InputError ? error.at({ path }) : error;
+    }
+    if (c.identity === "") throw new InputError("has no Identity or Name", { source, path });
     return c;
   });
   const onPremises: OnPremisesState | undefined = doc.onPremises && {
@@ -318,7 +330,7 @@ export function readExchangeOnline(lists: z.input<typeof rawExchangeOnlineSchema
 // Key material, never a certificate: PEM private keys (any kind) and PKCS#12 blobs under the names exports give them.
 const PRIVATE_KEY_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
 const KEY_PROPERTIES = /^(?:PrivateKey|Pfx|PfxData|PfxBytes|Pkcs12|KeyBlob|PrivateKeyBlob|FileData)$/i;
-/** Deep enough for `-Depth 6` and its wrappers; deeper nesting is refused by the schemas anyway. */
+/** Deep enough for `-Depth 6` and its wrappers; deeper nesting is refused, as it is not searched. */
 const MAX_DEPTH = 16;
 
 /**
@@ -332,7 +344,9 @@ export function refusePrivateKeys(data: unknown, source: string): void {
       if (PRIVATE_KEY_PEM.test(value)) throw keyError(source, path);
       return;
     }
-    if (typeof value !== "object" || value === null || depth > MAX_DEPTH) return;
+    if (typeof value !== "object" || value === null) return;
+    // Loose objects pass unknown properties through unread: what is not searched must not be let through.
+    if (depth > MAX_DEPTH) throw new InputError(`is nested more than ${MAX_DEPTH} levels deep, too deep to check for private keys`, { source, path });
     if (Array.isArray(value)) {
       for (const [i, item] of value.entries()) visit(item, `${path}[${i}]`, depth + 1);
       return;
