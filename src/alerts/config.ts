@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Severity } from "../core/finding.js";
+import { DEFAULT_CERTIFICATE_DAYS } from "../core/observations.js";
 import { InputError, StateStoreError } from "../errors.js";
 import { isSecureOrLoopback } from "../http/loopback.js";
-import { DEFAULT_CERTIFICATE_DAYS } from "../rules/certificate-expiry.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
 

@@ -54,4 +54,7 @@ export interface Observations {
   certificateDays?: readonly number[] | undefined;
 }
 
+/** Days before expiry at which a named certificate is reported, each crossing a new finding digest. */
+export const DEFAULT_CERTIFICATE_DAYS: readonly number[] = [60, 30, 14, 7];
+
 export type ObservationPart = Exclude<keyof Observations, "tenant" | "instance" | "at" | "runId" | "certificateDays">;

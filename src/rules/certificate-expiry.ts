@@ -1,12 +1,9 @@
 import { type Finding, finding } from "../core/finding.js";
-import type { Observations } from "../core/observations.js";
+import { DEFAULT_CERTIFICATE_DAYS, type Observations } from "../core/observations.js";
 import type { Rule } from "../core/rule.js";
 import { daysLeft } from "../hybrid/certificate.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
 import { certificateReferences, certificatesNamed, smtpCertificates } from "../hybrid/references.js";
-
-/** Days before expiry at which a named certificate is reported, each crossing a new finding digest. */
-export const DEFAULT_CERTIFICATE_DAYS: readonly number[] = [60, 30, 14, 7];
 
 /** Each certificate a connector or the hybrid configuration names, once, with who names it and the servers it is on. */
 function namedCertificates(o: Observations): { certificate: CertificateState; servers: string[]; namedBy: string[] }[] {
