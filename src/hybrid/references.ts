@@ -88,6 +88,6 @@ export function newest(certificates: readonly CertificateState[]): CertificateSt
 }
 
 /** `EX01`, `ex01.contoso.com` and `EX01.CONTOSO.COM` are one server. */
-function serverKey(server: string): string {
+export function serverKey(server: string): string {
   return server.toLowerCase().split(".")[0] ?? server.toLowerCase();
 }

@@ -5,6 +5,9 @@ import { daysLeft } from "../hybrid/certificate.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
 import { certificateReferences, certificatesNamed, smtpCertificates } from "../hybrid/references.js";
 
+/** Days before expiry from which an expiring certificate is an error. */
+const URGENT_DAYS = 7;
+
 /** Each certificate a connector or the hybrid configuration names, once, with who names it and the servers it is on. */
 function namedCertificates(o: Observations): { certificate: CertificateState; servers: string[]; namedBy: string[] }[] {
   const byThumbprint = new Map<string, { certificate: CertificateState; servers: Set<string>; namedBy: Set<string> }>();
@@ -36,7 +39,8 @@ function evidenceOf(c: CertificateState, servers: string[], namedBy: string[]) {
 /**
  * A certificate that connectors name expires within the next 60, 30, 14 or 7
  * days (the tenant's thresholds). Each threshold crossed changes the
- * finding, so it alerts again at each one.
+ * finding, so it alerts again at each one. In the last 7 days it is an
+ * error, whichever thresholds the tenant chose.
  */
 export const certificateExpiring: Rule = {
   id: "certificate-expiring",
@@ -49,10 +53,12 @@ export const certificateExpiring: Rule = {
       if (Date.parse(c.notAfter) <= o.at.getTime()) continue;
       const stage = days.find((d) => left <= d);
       if (stage === undefined) continue;
+      // An error in the last week whatever the tenant's thresholds; reaching it is a stage too, so it alerts again.
+      const urgent = left <= URGENT_DAYS;
       out.push(
         finding({
           rule: "certificate-expiring",
-          severity: stage <= 7 ? "error" : "warning",
+          severity: urgent ? "error" : "warning",
           subject: subjectOf(c),
           summary:
             `The certificate ${c.subject} (issued by ${c.issuer}) that ${namers(namedBy)} expires ${c.notAfter.slice(0, 10)}, ` +
@@ -61,7 +67,7 @@ export const certificateExpiring: Rule = {
             "When it expires, Exchange Online refuses the on-premises server's TLS: hybrid mail queues or arrives Anonymous. Renew it, enable " +
             "the new one for SMTP on every server, and set TlsCertificateName where this report shows it named.",
           evidence: { ...evidenceOf(c, servers, namedBy), daysLeft: left, threshold: stage },
-          substance: { thumbprint: c.thumbprint, stage },
+          substance: { thumbprint: c.thumbprint, stage: urgent ? Math.min(stage, URGENT_DAYS) : stage },
         }),
       );
     }

@@ -2,16 +2,28 @@ import { type Finding, finding, type PropertyChange } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
 import { formatTlsCertificateName } from "../hybrid/certificate.js";
 import { rememberCertificates } from "../hybrid/certificate-memory.js";
+import type { CertificateState } from "../hybrid/hybrid-state.js";
 import {
   type CertificateReference,
   certificateReferences,
   certificatesNamed,
   certificatesWithSubject,
   newest,
+  serverKey,
   smtpCertificates,
 } from "../hybrid/references.js";
 
 const RENEWAL_SHOWN_MS = 7 * 24 * 3600_000;
+
+/** Whether one server has several distinct certificates that answer the name (certificates of no known server count as one server's). */
+function ambiguousOnOneServer(found: readonly CertificateState[]): boolean {
+  const byServer = new Map<string, Set<string>>();
+  for (const c of found) {
+    const server = c.server === undefined ? "" : serverKey(c.server);
+    byServer.set(server, (byServer.get(server) ?? new Set()).add(c.thumbprint));
+  }
+  return [...byServer.values()].some((thumbprints) => thumbprints.size > 1);
+}
 
 function subjectOf(ref: CertificateReference) {
   return { kind: ref.kind, name: ref.identity };
@@ -39,10 +51,11 @@ export const tlsCertificateNameMismatch: Rule = {
     const out: Finding[] = [];
     for (const ref of certificateReferences(o.hybrid)) {
       const candidates = smtpCertificates(o.hybrid, ref.servers);
-      // The same certificate on several servers is one certificate.
-      const named = [...new Map(certificatesNamed(ref.name, candidates).map((c) => [c.thumbprint, c])).values()];
+      const found = certificatesNamed(ref.name, candidates);
+      // The same certificate on several servers is one certificate; each server choosing among its own is what is ambiguous.
+      const named = [...new Map(found.map((c) => [c.thumbprint, c])).values()];
       const text = formatTlsCertificateName(ref.name);
-      if (named.length === 1) continue;
+      if (named.length > 0 && !ambiguousOnOneServer(found)) continue;
       if (named.length > 1) {
         out.push(
           finding({
