@@ -533,3 +533,92 @@ describe("alerts from the command line", () => {
     }
   });
 });
+
+describe("probe", () => {
+  // Loaded here so the rest of this file does not depend on the probe's servers.
+  let servers: typeof import("./support/smtp-servers.js");
+  let starttls: import("./support/smtp-servers.js").SmtpTestServer;
+  beforeAll(async () => {
+    servers = await import("./support/smtp-servers.js");
+    starttls = await servers.startStartTlsServer(servers.serverCertificates());
+  });
+  afterAll(() => starttls.close());
+
+  it("prints the probe's result as JSON and exits 0 when a certificate was read, trusted or not", async () => {
+    const { probeResultSchema } = await import("../src/probe/smtp-probe.js");
+    const { code, stdout, stderr } = await run(["probe", `127.0.0.1:${starttls.port}`, "--json"]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    const result = probeResultSchema.parse(JSON.parse(stdout));
+    expect(result).toMatchObject({ host: "127.0.0.1", port: starttls.port, starttls: true, tlsVersion: "TLSv1.3", tls12OrLater: true });
+    // The CLI verifies against the system roots, which do not hold the test's CA.
+    expect(result.certificate).toMatchObject({ subject: 'CN=mail.contoso.test, O="Contoso, Ltd", C=US', chainValid: false, daysLeft: 90 });
+  });
+
+  it("prints a summary for people", async () => {
+    const { code, stdout } = await run(["probe", `127.0.0.1:${starttls.port}`]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^127\\.0\\.0\\.1:${starttls.port} \\(\\d+ ms\\)\\n`));
+    expect(stdout).toContain("\n  STARTTLS    offered\n");
+    expect(stdout).toMatch(/\n {2}TLS {9}TLSv1\.3, TLS_AES_\w+; TLS 1\.2 or later: yes\n/);
+    expect(stdout).toContain('\n  Subject     CN=mail.contoso.test, O="Contoso, Ltd", C=US\n');
+    expect(stdout).toContain("\n  Names       mail.contoso.test, autodiscover.contoso.test\n");
+    expect(stdout).toContain("\n  Chain       not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE)\n");
+  });
+
+  it("exits 1 with one line on stderr when no certificate could be read", async () => {
+    const plain = await servers.startPlainServer();
+    const inspected = await servers.startInspectedServer();
+    const silent = await servers.startSilentServer();
+    try {
+      const noTls = await run(["probe", `127.0.0.1:${plain.port}`, "--json"]);
+      expect(noTls.code).toBe(1);
+      expect(JSON.parse(noTls.stdout)).toMatchObject({ starttls: false, ehloMasked: false });
+      expect(noTls.stderr).toBe(`mailflow-guard: 127.0.0.1:${plain.port} offers no STARTTLS\n`);
+      const masked = await run(["probe", `127.0.0.1:${inspected.port}`]);
+      expect(masked.code).toBe(1);
+      expect(masked.stdout).toContain("\n  Inspected   the greeting is masked by a firewall's SMTP inspection (Cisco PIX/ASA): it strips STARTTLS\n");
+      expect(masked.stderr).toBe(
+        `mailflow-guard: 127.0.0.1:${inspected.port} offers no STARTTLS: ` +
+          "its greeting is masked as a firewall's SMTP inspection (Cisco PIX/ASA) masks it\n",
+      );
+      const hung = await run(["probe", `127.0.0.1:${silent.port}`, "--timeout", "0.2"]);
+      expect(hung.code).toBe(1);
+      expect(hung.stderr).toBe(`mailflow-guard: 127.0.0.1:${silent.port}: no banner within 0.2 s\n`);
+      for (const server of [plain, inspected, silent]) await server.idle();
+      expect([...plain.commands, ...inspected.commands, ...silent.commands].filter((c) => /^(MAIL|RCPT|DATA)\b/i.test(c))).toEqual([]);
+      expect(silent.commands).toEqual(["QUIT"]);
+    } finally {
+      await Promise.all([plain.close(), inspected.close(), silent.close()]);
+    }
+  });
+
+  it("reads HOST[:PORT] with IPv6 in brackets, and refuses what is not one", async () => {
+    const { parseHostPort } = await import("../src/cli/probe-command.js");
+    expect(parseHostPort("[::1]:2525")).toEqual({ host: "::1", port: 2525 });
+    expect(parseHostPort("[2001:db8::25]")).toEqual({ host: "2001:db8::25", port: 25 });
+    expect(parseHostPort("2001:db8::25")).toEqual({ host: "2001:db8::25", port: 25 });
+    expect(parseHostPort("mail.contoso.com")).toEqual({ host: "mail.contoso.com", port: 25 });
+    expect(parseHostPort("10.0.0.25:587")).toEqual({ host: "10.0.0.25", port: 587 });
+    const bad = async (...args: string[]) => (await run(["probe", ...args])).stderr;
+    expect(await bad()).toBe(
+      "mailflow-guard: probe takes one HOST[:PORT], not 0 " +
+        "(expected HOST[:PORT] such as mail.contoso.com, mail.contoso.com:25 or [2001:db8::25]:25)\n",
+    );
+    expect(await bad("mail.contoso.com:99999")).toBe('mailflow-guard: "mail.contoso.com:99999": the port must be a number from 1 to 65535\n');
+    expect(await bad("[mail.contoso.com]:25")).toMatch(/^mailflow-guard: "\[mail\.contoso\.com\]:25": expected HOST\[:PORT\] /);
+    expect(await bad("mail.contoso.com", "--timeout", "soon")).toBe(
+      'mailflow-guard: --timeout "soon": expected seconds from 0.1 to 600, such as 10 or 2.5\n',
+    );
+  });
+
+  it("reports a refused connection as the reason, with exit 1", async () => {
+    const closed = await servers.startPlainServer();
+    await closed.close();
+    const { code, stderr } = await run(["probe", `127.0.0.1:${closed.port}`, "--timeout", "2"]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `mailflow-guard: 127.0.0.1:${closed.port}: the connection was refused: nothing listens on the port, or a firewall rejects it\n`,
+    );
+  });
+});

@@ -26,6 +26,9 @@ Commands:
          [--digest daily|weekly|off] [--heartbeat on|off] [--hour 0-23] [--weekday monday] (UTC)
          [--min-severity info|warning|error] [--stale-after 36h]: digests, the weekly heartbeat, thresholds;
          due: sends the stale-run alert, digest and heartbeat that are due now (run it hourly from cron).
+  probe  HOST[:PORT] [--timeout S] [--json]   (port 25, 10 s a step; IPv6 as [2001:db8::25]:25)
+         What an SMTP server presents: banner, EHLO, STARTTLS, TLS version, certificate. Never sends mail.
+         Exit code 0 when a certificate was read, 1 otherwise (no STARTTLS, masked by a firewall, unreachable).
 
 State: --state DIR (default .mailflow-guard, or MAILFLOW_GUARD_STATE_DIR), or Table Storage with
 --storage CONNECTION-STRING or the AzureWebJobsStorage setting.
@@ -73,6 +76,7 @@ const OPTIONS = {
     "min-severity": { type: "string" },
     "stale-after": { type: "string" },
   },
+  probe: { json: COMMON.json, help: COMMON.help, timeout: { type: "string" } },
 } as const;
 
 /** Parsed options: a string, a boolean, or the strings of a repeatable option. */
@@ -86,6 +90,7 @@ const COMMANDS: Record<keyof typeof OPTIONS, () => Promise<Command>> = {
   check: async () => (await import("./commands.js")).checkCommand,
   demo: async () => (await import("./demo.js")).demoCommand,
   alerts: async () => (await import("./alerts-command.js")).alertsCommand,
+  probe: async () => (await import("./probe-command.js")).probeCommand,
 };
 
 /**
@@ -101,13 +106,14 @@ export async function cli(argv: readonly string[], io: CliIo): Promise<number> {
   }
   try {
     if (!(name in COMMANDS))
-      throw new InputError(`unknown command ${JSON.stringify(name)} (expected feed, diff, check, demo or alerts; see mailflow-guard --help)`);
+      throw new InputError(`unknown command ${JSON.stringify(name)} (expected feed, diff, check, demo, alerts or probe; see mailflow-guard --help)`);
     const command = name as keyof typeof COMMANDS;
     let values: Flags;
     try {
       // Every option is a string, a boolean or a repeatable string, so the parsed values are too.
-      // Only alerts takes a positional: its action.
-      const parsed = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: command === "alerts" });
+      // Only alerts (its action) and probe (its host) take positionals.
+      const allowPositionals = command === "alerts" || command === "probe";
+      const parsed = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals });
       values = { ...(parsed.values as typeof values), _: parsed.positionals };
     } catch (error) {
       throw new InputError(`${oneLine(error)} (see mailflow-guard --help)`);

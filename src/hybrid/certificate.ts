@@ -486,7 +486,7 @@ function nodeDate(text: string): Date {
  * DNS names in node's subjectAltName text: `DNS:a.contoso.com, IP Address:10.0.0.1, DNS:"odd\u002cname"`.
  * Since 17.3.1 (CVE-2021-44532) node quotes a value holding separators or escapes, in JSON syntax.
  */
-function sanDnsNames(subjectAltName: string | undefined): string[] {
+export function sanDnsNames(subjectAltName: string | undefined): string[] {
   const text = subjectAltName ?? "";
   const names: string[] = [];
   const entry = /([^:,]+):(?:("(?:[^"\\]|\\.)*")|([^,]*))(?:, |$)/y;
