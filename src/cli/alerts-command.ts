@@ -66,7 +66,7 @@ export async function alertsCommand(flags: Flags, io: CliIo): Promise<number> {
       io.stdout(
         `${tenant}: alerts to ${[shown.teams ? "Teams" : "", ...shown.mailTo].filter(Boolean).join(", ") || "no channel"}` +
           `${schedule.length > 0 ? `, ${schedule.join(" and ")}` : ""}; alerts from ${shown.thresholds.minSeverity}, ` +
-          `stale after ${shown.thresholds.staleRunAfterHours} h\n`,
+          `stale after ${shown.thresholds.staleRunAfterHours} h, certificates reported ${shown.thresholds.certificateDays.join("/")} days ahead\n`,
       );
       return EXIT.ok;
     }
@@ -120,11 +120,16 @@ function configFromFlags(current: Record<string, unknown>, flags: Flags): Record
   }
   const minSeverity = str(flags, "min-severity");
   const staleAfter = str(flags, "stale-after");
-  if (minSeverity !== undefined || staleAfter !== undefined) {
+  const certificateDays = str(flags, "certificate-days");
+  if (minSeverity !== undefined || staleAfter !== undefined || certificateDays !== undefined) {
     next.thresholds = {
       ...(next.thresholds as object),
       ...(minSeverity !== undefined ? { minSeverity: minSeverity.trim().toLowerCase() } : {}),
       ...(staleAfter !== undefined ? { staleRunAfterHours: hoursOf(staleAfter, "--stale-after") } : {}),
+      // Numbers where they read as numbers: anything else goes to the schema, which names the bad one.
+      ...(certificateDays !== undefined
+        ? { certificateDays: certificateDays.split(",").map((d) => (/^\s*\d+\s*$/.test(d) ? Number(d) : d.trim())) }
+        : {}),
     };
   }
   return next;

@@ -24,7 +24,8 @@ Commands:
          list: open findings and snoozes; snooze --finding ID --reason R --by WHO (--until TIME | --for 7d);
          unsnooze --finding ID; config [--teams-webhook URL] [--mail-to ADDR]... [--clear]: where alerts go,
          [--digest daily|weekly|off] [--heartbeat on|off] [--hour 0-23] [--weekday monday] (UTC)
-         [--min-severity info|warning|error] [--stale-after 36h]: digests, the weekly heartbeat, thresholds;
+         [--min-severity info|warning|error] [--stale-after 36h] [--certificate-days 60,30,14,7]: digests,
+         the weekly heartbeat, thresholds;
          due: sends the stale-run alert, digest and heartbeat that are due now (run it hourly from cron).
   probe  HOST[:PORT] [--timeout S] [--json]   (port 25, 10 s a step; IPv6 as [2001:db8::25]:25)
          What an SMTP server presents: banner, EHLO, STARTTLS, TLS version, certificate. Never sends mail.
@@ -75,6 +76,7 @@ const OPTIONS = {
     weekday: { type: "string" },
     "min-severity": { type: "string" },
     "stale-after": { type: "string" },
+    "certificate-days": { type: "string" },
   },
   probe: { json: COMMON.json, help: COMMON.help, timeout: { type: "string" } },
 } as const;
