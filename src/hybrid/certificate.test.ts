@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { daysFrom, makeCertificate } from "../../test/support/certificates.js";
-import { InputError } from "../errors.js";
+import { inputError } from "../../test/support/failure.js";
 import {
   certificateMatchesDomain,
   daysLeft,
@@ -15,17 +15,6 @@ import {
 
 const now = new Date("2026-06-01T12:00:00Z");
 const later = new Date("2027-06-01T12:00:00Z");
-
-/** What a call threw, to look at more than its message. */
-function thrown(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error("expected an InputError");
-}
 
 describe("exchangeName", () => {
   it("turns node's text of a real certificate into Exchange's, most specific first", () => {
@@ -110,7 +99,7 @@ describe("exchangeName", () => {
   });
 
   it("refuses a line that is not KEY=value", () => {
-    const error = thrown(() => exchangeName("C=US\nmail.contoso.com"));
+    const error = inputError(() => exchangeName("C=US\nmail.contoso.com"));
     expect(error.message).toBe('"mail.contoso.com" is not KEY=value');
   });
 });
@@ -180,20 +169,20 @@ describe("parseTlsCertificateName", () => {
 
   it("says what it expected, where", () => {
     const location = { source: "onprem.json", path: "receiveConnectors[0].TlsCertificateName" };
-    expect(thrown(() => parseTlsCertificateName(1, location)).message).toBe(
+    expect(inputError(() => parseTlsCertificateName(1, location)).message).toBe(
       'onprem.json: receiveConnectors[0].TlsCertificateName: is number 1: expected "<I>{issuer}<S>{subject}" ' +
         'or an object with "CertificateIssuer" and "CertificateSubject"',
     );
-    expect(thrown(() => parseTlsCertificateName("CN=mail.contoso.com")).detail).toMatch(
+    expect(inputError(() => parseTlsCertificateName("CN=mail.contoso.com")).detail).toMatch(
       /^"CN=mail.contoso.com" is not a certificate name: expected "<I>/,
     );
-    expect(thrown(() => parseTlsCertificateName(`<S>CN=mail.contoso.com<I>${issuer}`)).detail).toMatch(/is not a certificate name/);
-    expect(thrown(() => parseTlsCertificateName(`<I>${issuer}<S> `)).detail).toMatch(/^has no subject/);
-    expect(thrown(() => parseTlsCertificateName("<I><S>CN=mail.contoso.com")).detail).toMatch(/^has no issuer/);
-    expect(thrown(() => parseTlsCertificateName({ CertificateIssuer: issuer })).detail).toMatch(/^has no CertificateSubject/);
-    expect(thrown(() => parseTlsCertificateName(null)).detail).toMatch(/^is null/);
-    expect(thrown(() => parseTlsCertificateName([issuer])).detail).toMatch(/^is an array/);
-    expect(thrown(() => parseTlsCertificateName(`<I>${issuer}<S>CN=mail\u202e.contoso.com`)).detail).toMatch(/must not contain control/);
+    expect(inputError(() => parseTlsCertificateName(`<S>CN=mail.contoso.com<I>${issuer}`)).detail).toMatch(/is not a certificate name/);
+    expect(inputError(() => parseTlsCertificateName(`<I>${issuer}<S> `)).detail).toMatch(/^has no subject/);
+    expect(inputError(() => parseTlsCertificateName("<I><S>CN=mail.contoso.com")).detail).toMatch(/^has no issuer/);
+    expect(inputError(() => parseTlsCertificateName({ CertificateIssuer: issuer })).detail).toMatch(/^has no CertificateSubject/);
+    expect(inputError(() => parseTlsCertificateName(null)).detail).toMatch(/^is null/);
+    expect(inputError(() => parseTlsCertificateName([issuer])).detail).toMatch(/^is an array/);
+    expect(inputError(() => parseTlsCertificateName(`<I>${issuer}<S>CN=mail\u202e.contoso.com`)).detail).toMatch(/must not contain control/);
   });
 });
 
@@ -352,7 +341,7 @@ describe("readCertificate", () => {
       notBefore: now,
       notAfter: later,
     });
-    const error = thrown(() => readCertificate({ RawData: odd.base64 }, { source: "onprem.json" }));
+    const error = inputError(() => readCertificate({ RawData: odd.base64 }, { source: "onprem.json" }));
     expect(error.message).toBe(
       "onprem.json: RawData: has a subject with control, bidirectional or zero-width characters or line breaks: " +
         '"CN=mail.contoso.com, L=\\"line\\nbreak\\""',
@@ -372,7 +361,7 @@ describe("readCertificate", () => {
   it("names the field and what it expected for bad input", () => {
     const good = JSON.parse(ps51);
     const at = { source: "onprem.json", path: "exchangeCertificates[2]" };
-    const detail = (entry: unknown) => thrown(() => readCertificate(entry, at));
+    const detail = (entry: unknown) => inputError(() => readCertificate(entry, at));
 
     expect(detail({ ...good, NotAfter: "2026-02-30T00:00:00Z" }).message).toBe(
       'onprem.json: exchangeCertificates[2].NotAfter: "2026-02-30T00:00:00Z" is not a date: ' +

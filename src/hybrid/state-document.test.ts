@@ -2,23 +2,13 @@ import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { makeCertificate } from "../../test/support/certificates.js";
-import { InputError } from "../errors.js";
+import { inputError } from "../../test/support/failure.js";
+import type { InputError } from "../errors.js";
 import { parseInventory } from "../inventory/parse.js";
 import { parseJson } from "../validation.js";
 import { sameName } from "./certificate.js";
 import type { CertificateName } from "./hybrid-state.js";
 import { readStateDocument } from "./state-document.js";
-
-/** What a call threw, to look at its location as well as its message. */
-function thrown(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error("expected an InputError");
-}
 
 /** An error as the CLI prints it: one line, naming the file and the place. */
 function expectOneLine(error: InputError, path: string, detail: string | RegExp): void {
@@ -424,7 +414,7 @@ describe("every part of a state document is optional", () => {
   });
 
   it("still refuses a plain inventory with no targets", () => {
-    const error = thrown(() =>
+    const error = inputError(() =>
       parseInventory({ tenant: "contoso.onmicrosoft.com", receiveConnectors: [], allowlists: [] }, { source: "inventory.json" }),
     );
     expect(error.message).toBe("inventory.json: lists no receive connectors and no allowlists: there is nothing to check");
@@ -436,7 +426,7 @@ describe("errors name the file, the place and what was expected, on one line", (
     const doc = fullDocument();
     doc.onPremises.sendConnectors[1]!.TlsCertificateName = { CertificateIssuer: ISSUER } as never;
     expectOneLine(
-      thrown(() => readStateDocument(doc, "state.json")),
+      inputError(() => readStateDocument(doc, "state.json")),
       "onPremises.sendConnectors[1].TlsCertificateName",
       /has no CertificateSubject/,
     );
@@ -444,7 +434,7 @@ describe("errors name the file, the place and what was expected, on one line", (
     const other = fullDocument();
     other.onPremises.hybridConfiguration.TlsCertificateName = SUBJECT;
     expectOneLine(
-      thrown(() => readStateDocument(other, "state.json")),
+      inputError(() => readStateDocument(other, "state.json")),
       "onPremises.hybridConfiguration.TlsCertificateName",
       /is not a certificate name: expected "<I>\{issuer\}<S>\{subject\}"/,
     );
@@ -453,7 +443,7 @@ describe("errors name the file, the place and what was expected, on one line", (
   it("a receive connector's bad TlsCertificateName, placed in the document", () => {
     const doc = fullDocument();
     doc.onPremises.receiveConnectors[1]!.TlsCertificateName = "mail.contoso.com" as never;
-    const error = thrown(() => parseInventory(doc, { source: "state.json" }));
+    const error = inputError(() => parseInventory(doc, { source: "state.json" }));
     expectOneLine(error, "onPremises.receiveConnectors[1].TlsCertificateName", /^"mail\.contoso\.com" is not a certificate name/);
   });
 
@@ -462,13 +452,13 @@ describe("errors name the file, the place and what was expected, on one line", (
     const doc = fullDocument();
     doc.onPremises.acceptedDomains[1]!.DomainType = "Relay";
     expectOneLine(
-      thrown(() => readStateDocument(doc, "state.json")),
+      inputError(() => readStateDocument(doc, "state.json")),
       "onPremises.acceptedDomains[1].DomainType",
       `"Relay" is not a known value: ${expected}`,
     );
     doc.onPremises.acceptedDomains[1]!.DomainType = 7;
     expectOneLine(
-      thrown(() => readStateDocument(doc, "state.json")),
+      inputError(() => readStateDocument(doc, "state.json")),
       "onPremises.acceptedDomains[1].DomainType",
       `7 is not a known value: ${expected}`,
     );
@@ -479,7 +469,7 @@ describe("errors name the file, the place and what was expected, on one line", (
     const { Name: _, ...nameless } = doc.onPremises.sendConnectors[1]!;
     const withNameless = { ...doc, onPremises: { ...doc.onPremises, sendConnectors: [doc.onPremises.sendConnectors[0], nameless] } };
     expectOneLine(
-      thrown(() => readStateDocument(withNameless, "state.json")),
+      inputError(() => readStateDocument(withNameless, "state.json")),
       "onPremises.sendConnectors[1]",
       "has no Identity or Name",
     );
@@ -487,7 +477,7 @@ describe("errors name the file, the place and what was expected, on one line", (
     const { Name: __, ...namelessReceive } = doc.onPremises.receiveConnectors[1]!;
     const withNamelessReceive = { ...doc, onPremises: { ...doc.onPremises, receiveConnectors: [namelessReceive] } };
     expectOneLine(
-      thrown(() => readStateDocument(withNamelessReceive, "state.json")),
+      inputError(() => readStateDocument(withNamelessReceive, "state.json")),
       "onPremises.receiveConnectors[0]",
       "has no Identity or Name",
     );
@@ -495,23 +485,23 @@ describe("errors name the file, the place and what was expected, on one line", (
 
   it("a collectedAt that is no ISO 8601 time", () => {
     for (const collectedAt of ["21/11/2026 05:00", "2026-11-21", 1795237200000]) {
-      const error = thrown(() => parseInventory({ ...fullDocument(), collectedAt }, { source: "state.json" }));
+      const error = inputError(() => parseInventory({ ...fullDocument(), collectedAt }, { source: "state.json" }));
       expectOneLine(error, "collectedAt", "expected when it was collected, an ISO 8601 time such as 2026-12-01T05:00:00Z");
     }
   });
 
   it("an unknown key, at the top or in a side", () => {
-    const typo = thrown(() => readStateDocument({ ...fullDocument(), onPremise: {} }, "state.json"));
+    const typo = inputError(() => readStateDocument({ ...fullDocument(), onPremise: {} }, "state.json"));
     expect(typo.message).toBe('state.json: has an unknown key "onPremise" (a typo?)');
     const doc = fullDocument();
-    const inSide = thrown(() => readStateDocument({ ...doc, exchangeOnline: { ...doc.exchangeOnline, inboundConnector: [] } }, "state.json"));
+    const inSide = inputError(() => readStateDocument({ ...doc, exchangeOnline: { ...doc.exchangeOnline, inboundConnector: [] } }, "state.json"));
     expectOneLine(inSide, "exchangeOnline", 'has an unknown key "inboundConnector" (a typo?)');
   });
 
   it("a receive connector with a bad RemoteIPRanges entry", () => {
     const doc = fullDocument();
     doc.onPremises.receiveConnectors[1]!.RemoteIPRanges = ["192.0.2.0/24", "198.51.100.300"];
-    const error = thrown(() => parseInventory(doc, { source: "state.json" }));
+    const error = inputError(() => parseInventory(doc, { source: "state.json" }));
     expectOneLine(error, "onPremises.receiveConnectors[1].RemoteIPRanges[1]", /^"198\.51\.100\.300" /);
   });
 
@@ -519,7 +509,7 @@ describe("errors name the file, the place and what was expected, on one line", (
     const doc = fullDocument();
     doc.onPremises.exchangeCertificates[0]!.RawData = "not base64!";
     expectOneLine(
-      thrown(() => readStateDocument(doc, "state.json")),
+      inputError(() => readStateDocument(doc, "state.json")),
       "onPremises.exchangeCertificates[0].RawData",
       /expected the certificate's DER/,
     );
@@ -559,12 +549,12 @@ describe("private keys are refused anywhere in a document", () => {
       const doc = fullDocument();
       place(doc, pem);
       expectOneLine(
-        thrown(() => readStateDocument(doc, "state.json")),
+        inputError(() => readStateDocument(doc, "state.json")),
         path,
         detail,
       );
       // The inventory's parser goes through the same door.
-      expect(thrown(() => parseInventory(doc, { source: "state.json" })).path).toBe(path);
+      expect(inputError(() => parseInventory(doc, { source: "state.json" })).path).toBe(path);
     }
   });
 
@@ -578,7 +568,7 @@ describe("private keys are refused anywhere in a document", () => {
       const doc = fullDocument();
       Object.assign(doc.onPremises.exchangeCertificates[1]!, { [key]: value });
       expectOneLine(
-        thrown(() => readStateDocument(doc, "state.json")),
+        inputError(() => readStateDocument(doc, "state.json")),
         `onPremises.exchangeCertificates[1].${key}`,
         detail,
       );
@@ -596,7 +586,7 @@ describe("private keys are refused anywhere in a document", () => {
     for (let i = 0; i < 20; i++) deep = { Inner: deep };
     const doc = fullDocument();
     Object.assign(doc.onPremises.sendConnectors[0]!, { Extra: deep });
-    const error = thrown(() => readStateDocument(doc, "state.json"));
+    const error = inputError(() => readStateDocument(doc, "state.json"));
     expect(error.message).not.toMatch(/[\r\n]/);
     expect(error.path?.startsWith("onPremises.sendConnectors[0].Extra.Inner")).toBe(true);
   });
