@@ -42,8 +42,8 @@ interface ConnectorChange {
 export const remediationScript: Output = {
   file: "remediation.ps1",
   description:
-    "receive connector changes: review, then run in the Exchange Management Shell (asks before each change; -WhatIf shows them, -Confirm:$false " +
-    "skips the questions)",
+    "on-premises changes (connectors, certificate names, domains): review, then run in the Exchange Management Shell " +
+    "(asks before each change; -WhatIf shows them, -Confirm:$false skips the questions)",
   render: (check) => renderScript(check, "on-premises"),
 };
 
