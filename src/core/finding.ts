@@ -25,6 +25,7 @@ export const SUBJECT_KINDS: Readonly<Record<string, string>> = {
   "remote-domain": "Remote domain",
   organisation: "Organisation",
   tenant: "Tenant",
+  "smtp-host": "SMTP host",
 };
 
 export function subjectKindName(kind: string): string {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { probeResultSchema } from "../probe/probe-result.js";
 
 /**
  * Both sides of a tenant's hybrid as the rules read them: the on-premises
@@ -127,6 +128,8 @@ export const hybridStateSchema = z.object({
   collectedAt: z.iso.datetime(),
   onPremises: onPremisesStateSchema.optional(),
   exchangeOnline: exchangeOnlineStateSchema.optional(),
+  /** STARTTLS probes run where port 25 can leave (`mailflow-guard probe --json`, uploaded with the document). */
+  probes: z.array(probeResultSchema).optional(),
 });
 
 export type HybridState = z.infer<typeof hybridStateSchema>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
+import { probeResultSchema } from "../probe/probe-result.js";
 import { validate } from "../validation.js";
 import { parseTlsCertificateName, readCertificate } from "./certificate.js";
 import type {
@@ -277,6 +278,8 @@ export const stateDocumentSchema = z.strictObject({
   onPremises: rawOnPremises.optional(),
   exchangeOnline: rawExchangeOnlineSchema.optional(),
   allowlists: z.array(z.unknown()).optional(),
+  /** What `mailflow-guard probe --json` wrote, run from where port 25 can leave. */
+  probes: z.array(probeResultSchema).optional(),
 });
 
 /** Whether a JSON document is a state document rather than an inventory: it says when it was collected and carries a side. */
@@ -316,7 +319,7 @@ export function readStateDocument(data: unknown, source: string): { hybrid: Hybr
   };
   const exchangeOnline: ExchangeOnlineState | undefined = doc.exchangeOnline && { ...doc.exchangeOnline, source: "document" };
   return {
-    hybrid: { collectedAt: new Date(doc.collectedAt).toISOString(), onPremises, exchangeOnline },
+    hybrid: { collectedAt: new Date(doc.collectedAt).toISOString(), onPremises, exchangeOnline, probes: doc.probes },
     receiveConnectors: rawReceive,
     allowlists: doc.allowlists ?? [],
   };

@@ -9,6 +9,7 @@ import { missingEopRange } from "./missing-eop-range.js";
 import { noEopTarget } from "./no-eop-target.js";
 import { outboundConnectorDrift } from "./outbound-connector-drift.js";
 import { staleEopRange } from "./stale-eop-range.js";
+import { starttlsInspected, starttlsMissing, tlsVersionOutdated } from "./starttls.js";
 import { certificateRenewed, tlsCertificateNameMismatch } from "./tls-certificate-name.js";
 
 /**
@@ -26,6 +27,9 @@ export const RULES: readonly Rule[] = [
   tlsCertificateNameMismatch,
   tlsSenderNameMismatch,
   tlsDomainMismatch,
+  starttlsInspected,
+  starttlsMissing,
+  tlsVersionOutdated,
   hybridReceiveNotTrusted,
   outboundConnectorDrift,
   routingDomainNotInternalRelay,
