@@ -57,3 +57,12 @@ export function hasUnsafeCharacters(text: string): boolean {
 export function printable(text: string): string {
   return text.replace(UNSAFE_TEXT_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/** A value described for an error message: its type, or a short quote of a string. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return printable(JSON.stringify(value.slice(0, 60)));
+  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+}

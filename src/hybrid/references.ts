@@ -1,5 +1,5 @@
-import { normaliseName } from "./certificate.js";
 import type { CertificateName, CertificateState, HybridState } from "./hybrid-state.js";
+import { normaliseName } from "./x500-name.js";
 
 /**
  * Where the on-premises side names a certificate by `<I>issuer<S>subject`:

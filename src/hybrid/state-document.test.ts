@@ -6,9 +6,9 @@ import { inputError } from "../../test/support/failure.js";
 import type { InputError } from "../errors.js";
 import { parseInventory } from "../inventory/parse.js";
 import { parseJson } from "../validation.js";
-import { sameName } from "./certificate.js";
 import type { CertificateName } from "./hybrid-state.js";
 import { readStateDocument } from "./state-document.js";
+import { sameName } from "./x500-name.js";
 
 /** An error as the CLI prints it: one line, naming the file and the place. */
 function expectOneLine(error: InputError, path: string, detail: string | RegExp): void {

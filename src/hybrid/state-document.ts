@@ -2,7 +2,7 @@ import { z } from "zod";
 import { InputError } from "../errors.js";
 import { probeResultSchema } from "../probe/probe-result.js";
 import { validate } from "../validation.js";
-import { parseTlsCertificateName, readCertificate } from "./certificate.js";
+import { readCertificate } from "./certificate.js";
 import type {
   AcceptedDomainState,
   CertificateName,
@@ -18,6 +18,7 @@ import type {
   SendConnectorState,
 } from "./hybrid-state.js";
 import { listItems, psAddressSpace, psBindingPort, psBool, psDomainCapabilities, psEnum, psHost, psList, psName } from "./powershell-json.js";
+import { parseTlsCertificateName } from "./x500-name.js";
 
 /**
  * The on-prem state document the collector writes, one per tenant:

@@ -14,7 +14,8 @@ import type { X509Certificate } from "node:crypto";
 import net from "node:net";
 import tls from "node:tls";
 import { InputError, MailflowGuardError } from "../errors.js";
-import { daysLeft, exchangeName, sanDnsNames } from "../hybrid/certificate.js";
+import { daysLeft, sanDnsNames } from "../hybrid/certificate.js";
+import { exchangeName } from "../hybrid/x500-name.js";
 import { hasUnsafeCharacters } from "../validation.js";
 import type { ProbeCertificate, ProbeResult, ProbeStep } from "./probe-result.js";
 

@@ -1,6 +1,6 @@
 import { type Finding, finding } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
-import { certificateMatchesDomain } from "../hybrid/certificate.js";
+import { certificateMatchesDomain } from "../hybrid/host-names.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
 import { receivingCertificates, sendingCertificates } from "../hybrid/presented.js";
 

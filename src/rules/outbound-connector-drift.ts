@@ -1,6 +1,6 @@
 import { type Finding, finding, type PropertyChange } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
-import { certificateMatchesDomain } from "../hybrid/certificate.js";
+import { certificateMatchesDomain } from "../hybrid/host-names.js";
 import { receivingCertificates } from "../hybrid/presented.js";
 
 /**

@@ -1,6 +1,5 @@
 import { type Finding, finding, type PropertyChange } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
-import { formatTlsCertificateName } from "../hybrid/certificate.js";
 import { rememberCertificates } from "../hybrid/certificate-memory.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
 import {
@@ -12,6 +11,7 @@ import {
   serverKey,
   smtpCertificates,
 } from "../hybrid/references.js";
+import { formatTlsCertificateName } from "../hybrid/x500-name.js";
 
 const RENEWAL_SHOWN_MS = 7 * 24 * 3600_000;
 

@@ -1,4 +1,4 @@
-import { exchangeName, formatTlsCertificateName } from "../../src/hybrid/certificate.js";
+import { exchangeName, formatTlsCertificateName } from "../../src/hybrid/x500-name.js";
 import { daysFrom, type MadeCertificate, makeCertificate } from "./certificates.js";
 import { EOP_WORLDWIDE } from "./feed.js";
 
