@@ -13,11 +13,13 @@
 import type { X509Certificate } from "node:crypto";
 import net from "node:net";
 import tls from "node:tls";
-import { InputError, MailflowGuardError } from "../errors.js";
+import { InputError } from "../errors.js";
 import { daysLeft, sanDnsNames } from "../hybrid/certificate.js";
 import { exchangeName } from "../hybrid/x500-name.js";
 import { hasUnsafeCharacters } from "../validation.js";
-import type { ProbeCertificate, ProbeResult, ProbeStep } from "./probe-result.js";
+import type { ProbeCertificate, ProbeResult } from "./probe-result.js";
+import { Clock, ProbeStepError, withinLimit } from "./probe-steps.js";
+import { describeReply, ReplyReader } from "./smtp-reply.js";
 
 export { PROBE_STEPS, type ProbeCertificate, type ProbeResult, type ProbeStep, probeCertificateSchema, probeResultSchema } from "./probe-result.js";
 
@@ -34,23 +36,8 @@ export interface ProbeOptions {
   connect?: ((target: { host: string; port: number }) => net.Socket) | undefined;
 }
 
-/** A step that went wrong; the probe turns it into the result's `error`. */
-class ProbeStepError extends MailflowGuardError {
-  override name = "ProbeStepError";
-  constructor(
-    readonly step: ProbeStep,
-    message: string,
-    readonly timedOut = false,
-  ) {
-    super(message);
-  }
-}
-
 const DEFAULT_EHLO_NAME = "mailflow-guard.invalid";
 const EHLO_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
-// Replies longer than any real server's: a peer that is not SMTP, or one that floods.
-const MAX_LINE = 4096;
-const MAX_LINES = 200;
 // A server that has answered everything deserves its 221, but not a long wait for it.
 const QUIT_WAIT_MS = 1000;
 
@@ -124,55 +111,6 @@ function checkArguments(host: string, port: number, options: ProbeOptions): void
   if (options.ehloName !== undefined && !EHLO_NAME.test(options.ehloName)) {
     throw new InputError(`ehloName ${JSON.stringify(options.ehloName)} is not a domain name or address literal`);
   }
-}
-
-// ---- Time ------------------------------------------------------------------
-
-/** One overall deadline and a per-step limit: each step gets the smaller of the two. */
-class Clock {
-  private readonly deadline: number;
-  constructor(
-    started: number,
-    private readonly stepMs: number,
-    private readonly overallMs: number,
-  ) {
-    this.deadline = started + overallMs;
-  }
-
-  /** The time the next step may take, and how to say it ran out. */
-  limit(): Limit {
-    const remaining = Math.max(0, this.deadline - Date.now());
-    if (remaining < this.stepMs) return { ms: remaining, phrase: `before the probe's overall limit of ${seconds(this.overallMs)} s` };
-    return { ms: this.stepMs, phrase: `within ${seconds(this.stepMs)} s` };
-  }
-}
-
-interface Limit {
-  ms: number;
-  /** `within 10 s`, or `before the probe's overall limit of 30 s`. */
-  phrase: string;
-}
-
-const seconds = (ms: number) => String(Math.round(ms) / 1000);
-
-/** `work`, or a timed-out ProbeStepError once the limit passes; `onTimeout` releases what the work holds. */
-function withinLimit<T>(limit: Limit, step: ProbeStep, message: (phrase: string) => string, work: Promise<T>, onTimeout: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new ProbeStepError(step, message(limit.phrase), true));
-    }, limit.ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
 
 // ---- One SMTP session ------------------------------------------------------
@@ -373,98 +311,4 @@ function quit(socket: net.Socket | undefined, reader: ReplyReader, waitMs: numbe
   if (waitMs === 0) close();
   // The 221 or its absence changes nothing: the connection closes either way.
   else reader.next({ ms: waitMs, phrase: "" }, "tls", "QUIT reply").then(close, close);
-}
-
-// ---- Replies ---------------------------------------------------------------
-
-interface Reply {
-  code: number;
-  /** Each line's text after the code and separator. */
-  lines: string[];
-}
-
-const describeReply = (reply: Reply) => `${reply.code} ${reply.lines.join(" ").trim()}`.trim();
-
-/** Reads SMTP replies (`250-…` continued, `250 …` last) off a socket, as they complete. */
-class ReplyReader {
-  private pending = "";
-  private current: string[] = [];
-  private readonly replies: Reply[] = [];
-  /** Why no more replies will come. */
-  private failure: { kind: "closed" | "garbled"; detail: string } | undefined;
-  private wake: (() => void) | undefined;
-
-  constructor(private readonly socket: net.Socket) {
-    socket.on("data", this.onData);
-    socket.on("end", this.onEnd);
-    socket.on("close", this.onEnd);
-    socket.on("error", this.onError);
-  }
-
-  /** The next reply, or a ProbeStepError of `step` when the connection ends, the text is not SMTP or the limit passes. */
-  next(limit: Limit, step: ProbeStep, what: string): Promise<Reply> {
-    const reply = new Promise<Reply>((resolve, reject) => {
-      this.wake = () => {
-        const next = this.replies.shift();
-        if (next) resolve(next);
-        else if (this.failure?.kind === "closed")
-          reject(new ProbeStepError(step, `the server closed the connection before its ${what}${this.failure.detail}`));
-        else if (this.failure) reject(new ProbeStepError(step, `the ${what} is not SMTP: ${this.failure.detail}`));
-        else return;
-        this.wake = undefined;
-      };
-      this.wake();
-    });
-    return withinLimit(
-      limit,
-      step,
-      (phrase) => `no ${what} ${phrase}`,
-      reply,
-      () => {
-        this.wake = undefined;
-      },
-    );
-  }
-
-  detach(): void {
-    this.socket.off("data", this.onData);
-    this.socket.off("end", this.onEnd);
-    this.socket.off("close", this.onEnd);
-    this.socket.off("error", this.onError);
-    this.wake = undefined;
-  }
-
-  private readonly onData = (chunk: Buffer) => {
-    if (this.failure) return;
-    // latin1 reads any byte: a banner is data to report, whatever its encoding.
-    const lines = (this.pending + chunk.toString("latin1")).split("\n");
-    this.pending = lines.pop()!;
-    for (const text of lines) {
-      const line = text.replace(/\r$/, "");
-      const m = /^(\d{3})(?:([ -])(.*))?$/.exec(line);
-      if (!m) {
-        this.fail("garbled", JSON.stringify(line.slice(0, 80)));
-        return;
-      }
-      this.current.push(m[3] ?? "");
-      if (m[2] !== "-") {
-        this.replies.push({ code: Number(m[1]), lines: this.current });
-        this.current = [];
-      } else if (this.current.length > MAX_LINES) {
-        this.fail("garbled", `more than ${MAX_LINES} lines`);
-        return;
-      }
-    }
-    if (this.pending.length > MAX_LINE) this.fail("garbled", `a line of more than ${MAX_LINE} characters`);
-    this.wake?.();
-  };
-
-  private readonly onEnd = () => this.fail("closed", "");
-
-  private readonly onError = (error: NodeJS.ErrnoException) => this.fail("closed", ` (${error.code ?? error.message})`);
-
-  private fail(kind: "closed" | "garbled", detail: string): void {
-    this.failure ??= { kind, detail };
-    this.wake?.();
-  }
 }
