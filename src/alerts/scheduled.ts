@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConcurrencyError, InputError, oneLine, StateStoreError } from "../errors.js";
+import { inBatches } from "../run/run.js";
 import { validate } from "../validation.js";
 import type { Alert } from "./alert.js";
 import { loadAlertConfig, thresholdsOf } from "./config.js";
@@ -115,19 +116,17 @@ export async function sendScheduledAlerts(deps: AlertDeps, tenant: string): Prom
   return outcome;
 }
 
-/** Every registered tenant's scheduled messages; one tenant failing never stops the others. */
+/** Every registered tenant's scheduled messages, a few tenants at a time; one tenant failing never stops the others. */
 export async function sendAllScheduledAlerts(deps: AlertDeps, tenants: readonly string[]): Promise<{ sent: number; failed: string[] }> {
-  let sent = 0;
-  const failed: string[] = [];
-  for (const tenant of tenants) {
+  const outcomes = await inBatches(tenants, async (tenant) => {
     try {
-      sent += (await sendScheduledAlerts(deps, tenant)).sent.length;
+      return { tenant, sent: (await sendScheduledAlerts(deps, tenant)).sent.length };
     } catch (error) {
-      failed.push(tenant);
       deps.log(`the scheduled alerts of ${tenant} failed: ${oneLine(error)}`);
+      return { tenant, sent: 0, failed: true };
     }
-  }
-  return { sent, failed };
+  });
+  return { sent: outcomes.reduce((n, o) => n + o.sent, 0), failed: outcomes.filter((o) => "failed" in o).map((o) => o.tenant) };
 }
 
 function parseScheduleState(value: unknown, tenant: string): ScheduleState {
