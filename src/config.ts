@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { InputError } from "./errors.js";
 import { DEFAULT_MAX_REMOVAL_SHARE } from "./feed/guard.js";
@@ -28,6 +29,19 @@ export interface Settings {
   publicBaseUrl: string | undefined;
   /** The Exchange Online admin endpoint, read live at each check when an app is configured; undefined otherwise. */
   exchangeOnline: ExchangeOnlineSettings | undefined;
+  /** DNS and probes from the outside: resolvers, blocklists, the egress addresses to look up, and whether to probe port 25. */
+  outside: OutsideSettings;
+}
+
+export interface OutsideSettings {
+  /** `address` or `address:port` of the resolvers to ask; undefined: the system's. */
+  dnsServers: string[] | undefined;
+  /** DNS blocklist zones the egress addresses are looked up in; none: no lookups. */
+  blocklists: string[];
+  /** The on-premises egress addresses for every tenant, besides those a state document names. */
+  egressAddresses: string[];
+  /** Probe the smart hosts on port 25 from the function; off where the platform blocks it (most Azure subscriptions). */
+  probeSmartHosts: boolean;
 }
 
 export interface ExchangeOnlineSettings {
@@ -53,6 +67,35 @@ const age = z
   .trim()
   .regex(/^[1-9]\d*\s*[dh]$/i, { message: 'expected whole days or hours, such as "7d" or "36h"' })
   .transform((s) => Number.parseInt(s, 10) * (s.slice(-1).toLowerCase() === "d" ? 24 : 1) * HOUR_MS);
+
+/** A comma-separated list, blanks dropped, each item checked. */
+function listOf(item: z.ZodType<string, string>, what: string) {
+  return z
+    .string()
+    .transform((s) =>
+      s
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item, { message: what }));
+}
+
+const dnsServer = z.string().refine(isDnsServer, { message: 'expected resolvers such as "10.0.0.4" or "127.0.0.1:5353", comma-separated' });
+const dnsZone = z
+  .string()
+  .regex(/^(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})+\.?$/i, { message: 'expected DNS zones such as "zen.spamhaus.org"' });
+const ipAddress = z.string().refine((s) => isIP(s) !== 0, { message: "expected IPv4 or IPv6 addresses, comma-separated" });
+const flag = z.enum(["true", "false"], { message: 'expected "true" or "false"' }).transform((s) => s === "true");
+
+/** `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`, as node:dns takes them. */
+function isDnsServer(text: string): boolean {
+  const bracketed = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text);
+  if (bracketed) return isIP(bracketed[1] ?? "") === 6 && Number(bracketed[2]) <= 65535;
+  if (isIP(text) !== 0) return true;
+  const withPort = /^([^:]+):(\d{1,5})$/.exec(text);
+  return withPort !== null && isIP(withPort[1] ?? "") === 4 && Number(withPort[2]) <= 65535;
+}
 
 const env = z.object({
   M365_ENDPOINTS_BASE_URL: z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }).default("https://endpoints.office.com"),
@@ -89,6 +132,10 @@ const env = z.object({
     .trim()
     .regex(GUID, { message: "expected the managed identity's client id, a GUID" })
     .optional(),
+  MAILFLOW_GUARD_DNS_SERVERS: listOf(dnsServer, "expected resolvers").optional(),
+  MAILFLOW_GUARD_BLOCKLISTS: listOf(dnsZone, "expected DNS zones").optional(),
+  MAILFLOW_GUARD_EGRESS_ADDRESSES: listOf(ipAddress, "expected addresses").optional(),
+  MAILFLOW_GUARD_PROBE_SMART_HOSTS: flag.default(false),
 });
 
 function isPemWithKey(text: string): boolean {
@@ -114,6 +161,12 @@ export function settingsFromEnv(source: Record<string, string | undefined>): Set
     graphBaseUrl: parsed.MAILFLOW_GUARD_GRAPH_BASE_URL,
     publicBaseUrl: parsed.MAILFLOW_GUARD_PUBLIC_BASE_URL,
     exchangeOnline: exchangeOnlineSettings(parsed),
+    outside: {
+      dnsServers: parsed.MAILFLOW_GUARD_DNS_SERVERS?.length ? parsed.MAILFLOW_GUARD_DNS_SERVERS : undefined,
+      blocklists: (parsed.MAILFLOW_GUARD_BLOCKLISTS ?? []).map((zone) => zone.replace(/\.$/, "").toLowerCase()),
+      egressAddresses: parsed.MAILFLOW_GUARD_EGRESS_ADDRESSES ?? [],
+      probeSmartHosts: parsed.MAILFLOW_GUARD_PROBE_SMART_HOSTS,
+    },
   };
 }
 
