@@ -3,7 +3,7 @@ import type { FindingState } from "../alerts/finding-state.js";
 import { classify } from "../alerts/transitions.js";
 import type { CheckReport, HybridEvidence, Output, TargetReport, TenantCheck, TransitionReport } from "../core/check.js";
 import type { Finding, Severity } from "../core/finding.js";
-import type { EopObservation, Observations } from "../core/observations.js";
+import type { EopObservation, ObservationPart, Observations } from "../core/observations.js";
 import type { Rule } from "../core/rule.js";
 import { MissingFeedError, StaleFeedError } from "../errors.js";
 import type { FeedState } from "../feed/feed-state.js";
@@ -16,6 +16,7 @@ import { type Artifacts, OUTPUTS, renderOutputs, writtenOutputs } from "../outpu
 import { eopTargets } from "../rules/eop-targets.js";
 import { FEED_STALE } from "../rules/feed-stale.js";
 import { RULES } from "../rules/index.js";
+import { outsideEvidence } from "./outside-view.js";
 
 /** What observing the feed needs besides its state: the check's time, the sync before it, and the age limit. */
 export interface EopContext {
@@ -106,6 +107,7 @@ function runRules(observations: Observations, rules: readonly Rule[]): Finding[]
 function buildReport(o: Observations, findings: Finding[], outputs: readonly Output[]): CheckReport {
   const { inForce, refused } = o.eop;
   const targets = targetReports(o, findings);
+  const outside = outsideEvidence(o);
   return {
     schemaVersion: 2,
     runId: o.runId,
@@ -131,6 +133,7 @@ function buildReport(o: Observations, findings: Finding[], outputs: readonly Out
       },
       inventory: { targets },
       ...(o.hybrid ? { hybrid: hybridEvidence(o.hybrid) } : {}),
+      ...(outside ? { outside } : {}),
     },
     artifacts: writtenOutputs(o, outputs).map((a) => ({ file: a.file, description: a.description })),
   };
@@ -166,8 +169,9 @@ function hybridEvidence(h: HybridState): HybridEvidence {
   };
 }
 
-/** The rules that read both sides of the hybrid. */
-const HYBRID_RULES = new Set(RULES.filter((r) => r.needs.includes("hybrid")).map((r) => r.id));
+/** The rules that read both sides of the hybrid, or what they look like from the outside. */
+const HYBRID_PARTS: readonly ObservationPart[] = ["hybrid", "dns", "probes"];
+const HYBRID_RULES = new Set(RULES.filter((r) => r.needs.some((p) => HYBRID_PARTS.includes(p))).map((r) => r.id));
 
 function summarise(o: Observations, targets: readonly TargetReport[], findings: readonly Finding[]): string[] {
   const { version } = o.eop.inForce;

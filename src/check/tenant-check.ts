@@ -13,17 +13,18 @@ import { syncReport } from "../run/feeds.js";
 import { briefFindings, loadRunHeader, recordTenantRun } from "../run/run.js";
 import type { StateStore } from "../state/store.js";
 import { evaluate, observeEop } from "./evaluate.js";
+import { type OutsideDeps, observeOutside } from "./outside-view.js";
 import { saveArtifacts } from "./report-store.js";
 
 /** What a tenant check needs from outside; the functions and the tests each build one. */
-export interface CheckDeps extends AlertDeps {
+export interface CheckDeps extends AlertDeps, Omit<OutsideDeps, "outside"> {
   store: StateStore;
   now: () => Date;
   log: (line: string) => void;
   /** The rule list; the product's own by default. */
   rules?: readonly Rule[] | undefined;
-  /** The feed age limit; the default when not given. */
-  settings?: Pick<Settings, "maxFeedAgeMs"> | undefined;
+  /** The feed age limit (the default when not given), and the blocklists and egress addresses for the outside view. */
+  settings?: (Pick<Settings, "maxFeedAgeMs"> & Partial<Pick<Settings, "outside">>) | undefined;
   /** Reads each tenant's Exchange Online side live (the admin endpoint); the uploaded document's is used without it. */
   exchangeOnline?: ExchangeOnlineReader | undefined;
 }
@@ -54,7 +55,8 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
     const config = await loadAlertConfig(deps.store, tenant);
     const { certificateDays } = thresholdsOf(config);
     const hybrid = await withLiveExchangeOnline(tenant, inventory.hybrid, deps.exchangeOnline, deps.log);
-    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop, hybrid, certificateDays };
+    const outside = await observeOutside(hybrid, { dns: deps.dns, probe: deps.probe, outside: deps.settings?.outside });
+    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop, hybrid, certificateDays, ...outside };
     const sinks = config && deps.sinks ? await deps.sinks(config) : [];
     const { state: previous, etag } = await loadFindingState(deps.store, tenant);
     const { check, artifacts, next } = evaluate(observations, {

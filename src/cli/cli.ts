@@ -16,6 +16,8 @@ Commands:
          [--max-removal-share 25%] [--accept-feed-version V] [--refresh]
          [--teams-webhook URL] [--mail-to ADDR]... [--no-alerts]   alerts for what changed since the last check
          [--exchange-online]   read the tenant's Exchange Online connectors live (MAILFLOW_GUARD_EXO_* settings)
+         [--dns]   resolve the smart hosts, and look the egress addresses up in MAILFLOW_GUARD_BLOCKLISTS
+         [--probe]   probe the hosts the smart hosts lead to on port 25 from this machine
          Drift of the inventory (or state document) against the EOP set, and of the connectors, certificates and
          domains on both sides of the hybrid; writes the report and scripts to DIR (default ./out).
          Exit code 0 in sync, 2 drift found, 1 error (also when the feed was refused).
@@ -28,6 +30,7 @@ Commands:
          the weekly heartbeat, thresholds;
          due: sends the stale-run alert, digest and heartbeat that are due now (run it hourly from cron).
   probe  HOST[:PORT] [--timeout S] [--json]   (port 25, 10 s a step; IPv6 as [2001:db8::25]:25)
+         [--smart-host]   resolve HOST as Exchange Online resolves a smart host (MX, else A/AAAA) and probe each host
          What an SMTP server presents: banner, EHLO, STARTTLS, TLS version, certificate. Never sends mail.
          Exit code 0 when a certificate was read, 1 otherwise (no STARTTLS, masked by a firewall, unreachable).
 
@@ -57,6 +60,8 @@ const OPTIONS = {
     "mail-to": { type: "string", multiple: true },
     "no-alerts": { type: "boolean" },
     "exchange-online": { type: "boolean" },
+    dns: { type: "boolean" },
+    probe: { type: "boolean" },
   },
   demo: { help: COMMON.help, out: { type: "string" } },
   alerts: {
@@ -78,7 +83,7 @@ const OPTIONS = {
     "stale-after": { type: "string" },
     "certificate-days": { type: "string" },
   },
-  probe: { json: COMMON.json, help: COMMON.help, timeout: { type: "string" } },
+  probe: { json: COMMON.json, help: COMMON.help, timeout: { type: "string" }, "smart-host": { type: "boolean" } },
 } as const;
 
 /** Parsed options: a string, a boolean, or the strings of a repeatable option. */

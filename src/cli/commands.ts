@@ -5,6 +5,7 @@ import { type AlertConfig, alertConfigSchema, loadAlertConfig, thresholdsOf } fr
 import { loadFindingState } from "../alerts/finding-state.js";
 import { keepStateAndAlert } from "../alerts/notify.js";
 import { evaluate, observeEop } from "../check/evaluate.js";
+import { observeOutside, outsideDeps } from "../check/outside-view.js";
 import type { Settings } from "../config.js";
 import type { CheckReport, TenantCheck } from "../core/check.js";
 import { InputError, MailflowGuardError, MissingFeedError } from "../errors.js";
@@ -120,6 +121,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
   // The flags name this check's channels; without them, the tenant's configuration in the state store. Its thresholds hold either way.
   const stored = await loadAlertConfig(store, inventory.tenant);
   const { certificateDays } = thresholdsOf(stored);
+  const hybrid = flags["exchange-online"] ? await liveExchangeOnline(inventory, settings, io) : inventory.hybrid;
   const observations = {
     tenant: inventory.tenant,
     instance: inventory.instance,
@@ -127,8 +129,9 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
     runId: randomUUID(),
     inventory,
     eop,
-    hybrid: flags["exchange-online"] ? await liveExchangeOnline(inventory, settings, io) : inventory.hybrid,
+    hybrid,
     certificateDays,
+    ...(await observeOutside(hybrid, outsideDeps(settings, { dns: Boolean(flags.dns), probe: Boolean(flags.probe) }))),
   };
   const config = alertConfigFromFlags(flags) ?? stored;
   const sinks = flags["no-alerts"] || !config ? [] : await sinksFor(config, settings);

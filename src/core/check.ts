@@ -46,7 +46,12 @@ export interface CheckReport {
   /** In the order of the rule list, then by subject. */
   findings: Finding[];
   /** What the check looked at, by observation part: the feed in force, the inventory's targets. */
-  evidence: { eop: { feed: FeedEvidence }; inventory: { targets: TargetReport[] }; hybrid?: HybridEvidence | undefined };
+  evidence: {
+    eop: { feed: FeedEvidence };
+    inventory: { targets: TargetReport[] };
+    hybrid?: HybridEvidence | undefined;
+    outside?: OutsideEvidence | undefined;
+  };
   /** The outputs written beside this report. */
   artifacts: { file: string; description: string }[];
   /**
@@ -85,6 +90,35 @@ export interface HybridEvidence {
   onPremises: boolean;
   /** `admin-api` when read live at the check; `document` with `liveReadError` when that read failed and the document stood in. */
   exchangeOnline?: { source: "document" | "admin-api"; liveReadError?: string | undefined } | undefined;
+}
+
+/** What the check saw from the outside: the smart hosts in DNS, the blocklists, the probes and where each came from. */
+export interface OutsideEvidence {
+  dns?: {
+    servers: string;
+    smartHosts: {
+      name: string;
+      via: string;
+      status: string;
+      error?: string;
+      hosts: { name: string; preference?: number | undefined; addresses: string[] }[];
+    }[];
+    blocklists: { address: string; zone: string; status: string; error?: string | undefined }[];
+  };
+  probes: {
+    /** Whether this check probed port 25 itself. */
+    probedHere: boolean;
+    results: {
+      host: string;
+      port: number;
+      source: "check" | "document";
+      tlsVersion: string | null;
+      certificate: string | null;
+      error: string | null;
+    }[];
+    /** Hosts this check's probe could not reach: "probe unavailable", never a certificate problem. */
+    unavailable: { host: string; port: number; error: string }[];
+  };
 }
 
 export interface Output {

@@ -26,6 +26,7 @@ export const SUBJECT_KINDS: Readonly<Record<string, string>> = {
   organisation: "Organisation",
   tenant: "Tenant",
   "smtp-host": "SMTP host",
+  "ip-address": "Egress address",
 };
 
 export function subjectKindName(kind: string): string {

@@ -1,9 +1,12 @@
+import type { BlocklistLookup } from "../dns/blocklist.js";
+import type { SmartHostRoutes } from "../dns/smart-host-routes.js";
 import type { Instance } from "../feed/instances.js";
 import type { FeedRefusal, FeedSnapshot } from "../feed/snapshot.js";
 import type { CertificateMemory } from "../hybrid/certificate-memory.js";
 import type { HybridState } from "../hybrid/hybrid-state.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { RangeSet } from "../ip/index.js";
+import type { ProbeResult } from "../probe/probe-result.js";
 
 /** The EOP SMTP set a check runs against: the last good feed, and the refusal of a newer one if there is one. */
 export interface EopObservation {
@@ -52,6 +55,29 @@ export interface Observations {
   certificateHistory?: CertificateMemory | undefined;
   /** Days before expiry at which a certificate is reported, largest first (default 60, 30, 14, 7). */
   certificateDays?: readonly number[] | undefined;
+  /** The smart hosts and egress addresses in DNS, when the check could ask it. */
+  dns?: DnsObservation | undefined;
+  /** The STARTTLS probes: uploaded with the state document, and the check's own where port 25 can leave. */
+  probes?: ProbeObservation | undefined;
+}
+
+/** What DNS said, asked at the check. */
+export interface DnsObservation {
+  /** `system`, or the resolvers asked (MAILFLOW_GUARD_DNS_SERVERS). */
+  servers: string;
+  smartHosts: SmartHostRoutes[];
+  /** The public egress addresses looked up in the blocklists. */
+  egressAddresses: string[];
+  blocklists: BlocklistLookup[];
+}
+
+export interface ProbeObservation {
+  /** Each host and port once: the check's own probe when it reached the host, else the uploaded one. */
+  results: (ProbeResult & { source: "check" | "document" })[];
+  /** Whether this check probed port 25 itself (the function with MAILFLOW_GUARD_PROBE_SMART_HOSTS). */
+  probedHere: boolean;
+  /** Hosts the check's own probe could not reach: port 25 blocked where it runs, or the host down; never a certificate problem. */
+  unavailable: { host: string; port: number; error: string }[];
 }
 
 /** Days before expiry at which a named certificate is reported, each crossing a new finding digest. */

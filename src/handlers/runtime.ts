@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sinksFor } from "../alerts/channels.js";
+import { outsideDeps } from "../check/outside-view.js";
 import { settingsFromEnv } from "../config.js";
 import { exchangeOnlineReader } from "../exchange-online/live.js";
 import { createFeedClient } from "../feed/client.js";
@@ -23,6 +24,8 @@ export async function handlerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     sinks: (config) => sinksFor(config, settings),
     publicBaseUrl: settings.publicBaseUrl,
     exchangeOnline: await exchangeOnlineReader(settings.exchangeOnline),
+    // DNS always: it leaves Azure where port 25 does not. Port 25 only where the setting says the platform allows it.
+    ...outsideDeps(settings, { dns: true, probe: settings.outside.probeSmartHosts }),
   };
 }
 

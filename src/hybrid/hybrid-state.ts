@@ -40,6 +40,8 @@ const sendConnector = z.object({
   requireTls: z.boolean(),
   cloudServicesMailEnabled: z.boolean(),
   sourceTransportServers: z.array(z.string()),
+  /** The address it sends from (`0.0.0.0`: any); behind NAT, not what the Internet sees. */
+  sourceIPAddress: z.string().optional(),
   fqdn: z.string().optional(),
 });
 
@@ -130,6 +132,8 @@ export const hybridStateSchema = z.object({
   exchangeOnline: exchangeOnlineStateSchema.optional(),
   /** STARTTLS probes run where port 25 can leave (`mailflow-guard probe --json`, uploaded with the document). */
   probes: z.array(probeResultSchema).optional(),
+  /** The public addresses the organisation's mail leaves from, as the document names them. */
+  egressAddresses: z.array(z.string()).optional(),
 });
 
 export type HybridState = z.infer<typeof hybridStateSchema>;

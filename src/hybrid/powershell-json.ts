@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -106,6 +107,12 @@ export const psHost = z.preprocess(
       : text;
   },
   z.string({ message: "expected a host name" }).min(1, { message: "expected a host name" }),
+);
+
+/** An address: a string, or a serialised System.Net.IPAddress (`{Address: 16777343, AddressFamily: 2, IPAddressToString: "127.0.0.1"}`). */
+export const psIpAddress = z.preprocess(
+  (v) => (isObject(v) && typeof v.IPAddressToString === "string" ? v.IPAddressToString : typeof v === "string" ? v.trim() : v),
+  z.string({ message: "expected an IP address" }).refine((s) => isIP(s) !== 0, { message: "expected an IP address" }),
 );
 
 /** A send connector's address space: `smtp:contoso.mail.onmicrosoft.com;1` or `{Type, Address, Cost}` → the domain. */

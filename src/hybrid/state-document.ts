@@ -17,7 +17,18 @@ import type {
   RemoteDomainState,
   SendConnectorState,
 } from "./hybrid-state.js";
-import { listItems, psAddressSpace, psBindingPort, psBool, psDomainCapabilities, psEnum, psHost, psList, psName } from "./powershell-json.js";
+import {
+  listItems,
+  psAddressSpace,
+  psBindingPort,
+  psBool,
+  psDomainCapabilities,
+  psEnum,
+  psHost,
+  psIpAddress,
+  psList,
+  psName,
+} from "./powershell-json.js";
 import { refusePrivateKeys } from "./private-keys.js";
 import { parseTlsCertificateName } from "./x500-name.js";
 
@@ -118,6 +129,7 @@ const rawSendConnector = z
     RequireTLS: bool(false),
     CloudServicesMailEnabled: bool(false),
     SourceTransportServers: psList(psName).default([]),
+    SourceIPAddress: z.preprocess((v) => (v === null || v === "" ? undefined : v), psIpAddress.optional()),
     Fqdn: optionalHost,
   })
   .transform(
@@ -133,6 +145,7 @@ const rawSendConnector = z
       requireTls: c.RequireTLS,
       cloudServicesMailEnabled: c.CloudServicesMailEnabled,
       sourceTransportServers: c.SourceTransportServers,
+      sourceIPAddress: c.SourceIPAddress,
       fqdn: c.Fqdn,
     }),
   )
@@ -282,6 +295,8 @@ export const stateDocumentSchema = z.strictObject({
   allowlists: z.array(z.unknown()).optional(),
   /** What `mailflow-guard probe --json` wrote, run from where port 25 can leave. */
   probes: z.array(probeResultSchema).optional(),
+  /** The public addresses the organisation's mail leaves from (behind NAT the send connectors cannot tell). */
+  egressAddresses: z.array(psIpAddress).optional(),
 });
 
 /** Whether a JSON document is a state document rather than an inventory: it says when it was collected and carries a side. */
@@ -321,7 +336,13 @@ export function readStateDocument(data: unknown, source: string): { hybrid: Hybr
   };
   const exchangeOnline: ExchangeOnlineState | undefined = doc.exchangeOnline && { ...doc.exchangeOnline, source: "document" };
   return {
-    hybrid: { collectedAt: new Date(doc.collectedAt).toISOString(), onPremises, exchangeOnline, probes: doc.probes },
+    hybrid: {
+      collectedAt: new Date(doc.collectedAt).toISOString(),
+      onPremises,
+      exchangeOnline,
+      probes: doc.probes,
+      egressAddresses: doc.egressAddresses,
+    },
     receiveConnectors: rawReceive,
     allowlists: doc.allowlists ?? [],
   };

@@ -39,6 +39,37 @@ function hybridRows(h: CheckReport["evidence"]["hybrid"]): string[] {
   ];
 }
 
+/** What DNS and the probes said, when the check looked from the outside. */
+function outsideRows(outside: CheckReport["evidence"]["outside"]): string[] {
+  if (!outside) return [];
+  const rows: string[] = [];
+  const { dns, probes } = outside;
+  if (dns) {
+    const hosts = dns.smartHosts.map((h) => {
+      const where = h.hosts.map(
+        (x) => `${x.preference !== undefined ? `${x.preference} ` : ""}${x.name} (${x.addresses.join(", ") || "no address"})`,
+      );
+      const how = h.via === "mx" ? `MX ${where.join(", ")}` : h.via === "address" ? where.join(", ") : "an address";
+      return `${mdCode(h.name, true)}: ${mdText(h.status === "resolved" ? how : `${h.status}: ${h.error ?? ""}`)}`;
+    });
+    rows.push(`| Smart hosts in DNS | ${hosts.join("; ") || "none named"} (resolvers: ${mdText(dns.servers)}) |`);
+    if (dns.blocklists.length > 0) {
+      const of = (status: string) => dns.blocklists.filter((l) => l.status === status);
+      const listed = of("listed").map((l) => `${l.address} listed on ${l.zone}`);
+      const unknown = of("unknown").map((l) => `${l.address} unknown on ${l.zone} (${l.error ?? "no answer"})`);
+      const clean = of("not-listed").length;
+      rows.push(`| Blocklists | ${mdText([...listed, ...unknown, `${clean} lookup${clean === 1 ? "" : "s"} not listed`].join("; "))} |`);
+    }
+  }
+  const seen = probes.results.map(
+    (p) => `${p.host}:${p.port} ${p.source === "check" ? "probed by this check" : "from the state document"}: ${p.error ?? p.tlsVersion ?? "no TLS"}`,
+  );
+  const unavailable = probes.unavailable.map((u) => `${u.host}:${u.port} probe unavailable from here (${u.error})`);
+  const off = probes.probedHere ? [] : ["port 25 not probed by this check (MAILFLOW_GUARD_PROBE_SMART_HOSTS, or check --probe)"];
+  rows.push(`| STARTTLS probes | ${mdText([...seen, ...unavailable, ...off].join("; ") || "none")} |`);
+  return rows;
+}
+
 /** Items a Markdown list shows before pointing to report.json. */
 export const MARKDOWN_LIST_LIMIT = 500;
 
@@ -61,6 +92,7 @@ export const markdownReport: Output = {
       `| EOP SMTP ranges | ${feed.eopRanges.map((r) => mdCode(r, true)).join(" ")} |`,
       `| Run | ${mdCode(report.runId, true)} at ${report.generatedAt} |`,
       ...hybridRows(report.evidence.hybrid),
+      ...outsideRows(report.evidence.outside),
       "",
     );
     if (report.findings.length > 0) {

@@ -17,6 +17,11 @@ export const probeCertificateSchema = z.object({
   daysLeft: z.number().int(),
   /** Upper-case hex without separators. */
   fingerprintSha256: z.string().regex(/^[0-9A-F]{64}$/),
+  /** SHA-1, upper-case hex: what Get-ExchangeCertificate calls the Thumbprint; absent in results of older versions. */
+  thumbprint: z
+    .string()
+    .regex(/^[0-9A-F]{40}$/)
+    .optional(),
   /** The chain verifies against the system roots (or the `ca` the probe was given); the host name is not part of it. */
   chainValid: z.boolean(),
   /** OpenSSL's reason when it does not, e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `CERT_HAS_EXPIRED`. */

@@ -51,6 +51,7 @@ describe("a server that offers STARTTLS", () => {
         notAfter: new Date(leaf.x509.validTo).toISOString(),
         daysLeft: 90,
         fingerprintSha256: leaf.x509.fingerprint256.replaceAll(":", ""),
+        thumbprint: leaf.x509.fingerprint.replaceAll(":", ""),
         chainValid: true,
       },
     });

@@ -280,6 +280,7 @@ function describeCertificate(x509: X509Certificate, secure: tls.TLSSocket): Prob
     notAfter: notAfter.toISOString(),
     daysLeft: daysLeft({ notAfter }, new Date()),
     fingerprintSha256: x509.fingerprint256.replaceAll(":", "").toUpperCase(),
+    thumbprint: x509.fingerprint.replaceAll(":", "").toUpperCase(),
     chainValid: secure.authorized,
     ...(!secure.authorized && { chainError: String(secure.authorizationError) }),
   };

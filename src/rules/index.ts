@@ -1,5 +1,6 @@
 import type { Rule } from "../core/rule.js";
 import { certificateExpired, certificateExpiring } from "./certificate-expiry.js";
+import { egressIpBlocklisted } from "./egress-blocklist.js";
 import { tlsDomainMismatch, tlsSenderNameMismatch } from "./exchange-online-tls.js";
 import { feedStale } from "./feed-stale.js";
 import { feedSuspicious } from "./feed-suspicious.js";
@@ -8,6 +9,8 @@ import { connectorOpenToInternet, hybridReceiveNotTrusted } from "./hybrid-recei
 import { missingEopRange } from "./missing-eop-range.js";
 import { noEopTarget } from "./no-eop-target.js";
 import { outboundConnectorDrift } from "./outbound-connector-drift.js";
+import { smartHostCertificateMismatch } from "./smart-host-certificate.js";
+import { smartHostNoFailover, smartHostUnresolvable } from "./smart-hosts.js";
 import { staleEopRange } from "./stale-eop-range.js";
 import { starttlsInspected, starttlsMissing, tlsVersionOutdated } from "./starttls.js";
 import { certificateRenewed, tlsCertificateNameMismatch } from "./tls-certificate-name.js";
@@ -30,11 +33,15 @@ export const RULES: readonly Rule[] = [
   starttlsInspected,
   starttlsMissing,
   tlsVersionOutdated,
+  smartHostUnresolvable,
+  smartHostCertificateMismatch,
+  egressIpBlocklisted,
   hybridReceiveNotTrusted,
   outboundConnectorDrift,
   routingDomainNotInternalRelay,
   hybridRemoteDomainMisconfigured,
   certificateExpiring,
+  smartHostNoFailover,
   staleEopRange,
   connectorOpenToInternet,
   noEopTarget,

@@ -15,6 +15,7 @@ import {
   startStartTlsServer,
 } from "../../test/support/smtp-servers.js";
 import { evaluate } from "../check/evaluate.js";
+import { observeOutside } from "../check/outside-view.js";
 import { parseInventory } from "../inventory/parse.js";
 import { type ProbeResult, probeSmtp } from "../probe/smtp-probe.js";
 
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 /** The findings of a check whose state document carries the probes named. */
-function findingsWith(...names: string[]) {
+async function findingsWith(...names: string[]) {
   const pki = contosoPki(AT);
   const cert = pki.leaf(pki.ca1, "mail.contoso.com", { from: -10, to: 300 });
   const document = {
@@ -48,31 +49,33 @@ function findingsWith(...names: string[]) {
   // Through JSON, as an uploaded document arrives.
   const inventory = parseInventory(JSON.parse(JSON.stringify(document)), { source: "state.json" });
   const base = observations({}, {});
-  const { check } = evaluate({ ...base, tenant: inventory.tenant, at: AT, inventory, hybrid: inventory.hybrid });
+  // No DNS and no probe of its own: the check has only what the document carries.
+  const outside = await observeOutside(inventory.hybrid, {});
+  const { check } = evaluate({ ...base, tenant: inventory.tenant, at: AT, inventory, hybrid: inventory.hybrid, ...outside });
   return check.findings.filter((f) => f.subject.kind === "smtp-host").map((f) => `${f.rule} ${f.subject.name}`);
 }
 
 describe("the probe rules", () => {
-  it("find nothing on a server that offers STARTTLS at TLS 1.2 or later, and nothing for a probe that could not connect", () => {
+  it("find nothing on a server that offers STARTTLS at TLS 1.2 or later, and nothing for a probe that could not connect", async () => {
     expect(probes.good).toMatchObject({ starttls: true, tls12OrLater: true });
     expect(probes.unreachable!.failedAt).toBe("connect");
-    expect(findingsWith("good", "unreachable")).toEqual([]);
+    expect(await findingsWith("good", "unreachable")).toEqual([]);
   });
 
-  it("find a server that offers no STARTTLS", () => {
-    expect(findingsWith("plain")).toEqual([`starttls-missing 127.0.0.1:${servers.plain!.port}`]);
+  it("find a server that offers no STARTTLS", async () => {
+    expect(await findingsWith("plain")).toEqual([`starttls-missing 127.0.0.1:${servers.plain!.port}`]);
   });
 
-  it("find an inspecting firewall, and do not also call it a missing STARTTLS", () => {
+  it("find an inspecting firewall, and do not also call it a missing STARTTLS", async () => {
     // Findings sort by subject, so by the ports the servers happened to get.
-    expect(findingsWith("asa", "pix").sort()).toEqual(
+    expect((await findingsWith("asa", "pix")).sort()).toEqual(
       [`starttls-inspected 127.0.0.1:${servers.asa!.port}`, `starttls-inspected 127.0.0.1:${servers.pix!.port}`].sort(),
     );
   });
 
-  it("find a server that cannot do TLS 1.2", () => {
+  it("find a server that cannot do TLS 1.2", async () => {
     expect(probes.legacy).toMatchObject({ tls12OrLater: false });
-    expect(findingsWith("legacy")).toEqual([`tls-version-outdated 127.0.0.1:${servers.legacy!.port}`]);
+    expect(await findingsWith("legacy")).toEqual([`tls-version-outdated 127.0.0.1:${servers.legacy!.port}`]);
   });
 
   it("refuse a probe result that is not one, naming it", () => {

@@ -4,12 +4,13 @@ import type { Rule } from "../core/rule.js";
 import type { ProbeResult } from "../probe/probe-result.js";
 
 /**
- * What the STARTTLS probes uploaded with the state document saw on the wire.
- * A probe that could not connect (`failedAt: "connect"`, e.g. port 25
- * blocked where it ran) says nothing about the server and gives no finding.
+ * What the STARTTLS probes saw on the wire, the check's own and those
+ * uploaded with the state document. A probe that could not connect
+ * (`failedAt: "connect"`, e.g. port 25 blocked where it ran) says nothing
+ * about the server and gives no finding.
  */
-function reached(o: Observations): ProbeResult[] {
-  return (o.hybrid?.probes ?? []).filter((p) => p.failedAt !== "connect");
+export function reached(o: Observations): ProbeResult[] {
+  return (o.probes?.results ?? []).filter((p) => p.failedAt !== "connect");
 }
 
 function subjectOf(p: ProbeResult) {
@@ -28,7 +29,7 @@ function probeEvidence(p: ProbeResult) {
 /** The server answers EHLO without offering STARTTLS, and nothing on the way masked it. */
 export const starttlsMissing: Rule = {
   id: "starttls-missing",
-  needs: ["hybrid"],
+  needs: ["probes"],
   evaluate(o) {
     return reached(o)
       .filter((p) => p.ehlo.length > 0 && !p.starttls && !p.ehloMasked)
@@ -51,7 +52,7 @@ export const starttlsMissing: Rule = {
 /** The banner or EHLO is masked (`250-XXXXXXXA`): a firewall's SMTP inspection stands between EOP and Exchange. */
 export const starttlsInspected: Rule = {
   id: "starttls-inspected",
-  needs: ["hybrid"],
+  needs: ["probes"],
   evaluate(o) {
     return reached(o)
       .filter((p) => p.ehloMasked)
@@ -75,7 +76,7 @@ export const starttlsInspected: Rule = {
 /** The server cannot negotiate TLS 1.2 or later, which Exchange Online requires. */
 export const tlsVersionOutdated: Rule = {
   id: "tls-version-outdated",
-  needs: ["hybrid"],
+  needs: ["probes"],
   evaluate(o) {
     const out: Finding[] = [];
     for (const p of reached(o)) {

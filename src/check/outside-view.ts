@@ -1,0 +1,119 @@
+import type { OutsideSettings, Settings } from "../config.js";
+import type { OutsideEvidence } from "../core/check.js";
+import type { DnsObservation, Observations, ProbeObservation } from "../core/observations.js";
+import { lookUpBlocklists } from "../dns/blocklist.js";
+import { createDnsClient, type DnsClient } from "../dns/dns-client.js";
+import { resolveSmartHosts, type SmartHostRoutes } from "../dns/smart-host-routes.js";
+import type { HybridState } from "../hybrid/hybrid-state.js";
+import { routesToOnPremises } from "../hybrid/smart-hosts.js";
+import { RangeSet } from "../ip/index.js";
+import type { ProbeResult } from "../probe/probe-result.js";
+import { probeSmtp } from "../probe/smtp-probe.js";
+import { LOCAL_RANGES } from "../rules/eop-targets.js";
+
+/** The outside view's sources; each is optional, and what is absent is not looked at. */
+export interface OutsideDeps {
+  dns?: DnsClient | undefined;
+  /** Present when the check probes port 25 itself. */
+  probe?: ((host: string, port: number) => Promise<ProbeResult>) | undefined;
+  outside?: Pick<OutsideSettings, "blocklists" | "egressAddresses"> | undefined;
+}
+
+const SMTP_PORT = 25;
+/** Per probe step; the function probes every host in parallel, so this bounds the check's wait. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** The outside view's sources from the settings: DNS (when asked for) through the configured resolvers, probes on port 25 (when allowed). */
+export function outsideDeps(settings: Pick<Settings, "outside">, use: { dns: boolean; probe: boolean }): OutsideDeps {
+  return {
+    dns: use.dns ? createDnsClient({ servers: settings.outside.dnsServers }) : undefined,
+    probe: use.probe ? (host, port) => probeSmtp(host, port, { timeoutMs: PROBE_TIMEOUT_MS }) : undefined,
+    outside: settings.outside,
+  };
+}
+/** Blocklists never list these: the unspecified addresses a send connector shows when it binds to all. */
+const NOT_EGRESS = LOCAL_RANGES.union(RangeSet.parse(["0.0.0.0/8", "::"]));
+
+/**
+ * Asks DNS about the smart hosts Exchange Online sends to and the egress
+ * addresses, and probes the hosts the smart hosts lead to when the check may;
+ * merges the probes with those uploaded with the state document.
+ */
+export async function observeOutside(
+  hybrid: HybridState | undefined,
+  deps: OutsideDeps,
+): Promise<{ dns?: DnsObservation; probes?: ProbeObservation }> {
+  const smartHostNames = [...new Set(routesToOnPremises(hybrid).flatMap((r) => r.smartHosts))];
+  const egressAddresses = egressOf(hybrid, deps.outside?.egressAddresses ?? []);
+  const zones = deps.outside?.blocklists ?? [];
+  let dns: DnsObservation | undefined;
+  if (deps.dns && (smartHostNames.length > 0 || (egressAddresses.length > 0 && zones.length > 0))) {
+    const [smartHosts, blocklists] = await Promise.all([
+      resolveSmartHosts(deps.dns, smartHostNames),
+      lookUpBlocklists(deps.dns, egressAddresses, zones),
+    ]);
+    dns = { servers: deps.dns.servers, smartHosts, egressAddresses: zones.length > 0 ? egressAddresses : [], blocklists };
+  }
+  const own = deps.probe ? await probeAll(deps.probe, probeTargets(smartHostNames, dns?.smartHosts)) : [];
+  const probes = mergeProbes(hybrid?.probes ?? [], own, deps.probe !== undefined);
+  return { ...(dns && { dns }), ...(probes && { probes }) };
+}
+
+/** The public addresses among the setting's, the document's and the send connectors' source addresses. */
+function egressOf(hybrid: HybridState | undefined, configured: readonly string[]): string[] {
+  const sources = (hybrid?.onPremises?.sendConnectors ?? []).filter((c) => c.enabled).map((c) => c.sourceIPAddress);
+  const all = [...configured, ...(hybrid?.egressAddresses ?? []), ...sources].filter((a): a is string => a !== undefined);
+  return [...new Set(all)].filter((a) => !NOT_EGRESS.overlaps(RangeSet.parse([a])));
+}
+
+/** The hosts mail is delivered to: each smart host's MX hosts, its own name, or its address. */
+function probeTargets(names: readonly string[], resolved: readonly SmartHostRoutes[] | undefined): string[] {
+  if (!resolved) return [...names];
+  return [...new Set(resolved.flatMap((r) => r.hosts.filter((h) => h.status === "resolved").map((h) => h.name)))];
+}
+
+async function probeAll(probe: NonNullable<OutsideDeps["probe"]>, hosts: readonly string[]): Promise<ProbeResult[]> {
+  return Promise.all(hosts.map((host) => probe(host, SMTP_PORT)));
+}
+
+function mergeProbes(uploaded: readonly ProbeResult[], own: readonly ProbeResult[], probedHere: boolean): ProbeObservation | undefined {
+  if (!probedHere && uploaded.length === 0) return undefined;
+  const key = (p: ProbeResult) => `${p.host.toLowerCase()}:${p.port}`;
+  const results = new Map<string, ProbeObservation["results"][number]>();
+  for (const p of uploaded) results.set(key(p), { ...p, source: "document" });
+  const unavailable: ProbeObservation["unavailable"] = [];
+  for (const p of own) {
+    if (p.failedAt === "connect") unavailable.push({ host: p.host, port: p.port, error: p.error ?? "could not connect" });
+    else results.set(key(p), { ...p, source: "check" });
+  }
+  return { results: [...results.values()], probedHere, unavailable };
+}
+
+/** The outside view as the report shows it; absent when the check had no smart host, egress address or probe to speak of. */
+export function outsideEvidence(o: Observations): OutsideEvidence | undefined {
+  if (!o.dns && !o.probes && routesToOnPremises(o.hybrid).length === 0) return undefined;
+  const dns = o.dns && {
+    servers: o.dns.servers,
+    smartHosts: o.dns.smartHosts.map((h) => ({
+      name: h.name,
+      via: h.via,
+      status: h.status,
+      ...(h.error !== undefined && { error: h.error }),
+      hosts: h.hosts.map((x) => ({ name: x.name, preference: x.preference, addresses: x.addresses })),
+    })),
+    blocklists: o.dns.blocklists.map((l) => ({ address: l.address, zone: l.zone, status: l.status, error: l.error })),
+  };
+  const probes = {
+    probedHere: o.probes?.probedHere ?? false,
+    results: (o.probes?.results ?? []).map((p) => ({
+      host: p.host,
+      port: p.port,
+      source: p.source,
+      tlsVersion: p.tlsVersion ?? null,
+      certificate: p.certificate?.subject ?? null,
+      error: p.error ?? null,
+    })),
+    unavailable: o.probes?.unavailable ?? [],
+  };
+  return { ...(dns && { dns }), probes };
+}
