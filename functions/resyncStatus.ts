@@ -6,6 +6,6 @@ import { appDeps } from "../src/handlers/runtime.js";
 app.http("resyncStatus", {
   methods: ["GET"],
   authLevel: "function",
-  route: "resync/{runId}",
+  route: "resync/{runId:guid}",
   handler: resyncStatus(appDeps),
 });

@@ -6,6 +6,7 @@
  *   MailflowGuardError
  *   ├─ InputError          bad input: a file, request body or entry (exit 1 / HTTP 400)
  *   │   └─ InvalidRangeError   an entry that is not an address, CIDR or range
+ *   ├─ ConfigurationError  a bad app setting: the operator's to fix, not the caller's (exit 1 / HTTP 500, logged)
  *   ├─ HttpError           a service answered with an error status
  *   │   └─ ThrottledError      429: wait, do not hammer
  *   ├─ TransportError      no answer: refused, reset, timed out
@@ -56,6 +57,15 @@ function joinPath(outer: string | undefined, inner: string | undefined): string 
   if (!outer) return inner || undefined;
   if (!inner) return outer;
   return inner.startsWith("[") ? outer + inner : `${outer}.${inner}`;
+}
+
+/**
+ * A setting of the app (not an input of the request) is missing or not
+ * valid. Not an InputError: over HTTP it is a 500 whose line goes to the log,
+ * since the caller can do nothing about it and must not learn the settings.
+ */
+export class ConfigurationError extends MailflowGuardError {
+  override name = "ConfigurationError";
 }
 
 /** An IP entry that cannot be parsed; `entry` is the offending text. */
@@ -184,7 +194,8 @@ export function redactUrl(url: string): string {
  * @example redactUrls("see https://x.example/a?sig=secret for more") // "see https://x.example/a for more"
  */
 export function redactUrls(text: string): string {
-  return text.replace(/\bhttps?:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
+  // Quotes belong to URLs too: a Table entity's is `…/t(PartitionKey='x')?sig=…`.
+  return text.replace(/\bhttps?:\/\/[^\s"<>]+/gi, (url) => redactUrl(url));
 }
 
 /** One line for any thrown value: the message of our own errors, a short form of the rest. */

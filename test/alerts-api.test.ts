@@ -22,7 +22,10 @@ const getDeps = async () => deps;
 async function call(method: string, path: string, params: Record<string, string>, body?: unknown) {
   const { context } = invocation("alerts");
   const response = await alertsApi(getDeps)(
-    request(method, `${API}/alerts/${path}`, { params, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }),
+    request(method, `${API}/alerts/${path}`, {
+      params,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } }),
+    }),
     context,
   );
   return { status: response.status, body: response.jsonBody as Record<string, unknown> };
@@ -31,7 +34,10 @@ async function call(method: string, path: string, params: Record<string, string>
 beforeAll(async () => {
   server = await startFeedServer({ Worldwide: { version: "2025060100", endpoints: worldwide() } });
   deps = await azuriteDeps(server.url, { now: new Date("2026-11-22T06:00:00Z") });
-  await uploadInventory(getDeps)(request("POST", `${API}/inventory`, { body: demoInventory }), invocation("inventory").context);
+  await uploadInventory(getDeps)(
+    request("POST", `${API}/inventory`, { body: demoInventory, headers: { "Content-Type": "application/json" } }),
+    invocation("inventory").context,
+  );
   const daily = invocation("dailyDriftCheck");
   await dailyDriftCheck(getDeps, driftCheckQueueOutput)(timer, daily.context);
   for (const m of daily.context.extraOutputs.get(driftCheckQueueOutput) as DriftCheckMessage[])

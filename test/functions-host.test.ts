@@ -155,7 +155,11 @@ describe("request bodies as the host streams them", () => {
   const demoInventory = readFileSync(join(root, "examples/demo/inventory.json"), "utf8");
 
   /** An HttpRequest as the library builds it with streaming on: around a fetch Request whose body is the stream. */
-  function streamed(url: string, body: ReadableStream<Uint8Array>, headers: Record<string, string> = {}): HttpRequest {
+  function streamed(
+    url: string,
+    body: ReadableStream<Uint8Array>,
+    headers: Record<string, string> = { "content-type": "application/json" },
+  ): HttpRequest {
     const nativeRequest = new Request(url, { method: "POST", body, headers, duplex: "half" } as RequestInit);
     return new HttpRequest({ nativeRequest, params: {} } as HttpRequestInit);
   }

@@ -19,6 +19,8 @@ import { azuriteDeps, invocation, request, timer } from "./support/handlers.js";
 const demoInventory = readFileSync(new URL("../examples/demo/inventory.json", import.meta.url), "utf8");
 const rawConnectors = readFileSync(new URL("../examples/get-receiveconnector.json", import.meta.url), "utf8");
 const API = "https://mfg.example.net/api";
+/** What every JSON body is sent with; test/http-hardening.test.ts tries the others. */
+const JSON_TYPE = { "Content-Type": "application/json" };
 
 let server: Awaited<ReturnType<typeof startFeedServer>>;
 let feed: Parameters<typeof startFeedServer>[0];
@@ -36,7 +38,7 @@ afterAll(() => server.close());
 async function post(path: string, body?: string) {
   const { context, logs } = invocation(path);
   const handler = path.startsWith("inventory") ? uploadInventory(getDeps) : startResync(getDeps, driftCheckQueueOutput);
-  const response = await handler(request("POST", `${API}/${path}`, body === undefined ? {} : { body }), context);
+  const response = await handler(request("POST", `${API}/${path}`, body === undefined ? {} : { body, headers: JSON_TYPE }), context);
   return { response, context, logs, body: response.jsonBody as Record<string, unknown> };
 }
 
@@ -73,7 +75,7 @@ describe("inventory upload", () => {
   it("takes raw Get-ReceiveConnector output with ?tenant= and ?mode=", async () => {
     const { context } = invocation("inventory");
     const response = await uploadInventory(getDeps)(
-      request("POST", `${API}/inventory?tenant=Fabrikam.onmicrosoft.com&mode=exact`, { body: rawConnectors }),
+      request("POST", `${API}/inventory?tenant=Fabrikam.onmicrosoft.com&mode=exact`, { body: rawConnectors, headers: JSON_TYPE }),
       context,
     );
     expect(response.status).toBe(201);
@@ -84,7 +86,10 @@ describe("inventory upload", () => {
   it("takes a body as Windows PowerShell 5.1 writes it: UTF-16 LE with a byte order mark and CRLF", async () => {
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rawConnectors.replace(/\r?\n/g, "\r\n"), "utf16le")]);
     const { context } = invocation("inventory");
-    const response = await uploadInventory(getDeps)(request("POST", `${API}/inventory?tenant=adatum.onmicrosoft.com`, { body: utf16 }), context);
+    const response = await uploadInventory(getDeps)(
+      request("POST", `${API}/inventory?tenant=adatum.onmicrosoft.com`, { body: utf16, headers: JSON_TYPE }),
+      context,
+    );
     expect(response.status).toBe(201);
     expect((await loadInventory(deps.store, "adatum.onmicrosoft.com"))!.receiveConnectors[0]!.identity).toBe("EX01\\Inbound from Office 365");
   });
@@ -92,7 +97,7 @@ describe("inventory upload", () => {
   it("takes ?connector= patterns with raw output and keeps them with the inventory", async () => {
     const { context } = invocation("inventory");
     const url = `${API}/inventory?tenant=wingtip.onmicrosoft.com&connector=${encodeURIComponent("*\\Inbound from Office 365")}&connector=Relay`;
-    const response = await uploadInventory(getDeps)(request("POST", url, { body: rawConnectors }), context);
+    const response = await uploadInventory(getDeps)(request("POST", url, { body: rawConnectors, headers: JSON_TYPE }), context);
     expect(response.status).toBe(201);
     expect((await loadInventory(deps.store, "wingtip.onmicrosoft.com"))!.checkConnectors).toEqual(["*\\Inbound from Office 365", "Relay"]);
   });
@@ -133,7 +138,10 @@ describe("timers, queue worker and re-sync", () => {
     deps = await azuriteDeps(server.url, clock);
     expect((await post("inventory", demoInventory)).response.status).toBe(201);
     const { context } = invocation("inventory");
-    await uploadInventory(getDeps)(request("POST", `${API}/inventory?tenant=fabrikam.onmicrosoft.com&mode=exact`, { body: rawConnectors }), context);
+    await uploadInventory(getDeps)(
+      request("POST", `${API}/inventory?tenant=fabrikam.onmicrosoft.com&mode=exact`, { body: rawConnectors, headers: JSON_TYPE }),
+      context,
+    );
   });
 
   it("the hourly feed check fetches the feed once and then only when an hour passed", async () => {

@@ -34,7 +34,8 @@ export async function snoozeFinding(store: StateStore, tenant: string, request: 
   if (Date.parse(asked.until) <= now.getTime()) throw new InputError(`until ${asked.until} has passed; expected a time in the future`, { source });
   return retryOnConflict(async () => {
     const { state, etag } = await loadFindingState(store, tenant);
-    const open = state?.open[asked.finding];
+    // Finding ids come from the caller: only the state's own entries, never what objects inherit (`constructor`).
+    const open = state && Object.hasOwn(state.open, asked.finding) ? state.open[asked.finding] : undefined;
     if (!state || !open) throw notOpen(tenant, asked.finding, state, source);
     const snooze: Snooze = { reason: asked.reason, by: asked.by, until: new Date(asked.until).toISOString(), digest: open.finding.digest };
     const untold = { ...open, alertedDigest: undefined };
@@ -51,7 +52,7 @@ export async function snoozeFinding(store: StateStore, tenant: string, request: 
 export async function unsnoozeFinding(store: StateStore, tenant: string, findingId: string): Promise<boolean> {
   return retryOnConflict(async () => {
     const { state, etag } = await loadFindingState(store, tenant);
-    if (!state?.snoozes[findingId]) return false;
+    if (!state || !Object.hasOwn(state.snoozes, findingId)) return false;
     const { [findingId]: _, ...rest } = state.snoozes;
     await saveFindingState(store, { ...state, snoozes: rest }, etag);
     return true;
@@ -68,7 +69,7 @@ export async function openFindings(store: StateStore, tenant: string) {
     subject: entry.finding.subject,
     summary: entry.finding.summary,
     since: entry.since,
-    snooze: state?.snoozes[id],
+    snooze: state && Object.hasOwn(state.snoozes, id) ? state.snoozes[id] : undefined,
   }));
 }
 

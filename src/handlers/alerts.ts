@@ -1,10 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { alertConfigSchema, describeAlertConfig, loadAlertConfig, saveAlertConfig } from "../alerts/config.js";
+import { loadFindingState } from "../alerts/finding-state.js";
 import { openFindings, snoozeFinding, unsnoozeFinding } from "../alerts/snooze.js";
 import { listTenants } from "../inventory/inventory-store.js";
 import { validate } from "../validation.js";
 import type { HandlerDeps } from "./deps.js";
-import { answer, HttpProblem, json, readJsonBody } from "./http.js";
+import { answer, HttpProblem, json, loadDeps, readJsonRequest } from "./http.js";
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -12,12 +13,13 @@ const BODY_LIMIT = 64 * 1024;
  * `/api/alerts/{tenant}`: GET the open findings, snoozes and channels (never
  * the webhook URL); PUT `{"teams":{"webhookUrl"},"mail":{"to":[…]}}` to say
  * where alerts go; POST `…/snooze` `{"finding","reason","by","until"}`;
- * DELETE `…/snooze/{finding}` (the id URL-encoded).
+ * DELETE `…/snooze/{finding}` (the id URL-encoded). Bodies are sent as
+ * `application/json` (415 otherwise).
  */
 export function alertsApi(deps: () => Promise<HandlerDeps>) {
   return (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
     answer(context, async () => {
-      const d = await deps();
+      const d = await loadDeps(deps);
       const tenant = (request.params.tenant ?? "").toLowerCase();
       if (!(await listTenants(d.store)).includes(tenant)) throw new HttpProblem(404, `tenant ${JSON.stringify(tenant)} has no inventory`);
       const action = request.params.action ?? "";
@@ -30,19 +32,20 @@ export function alertsApi(deps: () => Promise<HandlerDeps>) {
         });
       }
       if (request.method === "PUT" && action === "") {
-        const config = validate(alertConfigSchema, await readJsonBody(request, BODY_LIMIT), "request body");
+        const config = validate(alertConfigSchema, await readJsonRequest(request, BODY_LIMIT), "request body");
         await saveAlertConfig(d.store, tenant, config);
         context.log(`alert configuration of ${tenant} replaced`);
         return json(200, { tenant, channels: describeAlertConfig(config) });
       }
       if (request.method === "POST" && action === "snooze" && finding === undefined) {
-        const snooze = await snoozeFinding(d.store, tenant, await readJsonBody(request, BODY_LIMIT), d.now(), "request body");
+        const snooze = await snoozeFinding(d.store, tenant, await readJsonRequest(request, BODY_LIMIT), d.now(), "request body");
         return json(200, { tenant, snooze });
       }
       if (request.method === "DELETE" && action === "snooze" && finding !== undefined) {
-        return (await unsnoozeFinding(d.store, tenant, finding))
-          ? json(200, { tenant, unsnoozed: finding })
-          : json(404, { error: `${finding} is not snoozed` });
+        // unsnoozeFinding looks the id up in a plain record; only an own entry is a snooze (`constructor` is not one).
+        const { state } = await loadFindingState(d.store, tenant);
+        const unsnoozed = state !== undefined && Object.hasOwn(state.snoozes, finding) && (await unsnoozeFinding(d.store, tenant, finding));
+        return unsnoozed ? json(200, { tenant, unsnoozed: finding }) : json(404, { error: `${JSON.stringify(finding)} is not snoozed` });
       }
       throw new HttpProblem(
         405,

@@ -4,21 +4,22 @@ import { entryCount } from "../inventory/inventory.js";
 import { saveInventory } from "../inventory/inventory-store.js";
 import { parseInventory } from "../inventory/parse.js";
 import type { HandlerDeps } from "./deps.js";
-import { answer, json, readJsonBody } from "./http.js";
+import { answer, json, loadDeps, readJsonRequest } from "./http.js";
 
 /**
  * POST /api/inventory: registers or replaces a tenant's inventory. The body
  * is the documented inventory JSON, or raw `Get-ReceiveConnector |
  * ConvertTo-Json` output with `?tenant=` (and optional `?instance=`,
  * `?mode=exact|superset`, and `&connector=PATTERN`, repeatable, naming the
- * receive connectors to check, as in the document's `checkConnectors`). Everything is validated before the one write, so a
- * bad body changes nothing.
+ * receive connectors to check, as in the document's `checkConnectors`), sent as
+ * `application/json` (415 otherwise). Everything is validated before the one
+ * write, so a bad body changes nothing.
  */
 export function uploadInventory(deps: () => Promise<HandlerDeps>) {
   return (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
     answer(context, async () => {
-      const d = await deps();
-      const data = await readJsonBody(request, d.settings.maxInventoryBytes);
+      const d = await loadDeps(deps);
+      const data = await readJsonRequest(request, d.settings.maxInventoryBytes);
       const mode = request.query.get("mode") ?? undefined;
       const inventory = parseInventory(data, {
         source: "request body",

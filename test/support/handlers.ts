@@ -52,7 +52,8 @@ export function request(
     method,
     url,
     ...(init.body === undefined ? {} : { body: typeof init.body === "string" ? { string: init.body } : { bytes: init.body } }),
-    headers: init.headers ?? {},
+    // A body is JSON unless the test says otherwise, as every client of these endpoints sends it.
+    headers: init.headers ?? (init.body === undefined ? {} : { "Content-Type": "application/json" }),
     params: init.params ?? {},
   });
 }
