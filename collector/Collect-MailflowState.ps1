@@ -57,6 +57,15 @@
     A JSON file with the firewall allowlists to include: a list of {"name", "mode", "entries"} objects, or a
     document with an "allowlists" list (such as an existing mailflow-guard inventory).
 
+.PARAMETER EgressAddress
+    The public addresses the organization's mail leaves from, as the Internet sees them (behind NAT the send
+    connectors cannot tell). The daily check looks them up in the DNS blocklists the app is set up with.
+
+.PARAMETER ProbePath
+    Files written by `mailflow-guard probe HOST --json` (one result, or a list with --smart-host), run from a
+    machine that can reach the smart hosts on port 25 from outside. They are uploaded with the document and count
+    like the app's own probes.
+
 .PARAMETER Server
     The Exchange servers whose receive connectors and certificates are read. Default: every server that is not an
     Edge Transport server. Name them when some servers cannot be read from here (for example old Exchange 2010
@@ -117,6 +126,8 @@ param(
     [string] $FunctionKeyPath,
     [string] $OutFile,
     [string] $AllowlistPath,
+    [string[]] $EgressAddress,
+    [string[]] $ProbePath,
     [string[]] $Server,
     [switch] $ConnectExchangeOnline,
     [string] $AppId,
@@ -225,6 +236,34 @@ function Read-Allowlist {
         }
     }
     $lists
+}
+
+function Read-EgressAddress {
+    foreach ($entry in $EgressAddress) {
+        $address = $null
+        if (-not [System.Net.IPAddress]::TryParse($entry, [ref] $address)) {
+            Stop-Collection "-EgressAddress '$entry' is not an IP address (expected such as 203.0.113.25 or 2001:db8::25)"
+        }
+        $address.ToString()
+    }
+}
+
+function Read-Probe {
+    foreach ($file in $ProbePath) {
+        $path = Resolve-FullPath $file
+        if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { Stop-Collection "-ProbePath '$file' is not a file" }
+        try {
+            $parsed = [System.IO.File]::ReadAllText($path) | ConvertFrom-Json
+        } catch {
+            Stop-Collection "-ProbePath '$file' is not JSON: $($_.Exception.Message)"
+        }
+        foreach ($result in @($parsed)) {
+            if ($null -eq $result -or -not $result.PSObject.Properties['host'] -or -not $result.PSObject.Properties['ehlo']) {
+                Stop-Collection "-ProbePath '$file' is not what mailflow-guard probe --json writes (expected results with ""host"" and ""ehlo"")"
+            }
+            $result
+        }
+    }
 }
 
 # Exchange 2016 and later add SerializationData (the object's binary form) to what a remote session returns:
@@ -373,6 +412,8 @@ try {
 
     $key = if ($IngestUrl) { Read-FunctionKey } else { $null }
     $allowlists = if ($AllowlistPath) { @(Read-Allowlist) } else { @() }
+    $egress = @(Read-EgressAddress)
+    $probes = @(Read-Probe)
 
     $document = [ordered]@{
         tenant      = $Tenant.ToLowerInvariant()
@@ -382,6 +423,8 @@ try {
     }
     if ($ConnectExchangeOnline) { $document.exchangeOnline = Get-ExchangeOnlineState }
     if ($allowlists.Count -gt 0) { $document.allowlists = $allowlists }
+    if ($egress.Count -gt 0) { $document.egressAddresses = $egress }
+    if ($probes.Count -gt 0) { $document.probes = $probes }
 
     # Depth 6 reaches the items of the connectors' lists (an IPRange object under RemoteIPRanges is level 5).
     $json = ConvertTo-Json -InputObject $document -Depth 6

@@ -599,6 +599,59 @@ describe("probe", () => {
     }
   });
 
+  it("--smart-host resolves HOST as Exchange Online does, through MAILFLOW_GUARD_DNS_SERVERS, and probes every host it leads to", async () => {
+    const { startDnsServer } = await import("./support/dns-server.js");
+    const dns = await startDnsServer({
+      "lab.test": {
+        MX: [
+          [20, "mx2.lab.test"],
+          [10, "mx1.lab.test"],
+        ],
+      },
+      "mx1.lab.test": { A: ["127.0.0.1"] },
+      "mx2.lab.test": { A: ["127.0.0.1"] },
+    });
+    try {
+      const env = { MAILFLOW_GUARD_DNS_SERVERS: dns.address };
+      const json = await run(["probe", `lab.test:${starttls.port}`, "--smart-host", "--json"], env);
+      expect(json.code, json.stderr).toBe(0);
+      const results = JSON.parse(json.stdout) as { host: string; port: number; starttls: boolean }[];
+      expect(results.map((r) => [r.host, r.port, r.starttls])).toEqual([
+        ["mx1.lab.test", starttls.port, true],
+        ["mx2.lab.test", starttls.port, true],
+      ]);
+      const human = await run(["probe", `lab.test:${starttls.port}`, "--smart-host"], env);
+      expect(human.stdout).toMatch(/^lab\.test routes by MX to 10 mx1\.lab\.test \(127\.0\.0\.1\), 20 mx2\.lab\.test \(127\.0\.0\.1\)\n/);
+      const nowhere = await run(["probe", "gone.lab.test", "--smart-host"], env);
+      expect(nowhere).toMatchObject({ code: 1, stderr: "mailflow-guard: gone.lab.test leads nowhere: the name does not exist (NXDOMAIN)\n" });
+      expect(dns.questions).toContain("MX lab.test");
+    } finally {
+      await dns.close();
+    }
+  });
+
+  it("check --dns asks the configured resolvers about the smart hosts; without it the check asks no DNS", async () => {
+    const { startDnsServer } = await import("./support/dns-server.js");
+    const { contosoPki, contosoStateDocument } = await import("./support/hybrid-documents.js");
+    const dns = await startDnsServer({ "mail.contoso.com": { A: ["203.0.113.25"] } });
+    try {
+      const now = new Date();
+      const pki = contosoPki(now);
+      const cert = pki.leaf(pki.ca1, "mail.contoso.com", { from: -30, to: 300 });
+      const dir = mkdtempSync(join(tmpdir(), "mfg-cli-"));
+      const state = file(dir, "state.json", contosoStateDocument({ collectedAt: now.toISOString(), installed: [cert], named: cert }));
+      const env = { MAILFLOW_GUARD_DNS_SERVERS: dns.address };
+      const offline = await run(["check", "--inventory", state, "--feed-file", FIXTURE, "--json", "--no-alerts"], env, dir);
+      expect(dns.questions).toEqual([]);
+      expect(JSON.parse(offline.stdout).findings.map((f: { rule: string }) => f.rule)).not.toContain("smart-host-no-failover");
+      const asked = await run(["check", "--inventory", state, "--feed-file", FIXTURE, "--json", "--no-alerts", "--dns"], env, dir);
+      expect(JSON.parse(asked.stdout).findings.map((f: { rule: string }) => f.rule)).toContain("smart-host-no-failover");
+      expect(dns.questions).toContain("MX mail.contoso.com");
+    } finally {
+      await dns.close();
+    }
+  });
+
   it("reads HOST[:PORT] with IPv6 in brackets, and refuses what is not one", async () => {
     const { parseHostPort } = await import("../src/cli/probe-command.js");
     expect(parseHostPort("[::1]:2525")).toEqual({ host: "::1", port: 2525 });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Node, Tree } from "web-tree-sitter";
+import { stateDocumentSchema } from "../src/hybrid/state-document.js";
 import { parseInventory } from "../src/inventory/parse.js";
 import { nodesOfType, parsePowerShell, powershellSyntaxProblems } from "./support/powershell-grammar.js";
 
@@ -187,7 +188,11 @@ describe("collector/Collect-MailflowState.ps1", () => {
     expect(commandsNamed("ConvertTo-Json").map(elementsOf)).toEqual(["-InputObject $document -Depth 6"]);
     expect(script).toContain("collectedAt = (Get-Date).ToUniversalTime().ToString('o')");
     for (const key of ["tenant", "instance", "collectedAt", "onPremises"]) expect(script).toMatch(new RegExp(`^ {8}${key} += `, "m"));
-    for (const key of ["exchangeOnline", "allowlists"]) expect(script).toContain(`$document.${key} = `);
+    for (const key of ["exchangeOnline", "allowlists", "egressAddresses", "probes"]) {
+      expect(script).toContain(`$document.${key} = `);
+      // A key the app does not read would be refused whole: the document's own fields are strict.
+      expect(Object.keys(stateDocumentSchema.shape)).toContain(key);
+    }
     for (const key of ["receiveConnectors", "sendConnectors", "exchangeCertificates", "acceptedDomains", "remoteDomains"]) {
       expect(functionBody("Get-OnPremisesState").text).toMatch(new RegExp(`\\n {8}${key} += `));
     }
@@ -316,6 +321,8 @@ describe("collector/Collect-MailflowState.ps1", () => {
       "FunctionKeyPath",
       "OutFile",
       "AllowlistPath",
+      "EgressAddress",
+      "ProbePath",
       "Server",
       "ConnectExchangeOnline",
       "AppId",

@@ -1,3 +1,4 @@
+import net from "node:net";
 import type { OutsideSettings, Settings } from "../config.js";
 import type { OutsideEvidence } from "../core/check.js";
 import type { DnsObservation, Observations, ProbeObservation } from "../core/observations.js";
@@ -14,8 +15,8 @@ import { LOCAL_RANGES } from "../rules/eop-targets.js";
 /** The outside view's sources; each is optional, and what is absent is not looked at. */
 export interface OutsideDeps {
   dns?: DnsClient | undefined;
-  /** Present when the check probes port 25 itself. */
-  probe?: ((host: string, port: number) => Promise<ProbeResult>) | undefined;
+  /** Present when the check probes port 25 itself; `address` is where DNS said the host is, when it was asked. */
+  probe?: ((host: string, port: number, address?: string) => Promise<ProbeResult>) | undefined;
   outside?: Pick<OutsideSettings, "blocklists" | "egressAddresses"> | undefined;
 }
 
@@ -27,7 +28,7 @@ const PROBE_TIMEOUT_MS = 10_000;
 export function outsideDeps(settings: Pick<Settings, "outside">, use: { dns: boolean; probe: boolean }): OutsideDeps {
   return {
     dns: use.dns ? createDnsClient({ servers: settings.outside.dnsServers }) : undefined,
-    probe: use.probe ? (host, port) => probeSmtp(host, port, { timeoutMs: PROBE_TIMEOUT_MS }) : undefined,
+    probe: use.probe ? (host, port, address) => probeSmtp(host, port, { timeoutMs: PROBE_TIMEOUT_MS, connect: connectTo(address) }) : undefined,
     outside: settings.outside,
   };
 }
@@ -66,14 +67,26 @@ function egressOf(hybrid: HybridState | undefined, configured: readonly string[]
   return [...new Set(all)].filter((a) => !NOT_EGRESS.overlaps(RangeSet.parse([a])));
 }
 
-/** The hosts mail is delivered to: each smart host's MX hosts, its own name, or its address. */
-function probeTargets(names: readonly string[], resolved: readonly SmartHostRoutes[] | undefined): string[] {
-  if (!resolved) return [...names];
-  return [...new Set(resolved.flatMap((r) => r.hosts.filter((h) => h.status === "resolved").map((h) => h.name)))];
+/**
+ * The hosts mail is delivered to, each once: every smart host's MX hosts, its
+ * own name, or its address; with the first address DNS gave, so the probe
+ * goes where the configured resolvers (as Exchange Online's) say, not the
+ * machine's own.
+ */
+function probeTargets(names: readonly string[], resolved: readonly SmartHostRoutes[] | undefined): { host: string; address?: string }[] {
+  if (!resolved) return names.map((host) => ({ host }));
+  const targets = new Map<string, string | undefined>();
+  for (const h of resolved.flatMap((r) => r.hosts)) if (h.status === "resolved" && !targets.has(h.name)) targets.set(h.name, h.addresses[0]);
+  return [...targets].map(([host, address]) => (address === undefined ? { host } : { host, address }));
 }
 
-async function probeAll(probe: NonNullable<OutsideDeps["probe"]>, hosts: readonly string[]): Promise<ProbeResult[]> {
-  return Promise.all(hosts.map((host) => probe(host, SMTP_PORT)));
+async function probeAll(probe: NonNullable<OutsideDeps["probe"]>, targets: readonly { host: string; address?: string }[]): Promise<ProbeResult[]> {
+  return Promise.all(targets.map((t) => probe(t.host, SMTP_PORT, t.address)));
+}
+
+/** Opens the probe's connection to the address DNS gave, keeping the host's name for SNI and the report. */
+export function connectTo(address: string | undefined): ((target: { port: number }) => net.Socket) | undefined {
+  return address === undefined ? undefined : ({ port }) => net.connect({ host: address, port });
 }
 
 function mergeProbes(uploaded: readonly ProbeResult[], own: readonly ProbeResult[], probedHere: boolean): ProbeObservation | undefined {

@@ -1,4 +1,8 @@
 import net from "node:net";
+import { connectTo } from "../check/outside-view.js";
+import { settingsFromEnv } from "../config.js";
+import { createDnsClient } from "../dns/dns-client.js";
+import { resolveSmartHosts, type SmartHostRoutes } from "../dns/smart-host-routes.js";
 import { InputError } from "../errors.js";
 import { type ProbeResult, probeSmtp } from "../probe/smtp-probe.js";
 import { printable } from "../validation.js";
@@ -11,18 +15,48 @@ const DEFAULT_TIMEOUT_S = 10;
 const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const EXPECTED = "expected HOST[:PORT] such as mail.contoso.com, mail.contoso.com:25 or [2001:db8::25]:25";
 
-/** `mailflow-guard probe HOST[:PORT] [--json] [--timeout S]`: exit 0 when a certificate was read, 1 otherwise with the reason on stderr. */
+/**
+ * `mailflow-guard probe HOST[:PORT] [--json] [--timeout S] [--smart-host]`: exit 0 when a certificate was read
+ * (from every host, with --smart-host), 1 otherwise with the reason on stderr.
+ */
 export async function probeCommand(flags: Flags, io: CliIo): Promise<number> {
   const positionals = Array.isArray(flags._) ? flags._ : [];
   if (positionals.length !== 1) throw new InputError(`probe takes one HOST[:PORT], not ${positionals.length} (${EXPECTED})`);
   const { host, port } = parseHostPort(positionals[0]!);
   const timeoutMs = parseTimeout(flags.timeout);
+  if (flags["smart-host"]) return probeSmartHost(host, port, timeoutMs, Boolean(flags.json), io);
   const result = await probeSmtp(host, port, { timeoutMs });
   io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : humanProbe(result));
   const why = noCertificateReason(result);
   if (why === undefined) return EXIT.ok;
   io.stderr(`mailflow-guard: ${why}\n`);
   return EXIT.error;
+}
+
+/**
+ * `--smart-host`: HOST resolved as Exchange Online resolves an outbound
+ * connector's smart host (MX by preference, else A/AAAA; resolvers from
+ * MAILFLOW_GUARD_DNS_SERVERS), then every host it leads to probed. `--json`
+ * prints the results as a list, as the state document's `probes` takes them.
+ */
+async function probeSmartHost(name: string, port: number, timeoutMs: number, asJson: boolean, io: CliIo): Promise<number> {
+  const settings = settingsFromEnv(io.env);
+  const [routes] = (await resolveSmartHosts(createDnsClient({ servers: settings.outside.dnsServers }), [name])) as [SmartHostRoutes];
+  const hosts = routes.hosts.filter((h) => h.status === "resolved");
+  if (hosts.length === 0) {
+    io.stderr(`mailflow-guard: ${printable(name)} leads nowhere: ${printable(routes.error ?? routes.status)}\n`);
+    return EXIT.error;
+  }
+  const results = await Promise.all(hosts.map((h) => probeSmtp(h.name, port, { timeoutMs, connect: connectTo(h.addresses[0]) })));
+  if (asJson) io.stdout(`${JSON.stringify(results, null, 2)}\n`);
+  else {
+    const via = routes.via === "mx" ? "MX" : routes.via === "address" ? "A/AAAA" : "an address";
+    const where = hosts.map((h) => `${h.preference !== undefined ? `${h.preference} ` : ""}${h.name} (${h.addresses.join(", ")})`);
+    io.stdout(`${printable(name)} routes by ${via} to ${printable(where.join(", "))}\n\n${results.map(humanProbe).join("\n")}`);
+  }
+  const reasons = results.map(noCertificateReason).filter((why) => why !== undefined);
+  for (const why of reasons) io.stderr(`mailflow-guard: ${why}\n`);
+  return reasons.length === 0 ? EXIT.ok : EXIT.error;
 }
 
 /**

@@ -231,6 +231,16 @@ describe("readStateDocument: a full document", () => {
     });
   });
 
+  it("reads egress addresses, and a send connector's SourceIPAddress as text or as a serialised IPAddress", () => {
+    const doc = { ...fullDocument(), egressAddresses: ["203.0.113.25", " 2001:db8::25 "] };
+    const [wizard, relay] = doc.onPremises.sendConnectors as Record<string, unknown>[];
+    wizard!.SourceIPAddress = { Address: 16777343, AddressFamily: 2, IPAddressToString: "127.0.0.1" };
+    relay!.SourceIPAddress = "0.0.0.0";
+    const read = readStateDocument(doc, "state.json").hybrid;
+    expect(read.egressAddresses).toEqual(["203.0.113.25", "2001:db8::25"]);
+    expect(read.onPremises?.sendConnectors?.map((c) => c.sourceIPAddress)).toEqual(["127.0.0.1", "0.0.0.0"]);
+  });
+
   it("normalises the receive connectors; their ranges are left to the inventory's parser", () => {
     const [frontend, inbound] = onPremises.receiveConnectors!;
     expect(frontend).toEqual({
@@ -437,6 +447,22 @@ describe("errors name the file, the place and what was expected, on one line", (
       inputError(() => readStateDocument(other, "state.json")),
       "onPremises.hybridConfiguration.TlsCertificateName",
       /is not a certificate name: expected "<I>\{issuer\}<S>\{subject\}"/,
+    );
+  });
+
+  it("an egress address or a send connector's SourceIPAddress that is not an address", () => {
+    const doc = { ...fullDocument(), egressAddresses: ["203.0.113.25", "mail.contoso.com"] };
+    expectOneLine(
+      inputError(() => readStateDocument(doc, "state.json")),
+      "egressAddresses[1]",
+      /^expected an IP address$/,
+    );
+    const other = fullDocument();
+    (other.onPremises.sendConnectors[0] as Record<string, unknown>).SourceIPAddress = "0.0.0.0/0";
+    expectOneLine(
+      inputError(() => readStateDocument(other, "state.json")),
+      "onPremises.sendConnectors[0].SourceIPAddress",
+      /^expected an IP address$/,
     );
   });
 
