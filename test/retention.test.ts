@@ -3,15 +3,14 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TableClient } from "@azure/data-tables";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadArtifacts, saveArtifacts } from "../src/check/report-store.js";
 import { pruneRuns, SCHEDULED_ALERTS_KEPT_MS } from "../src/run/retention.js";
 import { ABANDONED_AFTER_MS, createRun, loadRun, recordTenantRun } from "../src/run/run.js";
 import { FileStateStore } from "../src/state/file-store.js";
 import type { StateStore } from "../src/state/store.js";
 import { TableStateStore } from "../src/state/table-store.js";
-import { uniqueTableName } from "./support/tables.js";
+import { azuriteContainer, azuriteStore, azuriteTable, uniqueTableName } from "./support/tables.js";
 
 const DAY = 24 * 3600_000;
 const START = Date.parse("2026-11-01T06:00:00Z");
@@ -23,13 +22,7 @@ afterAll(async () => {
 });
 
 const stores: [string, () => Promise<StateStore>][] = [
-  [
-    "Table Storage",
-    async () =>
-      new TableStateStore(
-        TableClient.fromConnectionString(inject("azuriteTableConnectionString"), uniqueTableName("retention"), { allowInsecureConnection: true }),
-      ),
-  ],
+  ["Table Storage", async () => azuriteStore("retention")],
   [
     "the file store",
     async () => {
@@ -60,7 +53,7 @@ describe.each(stores)("pruning on %s", (_name, open) => {
     const ids = new Map<number, string>();
     for (const day of days) ids.set(day, await finishedRun(store, day));
     const pruned = await pruneRuns(store, { keep: 2, now: new Date(START + 4 * DAY), log: () => {} });
-    expect(pruned).toEqual({ runs: 2, tenantRecords: 4, reports: 4, alerts: 0 });
+    expect(pruned).toEqual({ runs: 2, tenantRecords: 4, reports: 4, alerts: 0, leftovers: 0 });
     const kept = [ids.get(2)!, ids.get(3)!];
     expect((await store.list("run")).sort()).toEqual([...kept].sort());
     expect(await store.list("report")).toEqual(TENANTS.flatMap((t) => kept.map((id) => `${t}/${id}`)).sort());
@@ -72,6 +65,7 @@ describe.each(stores)("pruning on %s", (_name, open) => {
       tenantRecords: 0,
       reports: 0,
       alerts: 0,
+      leftovers: 0,
     });
   });
 
@@ -90,7 +84,7 @@ describe.each(stores)("pruning on %s", (_name, open) => {
     const longAgo = new Date(now.getTime() - ABANDONED_AFTER_MS - 60_000).toISOString();
     await store.put("run", crashed, { id: crashed, trigger: "manual", createdAt: longAgo, tenantCount: 1, feeds: [] });
 
-    expect(await pruneRuns(store, { keep: 30, now, log: () => {} })).toEqual({ runs: 1, tenantRecords: 1, reports: 2, alerts: 0 });
+    expect(await pruneRuns(store, { keep: 30, now, log: () => {} })).toEqual({ runs: 1, tenantRecords: 1, reports: 2, alerts: 0, leftovers: 0 });
     expect((await store.list("run")).sort()).toEqual([kept, opening].sort());
     expect(await store.list("run-tenant")).toEqual(TENANTS.map((t) => `${kept}/${t}`).sort());
     expect(await store.list("report")).toEqual(TENANTS.map((t) => `${t}/${kept}`));
@@ -124,7 +118,7 @@ describe.each(stores)("pruning on %s", (_name, open) => {
       `${tenant}/${randomUUID()}`,
     ];
     for (const key of keys) await store.put("alert", key, { alert: { id: key }, deliveries: [], pending: [], runsTried: 1 });
-    expect(await pruneRuns(store, { keep: 30, now, log: () => {} })).toEqual({ runs: 0, tenantRecords: 0, reports: 0, alerts: 4 });
+    expect(await pruneRuns(store, { keep: 30, now, log: () => {} })).toEqual({ runs: 0, tenantRecords: 0, reports: 0, alerts: 4, leftovers: 0 });
     expect((await store.list("alert")).sort()).toEqual([keys[4], keys[5]].sort());
   });
 
@@ -139,8 +133,35 @@ describe.each(stores)("pruning on %s", (_name, open) => {
       tenantRecords: 0,
       reports: 0,
       alerts: 0,
+      leftovers: 0,
     });
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^kept run ${broken}, which could not be read: the stored run ${broken} is not valid`))]);
     expect(await store.list("run-tenant")).toEqual([`${broken}/${TENANTS[0]}`]);
+  });
+});
+
+describe("pruning on Table Storage with its blobs", () => {
+  it("deletes the blobs of the reports it prunes, then those that writes cut short left behind", async () => {
+    const table = azuriteTable(uniqueTableName("retention"));
+    const container = azuriteContainer();
+    const store = new TableStateStore(table, container);
+    const blobs = async () => {
+      const names: string[] = [];
+      for await (const blob of container.listBlobsFlat({ prefix: `${table.tableName}/` })) names.push(blob.name);
+      return names;
+    };
+    const days = [0, 1, 2];
+    const ids: string[] = [];
+    for (const day of days) ids.push(await finishedRun(store, day));
+    expect(await blobs()).toHaveLength(days.length * TENANTS.length);
+    // A writer that stopped between a report's blob and its row.
+    await container.getBlockBlobClient(`${table.tableName}/report/${TENANTS[0]}%2F${randomUUID()}~0123456789abcdef`).upload("{}", 2);
+
+    // The blobs were written just now: a pruning two days on finds the one without a row old enough to go.
+    const pruned = await pruneRuns(store, { keep: 1, now: new Date(Date.now() + 2 * DAY), log: () => {} });
+    expect(pruned).toEqual({ runs: 2, tenantRecords: 4, reports: 4, alerts: 0, leftovers: 1 });
+    const kept = TENANTS.map((tenant) => `${table.tableName}/report/${tenant}%2F${ids[2]}~`);
+    expect((await blobs()).map((name) => name.replace(/[0-9a-f]{16}$/, ""))).toEqual(kept);
+    expect(await loadArtifacts(store, TENANTS[1]!, ids[2]!)).toEqual({ "report.md": `# ${TENANTS[1]} on day 2\n` });
   });
 });

@@ -14,12 +14,17 @@ const MAX_PRUNED_RECORDS = 5000;
 /** Digests, heartbeats and stale-run alerts belong to no run: they are kept this long, well past their last retry. */
 export const SCHEDULED_ALERTS_KEPT_MS = 30 * 24 * 3600_000;
 
+/** A write takes seconds: what one left behind a day ago belongs to a write that is over, not one in progress. */
+export const LEFTOVERS_KEPT_MS = 24 * 3600_000;
+
 export interface Pruned {
   runs: number;
   tenantRecords: number;
   reports: number;
   /** Scheduled alerts past SCHEDULED_ALERTS_KEPT_MS. */
   alerts: number;
+  /** What writes cut short left in the store (blobs no document uses, temporary files), past LEFTOVERS_KEPT_MS. */
+  leftovers: number;
 }
 
 /**
@@ -28,7 +33,9 @@ export interface Pruned {
  * header of every run left without a tenant. It also removes what a crash or
  * a late try left behind: records of runs whose header is gone, and outputs
  * without a record. Scheduled alerts (digests, heartbeats, stale-run) go
- * after SCHEDULED_ALERTS_KEPT_MS. Both stores list keys by kind, so this
+ * after SCHEDULED_ALERTS_KEPT_MS. Deleting a report or an inventory through
+ * the store deletes its blob too; the blobs of writes that stopped half-way
+ * go with the store's leftovers, last. Both stores list keys by kind, so this
  * works on either.
  */
 export async function pruneRuns(store: StateStore, options: { keep: number; now: Date; log: (line: string) => void }): Promise<Pruned> {
@@ -72,7 +79,7 @@ export async function pruneRuns(store: StateStore, options: { keep: number; now:
   // Orphans (no header, sorted as "") go first, then the oldest runs.
   const batch = doomed.sort((a, b) => newestFirst(b, a)).slice(0, MAX_PRUNED_RECORDS);
 
-  const pruned: Pruned = { runs: 0, tenantRecords: 0, reports: 0, alerts: 0 };
+  const pruned: Pruned = { runs: 0, tenantRecords: 0, reports: 0, alerts: 0, leftovers: 0 };
   await inBatches(batch, async ({ key, runId, tenant }) => {
     // The outputs first: a pruning cut short leaves a record, which the next one finds, never an output without one.
     // The run's alert goes with them (same key): past this many runs it is no longer retried.
@@ -103,5 +110,6 @@ export async function pruneRuns(store: StateStore, options: { keep: number; now:
   await inBatches(oldAlerts.slice(0, MAX_PRUNED_RECORDS), async (key) => {
     if (await store.delete("alert", key)) pruned.alerts++;
   });
+  pruned.leftovers = await store.removeLeftovers(new Date(options.now.getTime() - LEFTOVERS_KEPT_MS));
   return pruned;
 }

@@ -15,13 +15,15 @@ import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises"
 import { basename, dirname, join, resolve } from "node:path";
 import { makeDirectory } from "../directory.js";
 import { ConcurrencyError, StateStoreError } from "../errors.js";
-import { type DocumentKind, type ListOptions, type StateStore, type StoredDocument, shortKey, type WriteCondition } from "./store.js";
+import { DOCUMENT_KINDS, type DocumentKind, type ListOptions, type StateStore, type StoredDocument, shortKey, type WriteCondition } from "./store.js";
 
 /** A lock older than this was left by a crashed writer; a live one is held for milliseconds. */
 const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 15_000;
 /** File names are at most 255 bytes; the lock file adds a leading dot and `.lock`. */
 const MAX_ENCODED_KEY_BYTES = 255 - ".".length - ".lock".length;
+/** What writeAtomically writes before renaming it over the document. */
+const TEMP_FILE = /^\.[0-9a-f]{16}\.tmp$/;
 
 export class FileStateStore implements StateStore {
   readonly description: string;
@@ -84,6 +86,35 @@ export class FileStateStore implements StateStore {
     const keys = documents.map((name) => decodeKey(name.slice(0, -".json".length), join(kindDir, name)));
     const prefix = options.prefix;
     return (prefix === undefined ? keys : keys.filter((key) => key.startsWith(prefix))).sort();
+  }
+
+  /** Deletes temporary files that writers cut short (a crash, a kill) left in the kinds' directories. */
+  async removeLeftovers(before: Date): Promise<number> {
+    let removed = 0;
+    for (const kind of DOCUMENT_KINDS) {
+      const kindDir = join(this.dir, kind);
+      let names: string[];
+      try {
+        names = await readdir(kindDir);
+      } catch (error) {
+        if (errorCode(error) === "ENOENT") continue;
+        throw fsError(`could not list ${kindDir}`, error);
+      }
+      for (const name of names.filter((n) => TEMP_FILE.test(n))) {
+        const path = join(kindDir, name);
+        const info = await stat(path).catch(() => undefined); // renamed over its document meanwhile
+        if (!info || info.mtimeMs >= before.getTime()) continue;
+        const gone = await unlink(path).then(
+          () => true,
+          (error: unknown) => {
+            if (errorCode(error) === "ENOENT") return false;
+            throw fsError(`could not delete ${path}`, error);
+          },
+        );
+        if (gone) removed++;
+      }
+    }
+    return removed;
   }
 
   private documentPath(kind: DocumentKind, key: string): string {

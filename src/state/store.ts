@@ -3,21 +3,25 @@ import { ConcurrencyError } from "../errors.js";
 /**
  * The state store: JSON documents addressed by kind and key, with ETags for
  * optimistic concurrency. Two implementations share this contract and one
- * test suite: a local state directory for the CLI and Azure Table Storage for
- * the functions. Typed records (feed state, inventories, runs) are built on
+ * test suite: a local state directory for the CLI and Azure Table Storage
+ * (large documents in Blob Storage) for the functions. Typed records (feed state, inventories, runs) are built on
  * top of it by their own modules; the store never interprets a document.
  */
-export type DocumentKind =
-  | "installation"
-  | "feed"
-  | "inventory"
-  | "run"
-  | "run-tenant"
-  | "report"
-  | "finding-state"
-  | "alert"
-  | "alert-config"
-  | "alert-schedule";
+export const DOCUMENT_KINDS = [
+  "installation",
+  "feed",
+  "inventory",
+  "run",
+  "run-tenant",
+  "run-lease",
+  "report",
+  "finding-state",
+  "alert",
+  "alert-config",
+  "alert-schedule",
+] as const;
+
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 export interface ListOptions {
   /** Only keys that start with this text. */
@@ -48,6 +52,12 @@ export interface StateStore {
   delete(kind: DocumentKind, key: string, condition?: Pick<WriteCondition, "ifMatch">): Promise<boolean>;
   /** Keys of every document of a kind (or those with a prefix), in ascending order. */
   list(kind: DocumentKind, options?: ListOptions): Promise<string[]>;
+  /**
+   * Removes what writes cut short (a crash, a lost connection) left behind before `before`, never
+   * anything a document uses; returns how many things it removed. For a daily pass: a write in
+   * progress is newer than `before`.
+   */
+  removeLeftovers(before: Date): Promise<number>;
 }
 
 /** How often a read-modify-write is tried when another writer keeps winning. */

@@ -1,49 +1,79 @@
 import { odata, type TableClient, type TableEntity, type TableEntityResult, TableTransaction } from "@azure/data-tables";
-import { ConcurrencyError, oneLine, redactUrl, redactUrls, StateStoreError } from "../errors.js";
+import type { ContainerClient } from "@azure/storage-blob";
+import { ConcurrencyError, redactUrl, StateStoreError } from "../errors.js";
+import { removeUnusedBlobs } from "./blob-leftovers.js";
+import { BlobBodies, type BlobRef } from "./blob-store.js";
+import { isConflict, isEntityNotFound, isTableNotFound, statusOf, tableFailure } from "./storage-errors.js";
 import { CONFLICT_ATTEMPTS, type DocumentKind, type ListOptions, type StateStore, type StoredDocument, type WriteCondition } from "./store.js";
 import {
+  type Address,
+  addressOf,
   assemble,
+  blobName,
   continuationKeys,
+  DOCUMENT_BODY_BYTES,
   decodeRowKey,
   documentName,
-  encodeRowKey,
+  encodeKeyText,
   escapeLineSeparators,
   etagOf,
+  HEAD_PROPERTIES,
   type Head,
   layOut,
+  listFilter,
+  mebibytes,
+  newVersion,
   parseHead,
+  parseStored,
+  pointerRow,
   type Row,
 } from "./table-rows.js";
 
-/** Reads retry while writers keep replacing a multi-row document under them. */
+/** Reads retry while writers keep replacing a document under them. */
 const READ_ATTEMPTS = 5;
+/** Kept in a blob whatever their size: a run's outputs and a tenant's inventory are the bulk of the state. */
+const BLOB_KINDS: ReadonlySet<DocumentKind> = new Set(["report", "inventory"]);
 
+/**
+ * State documents in Azure Table Storage. A document of BLOB_KINDS, or one
+ * too large for a transaction's rows, keeps its JSON in a blob of
+ * `container` (one immutable blob per version, see blob-store.ts) that its
+ * first row points to; every other document is laid out in rows. The first
+ * row is the point of concurrency either way: its ETag is the document's.
+ * A write puts the new blob first, then the row, then deletes the blob of
+ * the version it replaced, so no row ever points to a blob not yet written.
+ * Without a container, every document is laid out in rows, at most
+ * DOCUMENT_BODY_BYTES.
+ */
 export class TableStateStore implements StateStore {
   readonly description: string;
   private readonly client: TableClient;
+  private readonly blobs: BlobBodies | undefined;
   private tableReady: Promise<void> | undefined;
 
-  constructor(client: TableClient) {
+  constructor(client: TableClient, container?: ContainerClient) {
     this.client = client;
+    this.blobs = container && new BlobBodies(container);
     // redactUrl drops a SAS token that a SAS connection string puts in the URL.
     this.description = `Table Storage ${redactUrl(client.url).replace(/\/$/, "")}/${client.tableName}`;
   }
 
   async get(kind: DocumentKind, key: string): Promise<StoredDocument | undefined> {
     const where = documentName(kind, key);
-    const rowKey = encodeRowKey(key);
+    const address = addressOf(kind, key);
     await this.ready();
     try {
       let incompleteEtag: string | undefined;
       for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
-        const first = await this.readRow(kind, rowKey);
+        const first = await this.readRow(address);
         if (!first) return undefined;
         const head = parseHead(first, where);
-        const rest = head.rows > 1 ? await this.continuationRows(kind, rowKey, head.version) : [];
-        if (rest.length === head.rows - 1) return { value: assemble(head, [first, ...rest], where), etag: head.etag };
-        // The same first row twice with rows missing is damage, not a writer replacing the document.
+        const body = await this.body(address, head, first, where);
+        if (body) return { value: body.value, etag: head.etag };
+        // The same first row twice with its rows or blob missing is damage, not a writer replacing the document.
         if (incompleteEtag === head.etag) {
-          throw new StateStoreError(`${where} in ${this.description} is incomplete: continuation rows are missing; write or delete it to repair`);
+          const missing = head.blob ? "its blob is missing" : "continuation rows are missing";
+          throw new StateStoreError(`${where} in ${this.description} is incomplete: ${missing}; write or delete it to repair`);
         }
         incompleteEtag = head.etag;
       }
@@ -57,49 +87,39 @@ export class TableStateStore implements StateStore {
     const where = documentName(kind, key);
     if (condition.ifMatch !== undefined && condition.ifNoneMatch !== undefined)
       throw new StateStoreError(`${where}: a write takes ifMatch or ifNoneMatch, not both`);
-    const rowKey = encodeRowKey(key);
+    const address = addressOf(kind, key);
     const json = JSON.stringify(value) as string | undefined;
     if (json === undefined) throw new StateStoreError(`${where}: the value is not JSON (${typeof value})`);
-    const rows = layOut(kind, rowKey, escapeLineSeparators(json), where);
     await this.ready();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (condition.ifNoneMatch === "*") return await this.create(rows);
-        const head = await this.readHead(kind, rowKey, where);
-        if (condition.ifMatch !== undefined && head?.etag !== condition.ifMatch) {
-          throw new ConcurrencyError(head ? `${where} was changed by another writer` : `${where} does not exist (any more)`);
-        }
-        return head ? await this.replace(rows, head) : await this.create(rows);
-      } catch (error) {
-        const conditional = condition.ifMatch !== undefined || condition.ifNoneMatch !== undefined;
-        if (!conditional && isConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
-        throw this.failure(
-          `could not write ${where}`,
-          error,
-          statusOf(error) === 409 ? `${where} already exists` : `${where} was changed by another writer`,
-        );
-      }
+    const { rows, blob } = await this.layOut(kind, address, json, where);
+    try {
+      return await this.write(address, rows, blob, condition, where);
+    } catch (error) {
+      if (blob) await this.discardUnused(address, blob, where);
+      throw error;
     }
   }
 
   async delete(kind: DocumentKind, key: string, condition: Pick<WriteCondition, "ifMatch"> = {}): Promise<boolean> {
     const where = documentName(kind, key);
-    const rowKey = encodeRowKey(key);
+    const address = addressOf(kind, key);
     await this.ready();
     for (let attempt = 1; ; attempt++) {
       try {
-        const head = await this.readHead(kind, rowKey, where);
+        const head = await this.readHead(address, where);
         if (!head) return false;
         if (condition.ifMatch !== undefined && head.etag !== condition.ifMatch) throw new ConcurrencyError(`${where} was changed by another writer`);
-        const rest = await this.oldContinuationKeys(kind, rowKey, head);
+        const rest = await this.oldContinuationKeys(address, head);
         if (rest.length === 0) {
-          await this.client.deleteEntity(kind, rowKey, { etag: head.etag });
+          await this.client.deleteEntity(address.partitionKey, address.rowKey, { etag: head.etag });
         } else {
           const transaction = new TableTransaction();
-          transaction.deleteEntity(kind, rowKey);
-          for (const restKey of rest) transaction.deleteEntity(kind, restKey);
+          transaction.deleteEntity(address.partitionKey, address.rowKey);
+          for (const restKey of rest) transaction.deleteEntity(address.partitionKey, restKey);
           await this.client.submitTransaction(transaction.actions);
         }
+        // The row first: a reader who still holds it finds the blob gone, reads again and finds no document.
+        if (head.blob) await this.dropBlob(head.blob, where);
         return true;
       } catch (error) {
         // Retrying re-reads the document: gone means false, a new ETag fails ifMatch above.
@@ -112,12 +132,8 @@ export class TableStateStore implements StateStore {
   async list(kind: DocumentKind, options: ListOptions = {}): Promise<string[]> {
     await this.ready();
     const keys: string[] = [];
-    // Encoding is character by character, so an encoded prefix is the prefix of every encoded key it starts.
-    const prefix = options.prefix === undefined ? undefined : encodeRowKey(options.prefix);
-    const filter =
-      prefix === undefined
-        ? odata`PartitionKey eq ${kind}`
-        : odata`PartitionKey eq ${kind} and RowKey ge ${prefix} and RowKey lt ${`${prefix}\uffff`}`;
+    const prefix = options.prefix ? encodeKeyText(options.prefix) : undefined;
+    const filter = listFilter(kind, prefix);
     try {
       const rows = this.client.listEntities({ queryOptions: { filter, select: ["RowKey"] } });
       for await (const row of rows) {
@@ -131,11 +147,92 @@ export class TableStateStore implements StateStore {
     return keys.sort();
   }
 
+  /** The blobs no row points to (see blob-leftovers.ts); rows leave nothing behind, for a transaction writes them all or none. */
+  async removeLeftovers(before: Date): Promise<number> {
+    if (!this.blobs) return 0;
+    await this.ready();
+    return removeUnusedBlobs(this.client, this.blobs, before);
+  }
+
+  /** The rows of a new version; a document kept in a blob has its blob written here, before any row points to it. */
+  private async layOut(kind: DocumentKind, address: Address, json: string, where: string): Promise<{ rows: TableEntity<Row>[]; blob?: BlobRef }> {
+    const version = newVersion();
+    const blobs = this.blobs;
+    // JSON longer than the limit is more bytes still once sent: no need to lay it out to know.
+    if (!blobs || (!BLOB_KINDS.has(kind) && json.length <= DOCUMENT_BODY_BYTES)) {
+      const laidOut = layOut(address, version, escapeLineSeparators(json));
+      if (laidOut.bytes <= DOCUMENT_BODY_BYTES) return { rows: laidOut.rows };
+      if (!blobs) {
+        const sizes = `${mebibytes(laidOut.bytes)} MiB as sent, at most ${mebibytes(DOCUMENT_BODY_BYTES)} MiB without Blob Storage`;
+        throw new StateStoreError(`${where} is too large for Table Storage: ${sizes}`);
+      }
+    }
+    const blob = await blobs.upload(blobName(this.client.tableName, kind, address.rowKey, version), Buffer.from(json, "utf8"), where);
+    return { rows: [pointerRow(address, version, blob)], blob };
+  }
+
+  private async write(
+    address: Address,
+    rows: TableEntity<Row>[],
+    blob: BlobRef | undefined,
+    condition: WriteCondition,
+    where: string,
+  ): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (condition.ifNoneMatch === "*") return await this.create(rows);
+        const head = await this.readHead(address, where);
+        if (condition.ifMatch !== undefined && head?.etag !== condition.ifMatch) {
+          throw new ConcurrencyError(head ? `${where} was changed by another writer` : `${where} does not exist (any more)`);
+        }
+        if (!head) return await this.create(rows);
+        const etag = await this.replace(rows, head);
+        // The replaced version's blob, now that no row points to it; never our own, which a retry after a write
+        // that landed without its answer finds as the version it replaces.
+        if (head.blob && head.blob.name !== blob?.name) await this.dropBlob(head.blob, where);
+        return etag;
+      } catch (error) {
+        const conditional = condition.ifMatch !== undefined || condition.ifNoneMatch !== undefined;
+        if (!conditional && isConflict(error) && attempt < CONFLICT_ATTEMPTS) continue;
+        throw this.failure(
+          `could not write ${where}`,
+          error,
+          statusOf(error) === 409 ? `${where} already exists` : `${where} was changed by another writer`,
+        );
+      }
+    }
+  }
+
+  /** The document's value, or undefined when part of it is gone: a writer replaced or deleted it since its first row was read. */
+  private async body(address: Address, head: Head, first: Row, where: string): Promise<{ value: unknown } | undefined> {
+    if (head.blob) {
+      if (!this.blobs) throw new StateStoreError(`${where} is kept in Blob Storage, which this store was opened without`);
+      const bytes = await this.blobs.download(head.blob, where);
+      return bytes && { value: parseStored(bytes.toString("utf8"), where) };
+    }
+    const rest = head.rows > 1 ? await this.continuationRows(address, head.version) : [];
+    return rest.length === head.rows - 1 ? { value: assemble(head, [first, ...rest], where) } : undefined;
+  }
+
+  /** After a failed write: its blob goes unless the row points to it, for a write can land although its answer is lost. */
+  private async discardUnused(address: Address, blob: BlobRef, where: string): Promise<void> {
+    try {
+      if ((await this.readHead(address, where))?.blob?.name !== blob.name) await this.blobs?.remove(blob.name, `the unused blob of ${where}`);
+    } catch {
+      // In doubt it stays: removeLeftovers deletes it once no row points to it.
+    }
+  }
+
+  /** A blob no row points to any more; one that cannot be deleted now is left to removeLeftovers. */
+  private async dropBlob(blob: BlobRef, where: string): Promise<void> {
+    await this.blobs?.remove(blob.name, `the old blob of ${where}`).catch(() => undefined);
+  }
+
   /** Creates the table once per instance (the SDK tolerates "already exists"); a failure is tried again next call. */
   private ready(): Promise<void> {
     this.tableReady ??= this.client.createTable().catch((error: unknown) => {
       this.tableReady = undefined;
-      throw failure(`could not create the table ${this.client.tableName}`, error);
+      throw tableFailure(`could not create the table ${this.client.tableName}`, error);
     });
     return this.tableReady;
   }
@@ -148,27 +245,27 @@ export class TableStateStore implements StateStore {
         cause: error,
       });
     }
-    return failure(message, error, conflict);
+    return tableFailure(message, error, conflict);
   }
 
-  private async readRow(kind: DocumentKind, rowKey: string, select?: string[]): Promise<TableEntityResult<Row> | undefined> {
+  private async readRow(address: Address, select?: string[]): Promise<TableEntityResult<Row> | undefined> {
     try {
-      return await this.client.getEntity<Row>(kind, rowKey, select ? { queryOptions: { select } } : {});
+      return await this.client.getEntity<Row>(address.partitionKey, address.rowKey, select ? { queryOptions: { select } } : {});
     } catch (error) {
       if (isEntityNotFound(error)) return undefined;
       throw error;
     }
   }
 
-  private async readHead(kind: DocumentKind, rowKey: string, where: string): Promise<Head | undefined> {
-    const first = await this.readRow(kind, rowKey, ["version", "rows", "chunks"]);
+  private async readHead(address: Address, where: string): Promise<Head | undefined> {
+    const first = await this.readRow(address, HEAD_PROPERTIES);
     return first && parseHead(first, where);
   }
 
-  private async continuationRows(kind: DocumentKind, rowKey: string, version: string, select?: string[]): Promise<TableEntityResult<Row>[]> {
-    const prefix = `${rowKey}~${version}~`;
+  private async continuationRows(address: Address, version: string, select?: string[]): Promise<TableEntityResult<Row>[]> {
+    const prefix = `${address.rowKey}~${version}~`;
     const rows: TableEntityResult<Row>[] = [];
-    const filter = odata`PartitionKey eq ${kind} and RowKey gt ${prefix} and RowKey lt ${`${prefix}~`}`;
+    const filter = odata`PartitionKey eq ${address.partitionKey} and RowKey gt ${prefix} and RowKey lt ${`${prefix}~`}`;
     for await (const row of this.client.listEntities<Row>({ queryOptions: { filter, ...(select ? { select } : {}) } })) rows.push(row);
     return rows;
   }
@@ -184,8 +281,7 @@ export class TableStateStore implements StateStore {
     const transaction = new TableTransaction();
     transaction.updateEntity(first, "Replace", { etag: head.etag });
     for (const row of rest) transaction.createEntity(row);
-    for (const rowKey of await this.oldContinuationKeys(first.partitionKey as DocumentKind, first.rowKey, head))
-      transaction.deleteEntity(first.partitionKey, rowKey);
+    for (const rowKey of await this.oldContinuationKeys(first, head)) transaction.deleteEntity(first.partitionKey, rowKey);
     return etagOf((await this.client.submitTransaction(transaction.actions)).subResponses[0]?.etag);
   }
 
@@ -196,61 +292,10 @@ export class TableStateStore implements StateStore {
    * replaced meanwhile, the transaction fails on the first row's ETag or on a
    * row that is gone, and the caller reads again.
    */
-  private async oldContinuationKeys(kind: DocumentKind, rowKey: string, head: Head): Promise<string[]> {
+  private async oldContinuationKeys(address: Address, head: Head): Promise<string[]> {
     if (head.rows === 1) return [];
-    const present = (await this.continuationRows(kind, rowKey, head.version, ["RowKey"])).map((row) => row.rowKey);
-    const expected = continuationKeys(rowKey, head);
+    const present = (await this.continuationRows(address, head.version, ["RowKey"])).map((row) => row.rowKey);
+    const expected = continuationKeys(address.rowKey, head);
     return present.length === expected.length ? expected : expected.filter((key) => present.includes(key));
   }
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === "number" ? status : undefined;
-}
-
-function errorCode(error: unknown): string | undefined {
-  const e = error as { code?: unknown; details?: { errorCode?: unknown } } | null;
-  const code = e?.code ?? e?.details?.errorCode;
-  return typeof code === "string" ? code : undefined;
-}
-
-function isTableNotFound(error: unknown): boolean {
-  return statusOf(error) === 404 && errorCode(error) === "TableNotFound";
-}
-
-function isEntityNotFound(error: unknown): boolean {
-  return statusOf(error) === 404 && !isTableNotFound(error);
-}
-
-/** 404, 409 and 412 on a write: the first row (or a continuation row of its version) changed, vanished or appeared since it was read. */
-function isConflict(error: unknown): boolean {
-  if (error instanceof ConcurrencyError) return true;
-  const status = statusOf(error);
-  return isEntityNotFound(error) || status === 409 || status === 412;
-}
-
-/**
- * Our error for a failed call, with the cause kept. The message names the
- * status and the service's error code, never the request (its URL may carry
- * a SAS token).
- *
- * @param conflict the message when the failure is a lost race, for writes
- */
-function failure(message: string, error: unknown, conflict?: string): StateStoreError {
-  if (error instanceof StateStoreError) return error;
-  if (conflict !== undefined && isConflict(error)) return new ConcurrencyError(conflict, { cause: error });
-  return new StateStoreError(`Table Storage: ${message}: ${detail(error)}`, { cause: error });
-}
-
-function detail(error: unknown): string {
-  const status = statusOf(error);
-  const code = errorCode(error);
-  if (status !== undefined) return [`HTTP ${status}`, code].filter(Boolean).join(" ");
-  return scrub(oneLine(error)).slice(0, 300);
-}
-
-/** Transport errors quote hosts, not requests; still, drop anything that could carry a secret. */
-function scrub(text: string): string {
-  return redactUrls(text).replace(/\b(AccountKey|SharedAccessSignature|sig)=[^;&\s]+/gi, "$1=…");
 }
