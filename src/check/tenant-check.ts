@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { loadAlertConfig, thresholdsOf } from "../alerts/config.js";
 import { loadFindingState } from "../alerts/finding-state.js";
 import { type AlertDeps, keepStateAndAlert } from "../alerts/notify.js";
@@ -10,7 +11,8 @@ import { loadFeedState } from "../feed/feed-state.js";
 import { DEFAULT_MAX_FEED_AGE_MS, staleFeedLine } from "../feed/staleness.js";
 import { loadInventory } from "../inventory/inventory-store.js";
 import { syncReport } from "../run/feeds.js";
-import { briefFindings, loadRunHeader, recordTenantRun } from "../run/run.js";
+import { briefFindings } from "../run/run.js";
+import { claimTenantRun, finishTenantRun, isLastTry, stillOwned, supersededLine, type TenantClaim } from "../run/tries.js";
 import type { StateStore } from "../state/store.js";
 import { evaluate, observeEop } from "./evaluate.js";
 import { type OutsideDeps, observeOutside } from "./outside-view.js";
@@ -29,27 +31,43 @@ export interface CheckDeps extends AlertDeps, Omit<OutsideDeps, "outside"> {
   exchangeOnline?: ExchangeOnlineReader | undefined;
 }
 
-export type TenantOutcome = { tenant: string; check: TenantCheck } | { tenant: string; error: unknown };
+/**
+ * A check, or a failure: `retry` when another delivery of the message may
+ * help (isTransient); `dropped` when this delivery had nothing to do, the
+ * error saying why in one line.
+ */
+export type TenantOutcome = { tenant: string; check: TenantCheck } | { tenant: string; error: unknown; retry: boolean; dropped?: true };
 
 /**
- * One tenant's check within a run: read its inventory and the feed in force
- * (the run brought the feed up to date before fanning out; a check never asks
- * the service, and learns from the run's header whether that failed), run the
- * rules, keep the outputs, and record the result or the failure in the
- * tenant's run record.
+ * One tenant's check within a run, one try of it (`attempt`: the queue's
+ * dequeue count): claim the tenant's record (tries.ts; a duplicate, or a
+ * message for a run or tenant that is not there, stops here), read its
+ * inventory and the feed in force (the run brought the feed up to date before
+ * fanning out; a check never asks the service, and learns from the run's
+ * header whether that failed), run the rules, keep the outputs, and record
+ * the result, or the failure: `retrying` when another try may help and one
+ * is left, else `failed`.
  */
-export async function checkTenant(deps: CheckDeps, runId: string, tenant: string): Promise<TenantOutcome> {
+export async function checkTenant(deps: CheckDeps, runId: string, tenant: string, attempt?: number): Promise<TenantOutcome> {
+  let claim: TenantClaim;
   try {
-    await recordTenantRun(deps.store, runId, tenant, { status: "running" }, deps.now());
+    claim = await claimTenantRun(deps.store, runId, tenant, attempt, deps.now);
+  } catch (error) {
+    // Nothing was written: whatever the record says stands.
+    return { tenant, error, retry: isTransient(error) };
+  }
+  if ("dropped" in claim) return dropped(tenant, claim.dropped);
+  const { owned } = claim;
+  const { header } = owned;
+  try {
     const inventory = await loadInventory(deps.store, tenant);
     if (!inventory) throw new InputError(`no inventory is registered for tenant ${tenant}`);
     const { state } = await loadFeedState(deps.store, inventory.instance);
-    const header = await loadRunHeader(deps.store, runId);
-    const synced = header?.feeds.find((f) => f.instance === inventory.instance);
+    const synced = header.feeds.find((f) => f.instance === inventory.instance);
     const at = deps.now();
     const eop = observeEop(state, {
       at,
-      sync: synced && header && syncReport(synced, new Date(header.createdAt)),
+      sync: synced && syncReport(synced, new Date(header.createdAt)),
       maxFeedAgeMs: deps.settings?.maxFeedAgeMs ?? DEFAULT_MAX_FEED_AGE_MS,
     });
     const config = await loadAlertConfig(deps.store, tenant);
@@ -63,12 +81,12 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       rules: deps.rules,
       history: { previous, canAlert: sinks.length > 0, minSeverity: thresholdsOf(config).minSeverity },
     });
+    if (!(await stillOwned(deps.store, owned))) return dropped(tenant, supersededLine(owned));
     await saveArtifacts(deps.store, tenant, runId, artifacts);
     const { report } = check;
-    await recordTenantRun(
+    const recorded = await finishTenantRun(
       deps.store,
-      runId,
-      tenant,
+      owned,
       {
         status: report.status,
         feedVersion: report.evidence.eop.feed.version,
@@ -77,23 +95,41 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       },
       deps.now(),
     );
+    if (!recorded) return dropped(tenant, supersededLine(owned));
     if (next) await keepStateAndAlert(deps, check, artifacts, next, etag, sinks);
     return { tenant, check };
   } catch (error) {
-    deps.log(`check of ${tenant} failed: ${oneLine(error)}`);
-    await recordTenantRun(deps.store, runId, tenant, { status: "failed", error: oneLine(error) }, deps.now()).catch((e: unknown) =>
-      deps.log(`could not record the failure of ${tenant} on run ${runId}: ${oneLine(e)}`),
-    );
-    return { tenant, error };
+    const retry = isTransient(error);
+    const status = retry && !isLastTry(owned) ? "retrying" : "failed";
+    const recorded = await finishTenantRun(deps.store, owned, { status, error: oneLine(error) }, deps.now()).catch((e: unknown) => {
+      deps.log(`could not record the failure of ${tenant} on run ${runId}: ${oneLine(e)}`);
+      return true;
+    });
+    return recorded ? { tenant, error, retry } : dropped(tenant, supersededLine(owned));
   }
+}
+
+function dropped(tenant: string, line: string): TenantOutcome {
+  return { tenant, error: new MailflowGuardError(line), retry: false, dropped: true };
 }
 
 /**
  * Whether a failed tenant check is worth another try (the queue retries it):
- * the state store failing, or something unexpected. Facts about the input
- * (no inventory, no feed ever accepted) fail the same way every time. The
- * check itself asks no outside service; HTTP retries live in the HTTP client.
+ * the state store failing, or something unexpected. What fails the same way
+ * every time is not retried: facts about the input (no inventory, no feed
+ * ever accepted, the feed too old), a stored document that is not valid (the
+ * loaders keep the InputError or ZodError as the StateStoreError's cause) and
+ * one too large for the store. StateStoreError has no subclass for the
+ * latter yet; its message is all that tells it. Unknown runs and tenants
+ * never get here: the claim drops their messages.
  */
 export function isTransient(error: unknown): boolean {
-  return error instanceof StateStoreError || !(error instanceof MailflowGuardError);
+  if (!(error instanceof MailflowGuardError)) return true;
+  return error instanceof StateStoreError && !invalidStoredDocument(error) && !/ is too large for /.test(error.message);
+}
+
+function invalidStoredDocument(error: Error): boolean {
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause)
+    if (cause instanceof InputError || cause instanceof z.ZodError) return true;
+  return false;
 }

@@ -2,15 +2,18 @@ import type { InvocationContext, StorageQueueOutput, Timer } from "@azure/functi
 import { oneLine } from "../errors.js";
 import { listTenants } from "../inventory/inventory-store.js";
 import { pruneRuns } from "../run/retention.js";
-import { startRun } from "../run/start.js";
+import { startScheduledRun } from "../run/start.js";
 import type { DriftCheckMessage, HandlerDeps } from "./deps.js";
 
 /**
  * Daily: brings the feeds up to date once, opens a run for every registered
  * tenant and fans it out, one queue message per tenant, so one slow or
- * failing tenant never holds up the rest. Then it deletes what is beyond the
- * last MAILFLOW_GUARD_KEEP_RUNS runs of each tenant: once a day, in the one
- * place that sees every run, including those of tenants no longer registered.
+ * failing tenant never holds up the rest. A firing while the last scheduled
+ * run is still under way, or a second one the same day, opens nothing and
+ * says so in one line (the run lease, src/run/lease.ts). Then it deletes
+ * what is beyond the last MAILFLOW_GUARD_KEEP_RUNS runs of each tenant: once
+ * a day, in the one place that sees every run, including those of tenants no
+ * longer registered.
  */
 export function dailyDriftCheck(deps: () => Promise<HandlerDeps>, queue: StorageQueueOutput) {
   return async (timer: Timer, context: InvocationContext): Promise<void> => {
@@ -21,7 +24,9 @@ export function dailyDriftCheck(deps: () => Promise<HandlerDeps>, queue: Storage
       context.log("no tenants are registered; post an inventory to /api/inventory first");
       return;
     }
-    const run = await startRun(d, { trigger: "timer", tenants, forceFeed: false });
+    const started = await startScheduledRun(d, tenants);
+    if ("skipped" in started) return context.warn(started.skipped);
+    const { run } = started;
     const messages: DriftCheckMessage[] = tenants.map((tenant) => ({ runId: run.id, tenant }));
     context.extraOutputs.set(queue, messages);
     context.log(`run ${run.id}: queued the drift check of ${tenants.length} tenant${tenants.length === 1 ? "" : "s"}`);

@@ -29,7 +29,8 @@ export function uploadInventory(deps: () => Promise<HandlerDeps>) {
         connectors: request.query.getAll("connector"),
         optionName: (name) => `?${name}=`,
       });
-      const existed = (await d.store.list("inventory")).includes(inventory.tenant);
+      // One partition, not every tenant's; a get would download the blob.
+      const existed = (await d.store.list("inventory", { prefix: inventory.tenant })).includes(inventory.tenant);
       await saveInventory(d.store, inventory);
       // From now on the hourly check and every run keep this instance's feed.
       await keepFeedOf(d.store, inventory.instance);

@@ -56,6 +56,9 @@ export function startResync(deps: () => Promise<HandlerDeps>, queue: StorageQueu
       if (unknown.length > 0)
         throw new HttpProblem(404, `tenant ${unknown.map(describeValue).join(", ")} has no inventory; post one to /api/inventory first`);
       if (tenants.length === 0) throw new HttpProblem(409, "no tenants are registered; post an inventory to /api/inventory first");
+      // No run lease: a re-sync runs beside a scheduled run under way rather than waiting for it or answering 409. The admin
+      // asked for a check now, often right after a fix; each run has its own record per tenant, a check writes only its own,
+      // and of two checks of one tenant at once only one keeps the finding state and alerts (keepStateAndAlert).
       const run = await startRun(d, { trigger: "manual", tenants, forceFeed: true });
       const messages: DriftCheckMessage[] = tenants.map((tenant) => ({ runId: run.id, tenant }));
       context.extraOutputs.set(queue, messages);

@@ -3,7 +3,7 @@ import type { Finding } from "../core/finding.js";
 import { StateStoreError } from "../errors.js";
 import { INSTANCES } from "../feed/instances.js";
 import { GUID } from "../ids.js";
-import type { StateStore } from "../state/store.js";
+import type { StateStore, WriteCondition } from "../state/store.js";
 
 /** Ranges a tenant's run record keeps per finding; its report.json has them all. */
 export const RUN_RANGES_LIMIT = 50;
@@ -15,16 +15,25 @@ export const FUNCTION_TIMEOUT_MS = 10 * 60 * 1000;
 /** host.json `extensions.queues.maxDequeueCount`: the tries the queue gives a tenant's message before the poison queue. */
 export const QUEUE_MAX_DEQUEUE_COUNT = 5;
 /**
- * A tenant still queued or running whose record has not changed for this
- * long reads as abandoned: every try rewrites the record when it starts and
- * ends within the function timeout, so after as many timeouts as the queue
- * has tries nothing is coming (the host was killed, the message was lost).
+ * A tenant still queued, running or retrying whose record has not changed
+ * for this long reads as abandoned: every try rewrites the record when it
+ * starts and ends within the function timeout, so after as many timeouts as
+ * the queue has tries nothing is coming (the host was killed, the message
+ * was lost).
  * Not written anywhere: a late try still records its result over it.
  */
 export const ABANDONED_AFTER_MS = FUNCTION_TIMEOUT_MS * QUEUE_MAX_DEQUEUE_COUNT;
+/**
+ * host.json `extensions.queues.batchSize` and `newBatchThreshold` (host.json takes no comments, so they are explained here and a
+ * test holds them equal): an instance runs at most their sum, 6 tenant checks at once, one tenant each. A check mostly waits on
+ * storage, DNS, port 25 and the Exchange Online admin endpoint, so 6 keep a 2-core Flex instance busy while bounding what one
+ * instance asks of those endpoints at once; more tenants scale out to more instances instead.
+ */
+export const QUEUE_BATCH = { batchSize: 4, newBatchThreshold: 2 } as const;
 
 const runTrigger = z.enum(["timer", "manual", "cli"]);
-const tenantStatus = z.enum(["queued", "running", "in-sync", "drift", "failed"]);
+/** `retrying`: a try failed where another may succeed (the store, the unexpected), and the queue delivers the message again. */
+const tenantStatus = z.enum(["queued", "running", "retrying", "in-sync", "drift", "failed"]);
 const runStatusSchema = z.enum(["queued", "running", "succeeded", "failed", "abandoned"]);
 
 /** A finding in brief: enough to alert on and to tell new from unchanged. */
@@ -45,8 +54,10 @@ const tenantRunSchema = z.object({
   /** The feed version checked against. */
   feedVersion: z.string().nullable().optional(),
   findings: z.array(findingBrief).optional(),
-  /** One line, for a failed check. */
+  /** One line, for a failed or retrying check. */
   error: z.string().optional(),
+  /** The queue's delivery (its dequeue count, 1 for the first) of the try that wrote this record, when the host said. */
+  attempt: z.number().int().positive().optional(),
   /** One line, when the feed could not be brought up to date and the last good one was used. */
   feedWarning: z.string().optional(),
 });
@@ -90,19 +101,23 @@ export interface RunRecord extends Omit<RunHeader, "tenantCount"> {
 
 export const RUN_ID = GUID;
 
-/** Queued until any tenant starts, running while any is, abandoned when one will not finish, then failed or succeeded. */
+/** Queued until any tenant starts, running while any is (or will be retried), abandoned when one will not finish, then failed or succeeded. */
 export function runStatus(tenants: readonly TenantRunView[]): RunStatus {
   const states = tenants.map((t) => t.status);
   if (states.every((s) => s === "queued")) return "queued";
-  if (states.some((s) => s === "queued" || s === "running")) return "running";
+  if (states.some((s) => s !== "abandoned" && !isFinal(s))) return "running";
   if (states.includes("abandoned")) return "abandoned";
   return states.includes("failed") ? "failed" : "succeeded";
 }
 
-/** A queued or running record unchanged for longer than ABANDONED_AFTER_MS before `now` reads as abandoned. */
+/** A tenant's result, which no later try or duplicate message overwrites: `failed` only when no try would do better. */
+export function isFinal(status: TenantRunStatus | "abandoned"): status is "in-sync" | "drift" | "failed" {
+  return status === "in-sync" || status === "drift" || status === "failed";
+}
+
+/** An unfinished record (queued, running, retrying) unchanged for longer than ABANDONED_AFTER_MS before `now` reads as abandoned. */
 function tenantView(record: TenantRun, now: Date): TenantRunView {
-  const unfinished = record.status === "queued" || record.status === "running";
-  return unfinished && now.getTime() - Date.parse(record.updatedAt) > ABANDONED_AFTER_MS ? { ...record, status: "abandoned" } : record;
+  return !isFinal(record.status) && now.getTime() - Date.parse(record.updatedAt) > ABANDONED_AFTER_MS ? { ...record, status: "abandoned" } : record;
 }
 
 /** Opens a run: the header, then a queued record per tenant, so the status lists every tenant from the start. */
@@ -149,9 +164,25 @@ export async function loadRun(store: StateStore, id: string, now: Date): Promise
   };
 }
 
-/** Records one tenant's progress in its own document: no read-modify-write, however many workers run. */
-export async function recordTenantRun(store: StateStore, id: string, tenant: string, update: Omit<TenantRun, "updatedAt">, now: Date): Promise<void> {
-  await store.put("run-tenant", tenantKey(id, tenant), { ...update, updatedAt: now.toISOString() } satisfies TenantRun);
+/** A tenant's record in a run with its ETag, or undefined when the run has no such tenant. */
+export async function readTenantRun(store: StateStore, id: string, tenant: string): Promise<{ record: TenantRun; etag: string } | undefined> {
+  const doc = await store.get("run-tenant", tenantKey(id, tenant));
+  return doc && { record: parse(tenantRunSchema, doc.value, `run ${id}, tenant ${tenant}`), etag: doc.etag };
+}
+
+/**
+ * Records one tenant's progress in its own document, no other tenant's: workers never write the same document. A try of the
+ * check writes over what it read (`ifMatch`, see tries.ts). Returns the new ETag.
+ */
+export function recordTenantRun(
+  store: StateStore,
+  id: string,
+  tenant: string,
+  update: Omit<TenantRun, "updatedAt">,
+  now: Date,
+  condition?: WriteCondition,
+): Promise<string> {
+  return store.put("run-tenant", tenantKey(id, tenant), { ...update, updatedAt: now.toISOString() } satisfies TenantRun, condition);
 }
 
 /** The findings in brief for the run record. */
@@ -172,9 +203,12 @@ export function tenantKey(runId: string, tenant: string): string {
   return `${runId}/${tenant}`;
 }
 
+/** The ZodError stays as the cause: it tells a damaged document, which no retry repairs, from a store that failed (isTransient). */
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new StateStoreError(`the stored ${what} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+  if (!parsed.success) {
+    throw new StateStoreError(`the stored ${what} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`, { cause: parsed.error });
+  }
   return parsed.data;
 }
 

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { retryOnConflict, type StateStore } from "../state/store.js";
+import { FUNCTION_TIMEOUT_MS, loadRun, RUN_ID } from "./run.js";
+
+/** The one lease document: scheduled runs are one at a time for the whole installation. */
+const LEASE_KEY = "scheduled";
+
+const leaseSchema = z.object({
+  runId: z.string().regex(RUN_ID),
+  /** The UTC day of the firing that took it, `2026-11-22`: the schedule is daily. */
+  slot: z.iso.date(),
+  takenAt: z.iso.datetime(),
+});
+
+type Lease = z.infer<typeof leaseSchema>;
+
+/**
+ * Takes the lease of scheduled runs for the run `runId` is about to open, or
+ * says in one line why this firing opens none. It is held while its run is
+ * queued or running, which a run stops being when every tenant finishes or
+ * one makes no progress for ABANDONED_AFTER_MS; before the run exists, for
+ * one function timeout (after that the firing that took it died before
+ * opening it); and for the rest of its UTC day, so a firing repeated that day
+ * (two instances, a host restarted past due) opens nothing. So it needs no
+ * release, and a crashed holder blocks no later day. Taking it is a
+ * conditional write: of two firings at once, one wins and the other reads
+ * its lease.
+ */
+export function takeRunLease(store: StateStore, runId: string, now: Date, log: (line: string) => void): Promise<string | undefined> {
+  return retryOnConflict(async () => {
+    const doc = await store.get("run-lease", LEASE_KEY);
+    const slot = now.toISOString().slice(0, 10);
+    const parsed = doc && leaseSchema.safeParse(doc.value);
+    if (parsed?.success) {
+      const refusal = await heldBecause(store, parsed.data, slot, now);
+      if (refusal) return refusal;
+    } else if (parsed) {
+      // Only this module writes it: a damaged lease must not stop every later run.
+      log(`replaced the run lease, which is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+    }
+    const lease: Lease = { runId, slot, takenAt: now.toISOString() };
+    await store.put("run-lease", LEASE_KEY, lease, doc ? { ifMatch: doc.etag } : { ifNoneMatch: "*" });
+    return undefined;
+  });
+}
+
+async function heldBecause(store: StateStore, lease: Lease, slot: string, now: Date): Promise<string | undefined> {
+  const run = await loadRun(store, lease.runId, now);
+  if (!run) {
+    return now.getTime() - Date.parse(lease.takenAt) < FUNCTION_TIMEOUT_MS
+      ? `the scheduled run ${lease.runId} is being opened (since ${lease.takenAt}); this firing opens none`
+      : undefined;
+  }
+  if (run.status === "queued" || run.status === "running") {
+    return `the scheduled run ${run.id} (opened ${run.createdAt}) is still ${run.status}; this firing opens none`;
+  }
+  return lease.slot === slot ? `today's scheduled run ${run.id} was opened at ${run.createdAt} (${run.status}); this firing opens none` : undefined;
+}
