@@ -13,8 +13,10 @@
  *   ├─ HttpProblem         a handler answers its caller with this status (404, 409, 413…)
  *   ├─ MissingFeedError    no feed was ever accepted for an instance
  *   ├─ StaleFeedError      the feed could not be brought up to date and the one in force is too old
- *   └─ StateStoreError     the state store failed
- *       └─ ConcurrencyError    someone else wrote first (ETag mismatch)
+ *   └─ StateStoreError     the state store failed (another try may work)
+ *       ├─ ConcurrencyError    someone else wrote first (ETag mismatch)
+ *       ├─ DamagedDocumentError  a stored document is not what it should be: no retry repairs it
+ *       └─ DocumentTooLargeError a document is larger than the store takes: no retry stores it
  */
 export class MailflowGuardError extends Error {
   override name = "MailflowGuardError";
@@ -165,6 +167,16 @@ export class StaleFeedError extends MailflowGuardError {
 
 export class StateStoreError extends MailflowGuardError {
   override name = "StateStoreError";
+}
+
+/** A stored document that is not valid, damaged or incomplete: reading it again gives the same. */
+export class DamagedDocumentError extends StateStoreError {
+  override name = "DamagedDocumentError";
+}
+
+/** A document the store cannot hold; writing it again fails the same way. */
+export class DocumentTooLargeError extends StateStoreError {
+  override name = "DocumentTooLargeError";
 }
 
 /** A conditional write lost: the document changed since it was read. */

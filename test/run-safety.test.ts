@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { saveAlertConfig } from "../src/alerts/config.js";
 import { isTransient } from "../src/check/tenant-check.js";
-import { ConcurrencyError, InputError, StateStoreError } from "../src/errors.js";
+import { ConcurrencyError, DamagedDocumentError, DocumentTooLargeError, InputError, StateStoreError } from "../src/errors.js";
 import { startFeedServer } from "../src/feed/stand-in-service.js";
 import type { HandlerDeps } from "../src/handlers/deps.js";
 import { driftCheckPoison } from "../src/handlers/drift-check-poison.js";
@@ -152,6 +152,7 @@ describe("a tenant's check, once per run", () => {
         level: "warning",
         text: `run ${contoso!.runId}: ${CONTOSO} failed on try 1 of 5, for the queue to retry: Table Storage: could not read the inventory: HTTP 503`,
       },
+      { level: "warning", text: expect.stringMatching(/^mailflow-guard\.event \{"event":"tenant-failed",.*"attempt":1,.*"willRetry":true\}$/) },
     ]);
     await deliver(deps, fabrikam, 1);
     const retrying = await run(contoso!.runId);
@@ -182,6 +183,7 @@ describe("a tenant's check, once per run", () => {
     expect(damaged.error).toBeUndefined();
     expect(damaged.logs).toEqual([
       { level: "warning", text: expect.stringMatching(`^run ${fabrikam!.runId}: ${FABRIKAM} failed: stored inventory of`) },
+      { level: "warning", text: expect.stringMatching(/^mailflow-guard\.event \{"event":"tenant-failed",.*"willRetry":false\}$/) },
     ]);
     expect((await run(fabrikam!.runId)).tenants[FABRIKAM]).toMatchObject({ status: "failed", attempt: 1 });
     expect((await run(fabrikam!.runId)).status).toBe("failed");
@@ -191,9 +193,11 @@ describe("a tenant's check, once per run", () => {
     expect(isTransient(new StateStoreError("Table Storage: could not read run-tenant x: HTTP 503"))).toBe(true);
     expect(isTransient(new ConcurrencyError("run-tenant x was changed by another writer"))).toBe(true);
     expect(isTransient(new TypeError("x is undefined"))).toBe(true);
-    expect(isTransient(new StateStoreError("report x is too large for Table Storage: 4.2 MiB as sent"))).toBe(false);
-    expect(isTransient(new StateStoreError("stored inventory of x: bad", { cause: new InputError("bad") }))).toBe(false);
-    expect(isTransient(new StateStoreError("the stored run x is not valid", { cause: z.string().safeParse(1).error }))).toBe(false);
+    expect(isTransient(new DocumentTooLargeError("report x is too large for Table Storage: 4.2 MiB as sent"))).toBe(false);
+    expect(isTransient(new DamagedDocumentError("stored inventory of x: bad", { cause: new InputError("bad") }))).toBe(false);
+    expect(isTransient(new DamagedDocumentError("the stored run x is not valid", { cause: z.string().safeParse(1).error }))).toBe(false);
+    // The class decides, not the words: a store failure that mentions a size is still worth another try.
+    expect(isTransient(new StateStoreError("Table Storage: could not write report x (too large for one request?): HTTP 503"))).toBe(true);
     expect(isTransient(new InputError("no inventory is registered for tenant x"))).toBe(false);
   });
 });

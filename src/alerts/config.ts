@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Severity } from "../core/finding.js";
 import { DEFAULT_CERTIFICATE_DAYS } from "../core/observations.js";
-import { InputError, StateStoreError } from "../errors.js";
+import { DamagedDocumentError, InputError } from "../errors.js";
 import { isSecureOrLoopback } from "../http/loopback.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
@@ -78,7 +78,7 @@ export async function loadAlertConfig(store: StateStore, tenant: string): Promis
   try {
     return validate(alertConfigSchema, doc.value, `stored alert configuration of ${tenant}`);
   } catch (error) {
-    if (error instanceof InputError) throw new StateStoreError(error.message, { cause: error });
+    if (error instanceof InputError) throw new DamagedDocumentError(error.message, { cause: error });
     throw error;
   }
 }

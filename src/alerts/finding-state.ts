@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { InputError, StateStoreError } from "../errors.js";
+import { DamagedDocumentError, InputError } from "../errors.js";
 import { certificateMemorySchema } from "../hybrid/certificate-memory.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
@@ -60,7 +60,7 @@ export async function loadFindingState(store: StateStore, tenant: string): Promi
   try {
     return { state: validate(findingStateSchema, doc.value, `stored finding state of ${tenant}`), etag: doc.etag };
   } catch (error) {
-    if (error instanceof InputError) throw new StateStoreError(error.message, { cause: error });
+    if (error instanceof InputError) throw new DamagedDocumentError(error.message, { cause: error });
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConcurrencyError, InputError, oneLine, StateStoreError } from "../errors.js";
+import { ConcurrencyError, DamagedDocumentError, InputError, oneLine } from "../errors.js";
 import { inBatches } from "../run/run.js";
 import { validate } from "../validation.js";
 import type { Alert } from "./alert.js";
@@ -133,7 +133,7 @@ function parseScheduleState(value: unknown, tenant: string): ScheduleState {
   try {
     return validate(scheduleStateSchema, value, `stored alert schedule of ${tenant}`);
   } catch (error) {
-    if (error instanceof InputError) throw new StateStoreError(error.message, { cause: error });
+    if (error instanceof InputError) throw new DamagedDocumentError(error.message, { cause: error });
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { StateStoreError } from "../errors.js";
+import { DamagedDocumentError } from "../errors.js";
 import type { StateStore } from "../state/store.js";
 
 const stored = z.object({ artifacts: z.record(z.string(), z.string()) });
@@ -13,7 +13,7 @@ export async function loadArtifacts(store: StateStore, tenant: string, runId: st
   const doc = await store.get("report", reportKey(tenant, runId));
   if (!doc) return undefined;
   const parsed = stored.safeParse(doc.value);
-  if (!parsed.success) throw new StateStoreError(`the stored outputs of run ${runId} for ${tenant} are not valid`);
+  if (!parsed.success) throw new DamagedDocumentError(`the stored outputs of run ${runId} for ${tenant} are not valid`, { cause: parsed.error });
   return parsed.data.artifacts;
 }
 

@@ -1,11 +1,10 @@
-import { z } from "zod";
 import { loadAlertConfig, thresholdsOf } from "../alerts/config.js";
 import { loadFindingState } from "../alerts/finding-state.js";
 import { type AlertDeps, keepStateAndAlert } from "../alerts/notify.js";
 import type { Settings } from "../config.js";
 import type { TenantCheck } from "../core/check.js";
 import type { Rule } from "../core/rule.js";
-import { InputError, MailflowGuardError, oneLine, StateStoreError } from "../errors.js";
+import { DamagedDocumentError, DocumentTooLargeError, InputError, MailflowGuardError, oneLine, StateStoreError } from "../errors.js";
 import { type ExchangeOnlineReader, withLiveExchangeOnline } from "../exchange-online/live.js";
 import { loadFeedState } from "../feed/feed-state.js";
 import { DEFAULT_MAX_FEED_AGE_MS, staleFeedLine } from "../feed/staleness.js";
@@ -117,19 +116,11 @@ function dropped(tenant: string, line: string): TenantOutcome {
  * Whether a failed tenant check is worth another try (the queue retries it):
  * the state store failing, or something unexpected. What fails the same way
  * every time is not retried: facts about the input (no inventory, no feed
- * ever accepted, the feed too old), a stored document that is not valid (the
- * loaders keep the InputError or ZodError as the StateStoreError's cause) and
- * one too large for the store. StateStoreError has no subclass for the
- * latter yet; its message is all that tells it. Unknown runs and tenants
- * never get here: the claim drops their messages.
+ * ever accepted, the feed too old), a stored document that is damaged or not
+ * valid, and one too large for the store. Unknown runs and tenants never get
+ * here: the claim drops their messages.
  */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof MailflowGuardError)) return true;
-  return error instanceof StateStoreError && !invalidStoredDocument(error) && !/ is too large for /.test(error.message);
-}
-
-function invalidStoredDocument(error: Error): boolean {
-  for (let cause = error.cause; cause instanceof Error; cause = cause.cause)
-    if (cause instanceof InputError || cause instanceof z.ZodError) return true;
-  return false;
+  return error instanceof StateStoreError && !(error instanceof DamagedDocumentError) && !(error instanceof DocumentTooLargeError);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConcurrencyError, StateStoreError } from "../errors.js";
+import { ConcurrencyError, DamagedDocumentError } from "../errors.js";
 import type { StateStore } from "../state/store.js";
 import { INSTANCES, type Instance } from "./instances.js";
 import { feedRefusalSchema, feedSnapshotSchema } from "./snapshot.js";
@@ -24,7 +24,9 @@ export async function loadFeedState(store: StateStore, instance: Instance): Prom
   if (!doc) return { state: { instance }, etag: undefined };
   const parsed = feedStateSchema.safeParse(doc.value);
   if (!parsed.success)
-    throw new StateStoreError(`the stored feed state of ${instance} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+    throw new DamagedDocumentError(`the stored feed state of ${instance} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`, {
+      cause: parsed.error,
+    });
   return { state: parsed.data, etag: doc.etag };
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { checkTenant } from "../check/tenant-check.js";
 import { InputError, oneLine } from "../errors.js";
 import { QUEUE_MAX_DEQUEUE_COUNT } from "../run/run.js";
+import { eventLine, findingsByRule } from "../run/telemetry.js";
 import { validate } from "../validation.js";
 import { type DriftCheckMessage, driftCheckMessageSchema, type HandlerDeps } from "./deps.js";
 
@@ -23,16 +24,26 @@ export function driftCheckWorker(deps: () => Promise<HandlerDeps>) {
     if (!item) return;
     const d = await deps();
     const attempt = dequeueCount.parse(context.triggerMetadata?.dequeueCount);
+    const started = Date.now();
     const outcome = await checkTenant({ ...d, log: (line) => context.log(line) }, item.runId, item.tenant, attempt);
     const where = `run ${item.runId}: ${item.tenant}`;
+    const ids = { runId: item.runId, tenant: item.tenant, attempt: attempt ?? null };
     if ("error" in outcome) {
       if (outcome.dropped) return context.warn(oneLine(outcome.error));
-      if (!outcome.retry) return context.warn(`${where} failed: ${oneLine(outcome.error)}`);
+      const failed = eventLine({ event: "tenant-failed", ...ids, error: oneLine(outcome.error), willRetry: outcome.retry });
+      if (!outcome.retry) {
+        context.warn(`${where} failed: ${oneLine(outcome.error)}`);
+        return context.warn(failed);
+      }
       context.warn(`${where} failed on try ${attempt ?? "?"} of ${QUEUE_MAX_DEQUEUE_COUNT}, for the queue to retry: ${oneLine(outcome.error)}`);
+      context.warn(failed);
       throw outcome.error;
     }
     const { report } = outcome.check;
     context.log(`${where} ${report.status}, ${report.findings.length} finding${report.findings.length === 1 ? "" : "s"}`);
+    const durationMs = Date.now() - started;
+    const byRule = findingsByRule(report.findings);
+    context.log(eventLine({ event: "tenant-checked", ...ids, status: report.status, findings: report.findings.length, byRule, durationMs }));
   };
 }
 

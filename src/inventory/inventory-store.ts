@@ -1,4 +1,4 @@
-import { InputError, StateStoreError } from "../errors.js";
+import { DamagedDocumentError, InputError } from "../errors.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
 import { type Inventory, inventorySchema } from "./inventory.js";
@@ -15,7 +15,7 @@ export async function loadInventory(store: StateStore, tenant: string): Promise<
   try {
     return validate(inventorySchema, doc.value, `stored inventory of ${tenant}`);
   } catch (error) {
-    if (error instanceof InputError) throw new StateStoreError(error.message, { cause: error });
+    if (error instanceof InputError) throw new DamagedDocumentError(error.message, { cause: error });
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { ConcurrencyError } from "../errors.js";
 import { retryOnConflict, type StateStore } from "../state/store.js";
-import { FUNCTION_TIMEOUT_MS, loadRun, RUN_ID } from "./run.js";
+import { FUNCTION_TIMEOUT_MS, loadRun, RUN_ID, type RunRecord } from "./run.js";
 
 /** The one lease document: scheduled runs are one at a time for the whole installation. */
 const LEASE_KEY = "scheduled";
@@ -10,6 +11,8 @@ const leaseSchema = z.object({
   /** The UTC day of the firing that took it, `2026-11-22`: the schedule is daily. */
   slot: z.iso.date(),
   takenAt: z.iso.datetime(),
+  /** Set once the run's end was told in the `run-finished` event, so it is told once. */
+  finishReported: z.boolean().optional(),
 });
 
 type Lease = z.infer<typeof leaseSchema>;
@@ -55,4 +58,24 @@ async function heldBecause(store: StateStore, lease: Lease, slot: string, now: D
     return `the scheduled run ${run.id} (opened ${run.createdAt}) is still ${run.status}; this firing opens none`;
   }
   return lease.slot === slot ? `today's scheduled run ${run.id} was opened at ${run.createdAt} (${run.status}); this firing opens none` : undefined;
+}
+
+/**
+ * The scheduled run in force, once it has finished and its end was not told
+ * yet; marks it told (a conditional write: of two timers at once, one tells).
+ * For the hourly timer, so a run's figures reach the log within the hour.
+ */
+export async function finishedScheduledRun(store: StateStore, now: Date): Promise<RunRecord | undefined> {
+  const doc = await store.get("run-lease", LEASE_KEY);
+  const parsed = doc && leaseSchema.safeParse(doc.value);
+  if (!doc || !parsed?.success || parsed.data.finishReported) return undefined;
+  const run = await loadRun(store, parsed.data.runId, now);
+  if (!run || run.status === "queued" || run.status === "running") return undefined;
+  try {
+    await store.put("run-lease", LEASE_KEY, { ...parsed.data, finishReported: true } satisfies Lease, { ifMatch: doc.etag });
+  } catch (error) {
+    if (error instanceof ConcurrencyError) return undefined;
+    throw error;
+  }
+  return run;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Finding } from "../core/finding.js";
-import { StateStoreError } from "../errors.js";
+import { DamagedDocumentError } from "../errors.js";
 import { INSTANCES } from "../feed/instances.js";
 import { GUID } from "../ids.js";
 import type { StateStore, WriteCondition } from "../state/store.js";
@@ -207,7 +207,7 @@ export function tenantKey(runId: string, tenant: string): string {
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new StateStoreError(`the stored ${what} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`, { cause: parsed.error });
+    throw new DamagedDocumentError(`the stored ${what} is not valid: ${parsed.error.issues[0]?.message ?? "unknown"}`, { cause: parsed.error });
   }
   return parsed.data;
 }

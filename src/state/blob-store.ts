@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ContainerClient } from "@azure/storage-blob";
-import { StateStoreError } from "../errors.js";
+import { DamagedDocumentError, StateStoreError } from "../errors.js";
 import { errorCode, statusOf, storageFailure } from "./storage-errors.js";
 
 /** What a first row records of its blob. */
@@ -42,7 +42,7 @@ export class BlobBodies {
 
   /** The blob's bytes, checked against its row; undefined when it is not there (any more). */
   async download(ref: BlobRef, where: string): Promise<Buffer | undefined> {
-    const damaged = new StateStoreError(`${where} is damaged: its blob does not hold the ${ref.bytes} bytes its row describes`);
+    const damaged = new DamagedDocumentError(`${where} is damaged: its blob does not hold the ${ref.bytes} bytes its row describes`);
     try {
       const response = await this.container.getBlobClient(ref.name).download();
       const stream = response.readableStreamBody;

@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { makeDirectory } from "../directory.js";
-import { ConcurrencyError, StateStoreError } from "../errors.js";
+import { ConcurrencyError, DamagedDocumentError, StateStoreError } from "../errors.js";
 import { DOCUMENT_KINDS, type DocumentKind, type ListOptions, type StateStore, type StoredDocument, shortKey, type WriteCondition } from "./store.js";
 
 /** A lock older than this was left by a crashed writer; a live one is held for milliseconds. */
@@ -133,9 +133,9 @@ export class FileStateStore implements StateStore {
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new StateStoreError(`${path} is not valid JSON; restore it from a backup or delete it`, { cause: error });
+      throw new DamagedDocumentError(`${path} is not valid JSON; restore it from a backup or delete it`, { cause: error });
     }
-    if (!isStoredDocument(parsed)) throw new StateStoreError(`${path} is not a state document (expected {"etag": "…", "value": …})`);
+    if (!isStoredDocument(parsed)) throw new DamagedDocumentError(`${path} is not a state document (expected {"etag": "…", "value": …})`);
     if (parsed.key !== undefined && parsed.key !== key) {
       throw new StateStoreError(
         `the key ${shortKey(key)} shares ${path} with ${shortKey(parsed.key)} on this case-insensitive file system; keys must differ in more than ` +

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { ConcurrencyError, StateStoreError } from "../errors.js";
+import { ConcurrencyError, DamagedDocumentError } from "../errors.js";
 import type { StateStore } from "./store.js";
 
 const installation = z.object({ clientRequestId: z.uuid(), createdAt: z.string() });
@@ -27,6 +27,6 @@ export async function clientRequestId(store: StateStore, now: () => Date = () =>
 
 function parse(value: unknown): string {
   const parsed = installation.safeParse(value);
-  if (!parsed.success) throw new StateStoreError("the stored installation record is not valid");
+  if (!parsed.success) throw new DamagedDocumentError("the stored installation record is not valid");
   return parsed.data.clientRequestId;
 }

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { odata, type TableEntity, type TableEntityResult } from "@azure/data-tables";
 import { z } from "zod";
-import { StateStoreError } from "../errors.js";
+import { DamagedDocumentError, StateStoreError } from "../errors.js";
 import type { BlobRef } from "./blob-store.js";
 import { DOCUMENT_KINDS, type DocumentKind, shortKey } from "./store.js";
 
@@ -164,7 +164,7 @@ export function* chunks(text: string): Generator<string> {
 
 export function assemble(head: Head, rows: Row[], where: string): unknown {
   const texts = rows.flatMap(rowChunks);
-  if (texts.length !== head.chunks) throw new StateStoreError(`${where} is damaged: ${texts.length} of its ${head.chunks} chunks found`);
+  if (texts.length !== head.chunks) throw new DamagedDocumentError(`${where} is damaged: ${texts.length} of its ${head.chunks} chunks found`);
   return parseStored(texts.join(""), where);
 }
 
@@ -172,7 +172,7 @@ export function parseStored(json: string, where: string): unknown {
   try {
     return JSON.parse(json);
   } catch (error) {
-    throw new StateStoreError(`${where} is damaged: its stored text is not valid JSON`, { cause: error });
+    throw new DamagedDocumentError(`${where} is damaged: its stored text is not valid JSON`, { cause: error });
   }
 }
 
@@ -196,7 +196,7 @@ export const HEAD_PROPERTIES = ["version", "rows", "chunks", "blob", "bytes", "s
 export function parseHead(row: TableEntityResult<Row>, where: string): Head {
   const parsed = headSchema.safeParse(row);
   if (!parsed.success) {
-    throw new StateStoreError(`${where} is not a state document (its first row has neither version, rows and chunks nor version and a blob)`);
+    throw new DamagedDocumentError(`${where} is not a state document (its first row has neither version, rows and chunks nor version and a blob)`);
   }
   const head = parsed.data;
   if (!("bytes" in head)) return { etag: head.etag, version: head.version, rows: head.rows, chunks: head.chunks };

@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TableEntity, type TableEntityResult, TableTransaction } from "@azure/data-tables";
 import type { ContainerClient } from "@azure/storage-blob";
-import { ConcurrencyError, redactUrl, StateStoreError } from "../errors.js";
+import { ConcurrencyError, DamagedDocumentError, DocumentTooLargeError, redactUrl, StateStoreError } from "../errors.js";
 import { removeUnusedBlobs } from "./blob-leftovers.js";
 import { BlobBodies, type BlobRef } from "./blob-store.js";
 import { isConflict, isEntityNotFound, isTableNotFound, statusOf, tableFailure } from "./storage-errors.js";
@@ -73,7 +73,7 @@ export class TableStateStore implements StateStore {
         // The same first row twice with its rows or blob missing is damage, not a writer replacing the document.
         if (incompleteEtag === head.etag) {
           const missing = head.blob ? "its blob is missing" : "continuation rows are missing";
-          throw new StateStoreError(`${where} in ${this.description} is incomplete: ${missing}; write or delete it to repair`);
+          throw new DamagedDocumentError(`${where} in ${this.description} is incomplete: ${missing}; write or delete it to repair`);
         }
         incompleteEtag = head.etag;
       }
@@ -164,7 +164,7 @@ export class TableStateStore implements StateStore {
       if (laidOut.bytes <= DOCUMENT_BODY_BYTES) return { rows: laidOut.rows };
       if (!blobs) {
         const sizes = `${mebibytes(laidOut.bytes)} MiB as sent, at most ${mebibytes(DOCUMENT_BODY_BYTES)} MiB without Blob Storage`;
-        throw new StateStoreError(`${where} is too large for Table Storage: ${sizes}`);
+        throw new DocumentTooLargeError(`${where} is too large for Table Storage: ${sizes}`);
       }
     }
     const blob = await blobs.upload(blobName(this.client.tableName, kind, address.rowKey, version), Buffer.from(json, "utf8"), where);
