@@ -6,6 +6,7 @@ import { failure } from "../../test/support/failure.js";
 import { HttpError, InputError, MailflowGuardError, ThrottledError } from "../errors.js";
 import {
   createExchangeOnlineClient,
+  EXCHANGE_ONLINE_CONCURRENCY,
   EXCHANGE_ONLINE_SCOPE,
   type ExchangeOnlineClientOptions,
   IncompleteReadError,
@@ -115,6 +116,56 @@ describe("readState", () => {
     expect(state.inboundConnectors).toEqual([connector]);
     expect(state.remoteDomains).toEqual([]);
     expect(state.warnings).toEqual(["Get-OutboundConnector: The Identity parameter is deprecated."]);
+  });
+});
+
+/** fetch on the way to the real stand-in, counting the requests in flight and holding each a moment so that they overlap. */
+function countingFetch() {
+  let inFlight = 0;
+  let most = 0;
+  const counted: typeof fetch = async (input, init) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return await fetch(input, init);
+    } finally {
+      inFlight--;
+    }
+  };
+  return { fetch: counted, most: () => most };
+}
+
+describe("concurrency", () => {
+  it("keeps at most EXCHANGE_ONLINE_CONCURRENCY requests in flight, however many tenants are read at once", async () => {
+    const counting = countingFetch();
+    const { exo: standIn, client } = await setUp({ fetch: counting.fetch });
+    const tenants = Array.from({ length: 12 }, (_, i) => `tenant${i}.onmicrosoft.com`);
+    const states = await Promise.all(tenants.map((t) => client.readState(t)));
+    expect(states).toHaveLength(12);
+    expect(standIn.requests).toHaveLength(48);
+    expect(counting.most()).toBe(EXCHANGE_ONLINE_CONCURRENCY);
+  });
+
+  it("takes another limit, serving the waiting in the order they came, and refuses one below 1", async () => {
+    const counting = countingFetch();
+    const { exo: standIn, client: one } = await setUp({ maxConcurrentRequests: 1, fetch: counting.fetch });
+    await Promise.all(["a.onmicrosoft.com", "b.onmicrosoft.com"].map((t) => one.readState(t)));
+    // One at a time, first come first served: each tenant's next cmdlet queues behind the other's.
+    expect(standIn.requests.map((r) => `${r.tenantId?.[0]} ${r.cmdletName}`)).toEqual([
+      "a Get-InboundConnector",
+      "b Get-InboundConnector",
+      "a Get-OutboundConnector",
+      "b Get-OutboundConnector",
+      "a Get-AcceptedDomain",
+      "b Get-AcceptedDomain",
+      "a Get-RemoteDomain",
+      "b Get-RemoteDomain",
+    ]);
+    expect(counting.most()).toBe(1);
+    expect(() => createExchangeOnlineClient({ baseUrl: standIn.url, credential: fakeCredential(), maxConcurrentRequests: 0 })).toThrow(
+      "expected a concurrency of at least 1, not 0",
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { HttpError, InputError, MailflowGuardError, oneLine, redactUrls, ThrottledError } from "../errors.js";
 import { readBytes } from "../http/body.js";
 import { createHttpClient, type HttpResponse } from "../http/client.js";
+import { concurrencyLimit } from "../http/concurrency.js";
 import { isLoopback } from "../http/loopback.js";
 import { EXCHANGE_ONLINE_RETRY } from "../http/retry.js";
 import { GUID } from "../ids.js";
@@ -29,7 +30,16 @@ export interface ExchangeOnlineClientOptions {
   timeoutMs?: number;
   /** A number in [0, 1), for the backoff's jitter. */
   random?: () => number;
+  /** Requests in flight at once from this client, whatever the tenants. Default EXCHANGE_ONLINE_CONCURRENCY. */
+  maxConcurrentRequests?: number;
 }
+
+/**
+ * Exchange Online throttles an app's PowerShell requests (the module itself
+ * runs one command at a time per session); a handful at once per process
+ * keeps the queue's parallel checks under it, retries on 429 do the rest.
+ */
+export const EXCHANGE_ONLINE_CONCURRENCY = 4;
 
 export interface CmdletResult {
   /** The objects as Exchange Online serialised them, unvalidated. */
@@ -146,7 +156,13 @@ export function createExchangeOnlineClient(options: ExchangeOnlineClientOptions)
     return access.token;
   }
 
-  async function invoke(tenantId: string, cmdletName: string, parameters: Record<string, unknown>): Promise<CmdletResult> {
+  const limited = concurrencyLimit(options.maxConcurrentRequests ?? EXCHANGE_ONLINE_CONCURRENCY);
+
+  function invoke(tenantId: string, cmdletName: string, parameters: Record<string, unknown>): Promise<CmdletResult> {
+    return limited(() => invokeNow(tenantId, cmdletName, parameters));
+  }
+
+  async function invokeNow(tenantId: string, cmdletName: string, parameters: Record<string, unknown>): Promise<CmdletResult> {
     const tenant = parseTenantId(tenantId);
     const cmdlet = parseCmdlet(cmdletName);
     if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters))
