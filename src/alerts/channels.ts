@@ -1,17 +1,29 @@
 import type { Settings } from "../config.js";
 import { InputError } from "../errors.js";
+import type { KeyVaultOptions } from "../secrets/key-vault.js";
 import type { Sink } from "./alert.js";
 import type { AlertConfig } from "./config.js";
 
 /**
  * The channels a tenant's configuration names, built on demand: the Graph
- * client and the Azure identity SDK are loaded only when mail is configured.
+ * client and the Azure identity SDK are loaded only when mail (or a webhook
+ * kept in Key Vault) is configured. A webhook in Key Vault is read at each
+ * check, so a rotated secret is used from the next one.
  */
-export async function sinksFor(config: AlertConfig, settings: Pick<Settings, "mailSender" | "graphBaseUrl">): Promise<Sink[]> {
+export async function sinksFor(
+  config: AlertConfig,
+  settings: Pick<Settings, "mailSender" | "graphBaseUrl">,
+  options: { keyVault?: KeyVaultOptions } = {},
+): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (config.teams) {
     const { createTeamsSink } = await import("./teams-webhook.js");
-    sinks.push(createTeamsSink({ webhookUrl: config.teams.webhookUrl }));
+    if ("webhookUrl" in config.teams) sinks.push(createTeamsSink({ webhookUrl: config.teams.webhookUrl }));
+    else {
+      const { readKeyVaultSecret } = await import("../secrets/key-vault.js");
+      const webhookUrl = await readKeyVaultSecret(config.teams.webhookSecret, "teams.webhookSecret", options.keyVault);
+      sinks.push(createTeamsSink({ webhookUrl, setting: `the Key Vault secret ${config.teams.webhookSecret}` }));
+    }
   }
   if (config.mail) {
     if (!settings.mailSender) throw new InputError("mail alerts need the sending mailbox", { source: "MAILFLOW_GUARD_MAIL_SENDER" });

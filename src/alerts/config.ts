@@ -3,6 +3,7 @@ import type { Severity } from "../core/finding.js";
 import { DEFAULT_CERTIFICATE_DAYS } from "../core/observations.js";
 import { DamagedDocumentError, InputError } from "../errors.js";
 import { isSecureOrLoopback } from "../http/loopback.js";
+import { parseSecretUri } from "../secrets/key-vault.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
 
@@ -18,18 +19,36 @@ const slotFields = {
   weekday: z.enum(WEEKDAYS, { message: `expected a day of the week: ${WEEKDAYS.join(", ")}` }).default("monday"),
 };
 
+const SECRET_URI_EXPECTED = "expected a Key Vault secret identifier such as https://kv-contoso.vault.azure.net/secrets/teams-webhook";
+
+function isSecretUri(text: string): boolean {
+  try {
+    parseSecretUri(text, "teams.webhookSecret");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Where a tenant's alerts go, what else is sent on a schedule, and the
  * thresholds. The webhook URL carries its signature in the
  * query: it is a secret, kept in the state store and never shown back.
  */
 export const alertConfigSchema = z.strictObject({
+  /** The Workflows webhook's URL, or the Key Vault secret that holds it (read at each check with the app's identity). */
   teams: z
-    .strictObject({
-      webhookUrl: z
-        .string()
-        .refine(isSecureOrLoopback, { message: "expected the https URL of a Workflows webhook (http only to a loopback address)" }),
-    })
+    .union(
+      [
+        z.strictObject({
+          webhookUrl: z
+            .string()
+            .refine(isSecureOrLoopback, { message: "expected the https URL of a Workflows webhook (http only to a loopback address)" }),
+        }),
+        z.strictObject({ webhookSecret: z.string().refine(isSecretUri, { message: SECRET_URI_EXPECTED }) }),
+      ],
+      { message: 'expected {"webhookUrl": "https://…"} or {"webhookSecret": "https://<vault>.vault.azure.net/secrets/<name>"}' },
+    )
     .optional(),
   mail: z
     .strictObject({ to: z.array(z.email({ message: "expected a mail address" })).min(1, { message: "expected at least one recipient" }) })
@@ -91,6 +110,8 @@ export async function saveAlertConfig(store: StateStore, tenant: string, config:
 export function describeAlertConfig(config: AlertConfig | undefined) {
   return {
     teams: config?.teams !== undefined,
+    // The secret's identifier says where the URL is kept, not the URL: it may be shown.
+    ...(config?.teams && "webhookSecret" in config.teams ? { teamsWebhookSecret: config.teams.webhookSecret } : {}),
     mailTo: config?.mail?.to ?? [],
     digest: config?.digest,
     heartbeat: config?.heartbeat,

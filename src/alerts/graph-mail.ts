@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/identity";
 import { Client, type Context, type Middleware, type MiddlewareOptions, ResponseType } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
 import { z } from "zod";
+import { defaultCredential } from "../azure-credential.js";
 import { HttpError, InputError, MailflowGuardError, oneLine, redactUrls, ThrottledError } from "../errors.js";
 import { createHttpClient, type HttpResponse } from "../http/client.js";
 import { isLoopback } from "../http/loopback.js";
@@ -284,15 +285,4 @@ function graphRoot(text: string): string {
 function splitVersion(root: string): { origin: string; version: string } {
   const at = root.lastIndexOf("/");
   return { origin: root.slice(0, at), version: root.slice(at + 1) };
-}
-
-/** DefaultAzureCredential, loaded when first asked: @azure/identity is large, and a test or the CLI may never need it. */
-function defaultCredential(): TokenCredential {
-  let credential: Promise<TokenCredential> | undefined;
-  return {
-    async getToken(scopes, options) {
-      credential ??= import("@azure/identity").then(({ DefaultAzureCredential }) => new DefaultAzureCredential());
-      return (await credential).getToken(scopes, options);
-    },
-  };
 }

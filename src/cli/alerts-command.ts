@@ -96,8 +96,11 @@ export async function alertsCommand(flags: Flags, io: CliIo): Promise<number> {
 function configFromFlags(current: Record<string, unknown>, flags: Flags): Record<string, unknown> {
   const next = { ...current };
   const webhook = str(flags, "teams-webhook");
+  const secret = str(flags, "teams-webhook-secret");
+  if (webhook && secret) throw new InputError("--teams-webhook and --teams-webhook-secret: give one, the URL or the Key Vault secret that holds it");
   const mailTo = Array.isArray(flags["mail-to"]) ? flags["mail-to"] : [];
   if (webhook) next.teams = { webhookUrl: webhook };
+  if (secret) next.teams = { webhookSecret: secret };
   if (mailTo.length > 0) next.mail = { to: mailTo };
   const hour = str(flags, "hour");
   const at = {

@@ -24,7 +24,8 @@ Commands:
   demo   The daily drift check of the bundled example tenant against the recorded feed; writes ./out.
   alerts list|snooze|unsnooze|config|due --tenant T
          list: open findings and snoozes; snooze --finding ID --reason R --by WHO (--until TIME | --for 7d);
-         unsnooze --finding ID; config [--teams-webhook URL] [--mail-to ADDR]... [--clear]: where alerts go,
+         unsnooze --finding ID; config [--teams-webhook URL | --teams-webhook-secret KEY-VAULT-SECRET-ID]
+         [--mail-to ADDR]... [--clear]: where alerts go,
          [--digest daily|weekly|off] [--heartbeat on|off] [--hour 0-23] [--weekday monday] (UTC)
          [--min-severity info|warning|error] [--stale-after 36h] [--certificate-days 60,30,14,7]: digests,
          the weekly heartbeat, thresholds;
@@ -73,6 +74,7 @@ const OPTIONS = {
     until: { type: "string" },
     for: { type: "string" },
     "teams-webhook": { type: "string" },
+    "teams-webhook-secret": { type: "string" },
     "mail-to": { type: "string", multiple: true },
     clear: { type: "boolean" },
     digest: { type: "string" },
