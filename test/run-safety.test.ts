@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { saveAlertConfig } from "../src/alerts/config.js";
+import { loadFindingState } from "../src/alerts/finding-state.js";
 import { isTransient } from "../src/check/tenant-check.js";
 import { ConcurrencyError, DamagedDocumentError, DocumentTooLargeError, InputError, StateStoreError } from "../src/errors.js";
 import { startFeedServer } from "../src/feed/stand-in-service.js";
@@ -170,6 +171,22 @@ describe("a tenant's check, once per run", () => {
     expect(done.tenants[CONTOSO]).toMatchObject({ status: "drift", attempt: 2 });
     expect(done.tenants[CONTOSO]!.error).toBeUndefined();
     expect(done.status).toBe("succeeded");
+  });
+
+  it("keeps the finding state before it records the result, so a failure saving it is retried, not lost", async () => {
+    const [contoso] = (await fire(deps)).messages!;
+    let left = 1;
+    const put: StateStore["put"] = (kind, key, value, condition) => {
+      if (kind === "finding-state" && left-- > 0) throw new StateStoreError("Table Storage: could not write the finding state: HTTP 503");
+      return deps.store.put(kind, key, value, condition);
+    };
+    const failed = await deliver({ ...deps, store: intercepted(deps.store, { put }) }, contoso, 1);
+    expect(failed.error).toBeInstanceOf(StateStoreError);
+    expect((await run(contoso!.runId)).tenants[CONTOSO]).toMatchObject({ status: "retrying", attempt: 1 });
+    expect((await deliver(deps, contoso, 2)).error).toBeUndefined();
+    expect((await run(contoso!.runId)).tenants[CONTOSO]).toMatchObject({ status: "drift", attempt: 2 });
+    const { state } = await loadFindingState(deps.store, CONTOSO);
+    expect(state?.runId).toBe(contoso!.runId);
   });
 
   it("records failed on the last try, and does not retry what fails the same way every time", async () => {

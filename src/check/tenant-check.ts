@@ -82,6 +82,9 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
     });
     if (!(await stillOwned(deps.store, owned))) return dropped(tenant, supersededLine(owned));
     await saveArtifacts(deps.store, tenant, runId, artifacts);
+    // The finding state and the alert before the result: a failure here leaves the record running for the
+    // next try to redo; once the result is recorded no try comes, and a lost state would alert a day late.
+    if (next) await keepStateAndAlert(deps, check, artifacts, next, etag, sinks);
     const { report } = check;
     const recorded = await finishTenantRun(
       deps.store,
@@ -95,7 +98,6 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       deps.now(),
     );
     if (!recorded) return dropped(tenant, supersededLine(owned));
-    if (next) await keepStateAndAlert(deps, check, artifacts, next, etag, sinks);
     return { tenant, check };
   } catch (error) {
     const retry = isTransient(error);
