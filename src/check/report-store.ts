@@ -1,12 +1,20 @@
 import { z } from "zod";
-import { DamagedDocumentError } from "../errors.js";
+import { ConcurrencyError, DamagedDocumentError } from "../errors.js";
 import type { StateStore } from "../state/store.js";
 
 const stored = z.object({ artifacts: z.record(z.string(), z.string()) });
 
 /** Keeps a run's outputs for one tenant, so the re-sync endpoint can hand them out. */
 export async function saveArtifacts(store: StateStore, tenant: string, runId: string, artifacts: Record<string, string>): Promise<void> {
-  await store.put("report", reportKey(tenant, runId), { artifacts });
+  const key = reportKey(tenant, runId);
+  try {
+    // Nearly always the first outputs of this run: a create reads nothing first.
+    await store.put("report", key, { artifacts }, { ifNoneMatch: "*" });
+  } catch (error) {
+    // A later try of the same run replaces what an earlier one left.
+    if (!(error instanceof ConcurrencyError)) throw error;
+    await store.put("report", key, { artifacts });
+  }
 }
 
 export async function loadArtifacts(store: StateStore, tenant: string, runId: string): Promise<Record<string, string> | undefined> {

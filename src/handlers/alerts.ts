@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { alertConfigSchema, describeAlertConfig, loadAlertConfig, saveAlertConfig } from "../alerts/config.js";
 import { loadFindingState } from "../alerts/finding-state.js";
 import { openFindings, snoozeFinding, unsnoozeFinding } from "../alerts/snooze.js";
-import { listTenants } from "../inventory/inventory-store.js";
+import { isRegistered } from "../inventory/inventory-store.js";
 import { validate } from "../validation.js";
 import type { HandlerDeps } from "./deps.js";
 import { answer, HttpProblem, json, loadDeps, readJsonRequest } from "./http.js";
@@ -21,7 +21,7 @@ export function alertsApi(deps: () => Promise<HandlerDeps>) {
     answer(context, async () => {
       const d = await loadDeps(deps);
       const tenant = (request.params.tenant ?? "").toLowerCase();
-      if (!(await listTenants(d.store)).includes(tenant)) throw new HttpProblem(404, `tenant ${JSON.stringify(tenant)} has no inventory`);
+      if (!(await isRegistered(d.store, tenant))) throw new HttpProblem(404, `tenant ${JSON.stringify(tenant)} has no inventory`);
       const action = request.params.action ?? "";
       const finding = request.params.finding;
       if (request.method === "GET" && action === "") {

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { keepFeedOf } from "../feed/feed-state.js";
 import { entryCount } from "../inventory/inventory.js";
-import { saveInventory } from "../inventory/inventory-store.js";
+import { isRegistered, saveInventory } from "../inventory/inventory-store.js";
 import { parseInventory } from "../inventory/parse.js";
 import type { HandlerDeps } from "./deps.js";
 import { answer, json, loadDeps, readJsonRequest } from "./http.js";
@@ -29,8 +29,7 @@ export function uploadInventory(deps: () => Promise<HandlerDeps>) {
         connectors: request.query.getAll("connector"),
         optionName: (name) => `?${name}=`,
       });
-      // One partition, not every tenant's; a get would download the blob.
-      const existed = (await d.store.list("inventory", { prefix: inventory.tenant })).includes(inventory.tenant);
+      const existed = await isRegistered(d.store, inventory.tenant);
       await saveInventory(d.store, inventory);
       // From now on the hourly check and every run keep this instance's feed.
       await keepFeedOf(d.store, inventory.instance);

@@ -23,3 +23,8 @@ export async function loadInventory(store: StateStore, tenant: string): Promise<
 export function listTenants(store: StateStore): Promise<string[]> {
   return store.list("inventory");
 }
+
+/** Whether the tenant has an inventory: a list of its own keys, never the inventory itself (which may be a large blob). */
+export async function isRegistered(store: StateStore, tenant: string): Promise<boolean> {
+  return (await store.list("inventory", { prefix: tenant })).includes(tenant);
+}

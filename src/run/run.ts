@@ -129,7 +129,8 @@ export async function createRun(
   const header: RunHeader = { id: init.id, trigger: init.trigger, createdAt: at, tenantCount: init.tenants.length, feeds: init.feeds ?? [] };
   await store.put("run", header.id, header, { ifNoneMatch: "*" });
   const queued: TenantRun = { status: "queued", updatedAt: at };
-  await inBatches(init.tenants, (tenant) => store.put("run-tenant", tenantKey(init.id, tenant), queued));
+  // The run is new, so are its records: a create needs no read of what it would replace.
+  await inBatches(init.tenants, (tenant) => store.put("run-tenant", tenantKey(init.id, tenant), queued, { ifNoneMatch: "*" }));
   const { tenantCount: _, ...rest } = header;
   return { ...rest, updatedAt: at, status: "queued", tenants: Object.fromEntries(init.tenants.map((t) => [t, queued])) };
 }
