@@ -4,7 +4,7 @@
  * blobs, as the Functions host would drive them. Not a timed test: figures
  * and goals are printed, and the exit code is 1 when a goal is missed.
  *
- * - Azurite (Blob, Queue, Table, in memory, free ports; bench/scale-azurite.ts).
+ * - Azurite (Blob, Queue, Table, in memory, free ports; test/support/azurite-process.ts).
  * - Stand-ins for the Microsoft services with 50 ms latency
  *   (bench/scale-stand-ins.ts): the Microsoft 365 endpoints service (the
  *   product's stand-in with the recorded 2025 Worldwide feed) and Teams
@@ -55,9 +55,10 @@ import { uploadInventory } from "../src/handlers/inventory-upload.js";
 import { startResync } from "../src/handlers/resync.js";
 import { handlerDepsFromEnv } from "../src/handlers/runtime.js";
 import { loadRun, type RunRecord } from "../src/run/run.js";
-import { machineCpu, processFigures, SERVICES, startAzurite } from "./scale-azurite.js";
+import { SERVICES, startAzurite } from "../test/support/azurite-process.js";
 import { countHttpRequests, countingStore, MemorySampler, mib, quantile, Tally, total } from "./scale-counters.js";
 import { type QueueFunction, type QueueHostOptions, QueueListener, QueueOutputBinding, queueHostOptions } from "./scale-host.js";
+import { machineCpu, processFigures } from "./scale-machine.js";
 import { startProfiler } from "./scale-profile.js";
 import { startFeedStandIn, startWebhookStandIn } from "./scale-stand-ins.js";
 import { type BenchTenant, benchTenants } from "./scale-tenants.js";

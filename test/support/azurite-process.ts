@@ -1,15 +1,17 @@
 /**
- * Azurite for the scale benchmark: Blob, Queue and Table in memory, on free
- * ports, started with this Node from the package's bin scripts. By default
- * each service is its own process (`azurite-blob`, `azurite-queue`,
- * `azurite-table`), as the real services do not share one event loop; `single`
- * runs the three in one `azurite` process, as the tests do.
+ * Azurite, the Azure Storage emulator, for the tests' global setup and the
+ * scale benchmark: Blob, Queue and Table in memory, on free ports (parallel
+ * runs on one machine do not collide), started with this Node from the
+ * package's bin scripts. `single` runs the three in one `azurite` process, as
+ * the tests do; `split` gives each service its own process, as the benchmark
+ * does, for the real services do not share one event loop.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, realpathSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 
 const HOST = "127.0.0.1";
 export const SERVICES = ["blob", "queue", "table"] as const;
@@ -21,8 +23,14 @@ const START_ATTEMPTS = 3;
 const DEV_ACCOUNT = "devstoreaccount1";
 const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-/** dist/bench/ → the repository. */
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+/** The package's bin scripts, found from here whether this runs from the sources or from dist/. */
+function binScript(name: string): string {
+  const manifest = createRequire(import.meta.url).resolve("azurite/package.json");
+  const bins = (JSON.parse(readFileSync(manifest, "utf8")) as { bin: Record<string, string> }).bin;
+  const script = bins[name];
+  if (script === undefined) throw new Error(`azurite has no bin named ${name}`);
+  return join(dirname(manifest), script);
+}
 
 export interface Azurite {
   connectionString: string;
@@ -58,7 +66,7 @@ export async function startAzurite(layout: "split" | "single" = "split"): Promis
 
 async function launch(binName: string, services: readonly Service[], ports: Record<Service, number>): Promise<ChildProcess> {
   // The bin's script with this Node, not whatever `env node` finds on the PATH.
-  const bin = realpathSync(`${repoRoot}node_modules/.bin/${binName}`);
+  const bin = binScript(binName);
   const args = ["--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck"];
   for (const service of services) args.push(`--${service}Host`, HOST, `--${service}Port`, String(ports[service]));
   // The working directory is Azurite's default --location: keep it out of the repository.
@@ -131,33 +139,4 @@ async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
-}
-
-/** A process's CPU time (user + system) in ms and its peak resident memory in bytes, from /proc; undefined elsewhere. */
-export function processFigures(pid: number): { cpuMs: number; peakRssBytes: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The fields after the command name, which is in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    // USER_HZ is 100 on every Linux this runs on.
-    return { cpuMs: ticks * 10, peakRssBytes: Number(hwm ?? 0) * 1024 };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The machine's busy and total CPU time in ms, summed over its CPUs, from /proc/stat; undefined elsewhere. */
-export function machineCpu(): { busyMs: number; totalMs: number } | undefined {
-  try {
-    const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
-    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal: idle and iowait are not busy; guest time is already in user.
-    const all = ticks.slice(0, 8).reduce((sum, t) => sum + t, 0);
-    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-    return { busyMs: (all - idle) * 10, totalMs: all * 10 };
-  } catch {
-    return undefined;
-  }
 }
