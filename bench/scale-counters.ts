@@ -105,6 +105,7 @@ export class MemorySampler {
 }
 
 export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+export const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The value at fraction `q` of sorted numbers. */
 export function quantile(sorted: readonly number[], q: number): number {

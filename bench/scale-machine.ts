@@ -1,5 +1,6 @@
 /** The machine's and the Azurite processes' figures for the scale benchmark, from /proc. */
 import { readFileSync } from "node:fs";
+import { fmtS, mib } from "./scale-counters.js";
 
 /** A process's CPU time (user + system) in ms and its peak resident memory in bytes, from /proc; undefined elsewhere. */
 export function processFigures(pid: number): { cpuMs: number; peakRssBytes: number } | undefined {
@@ -28,4 +29,47 @@ export function machineCpu(): { busyMs: number; totalMs: number } | undefined {
   } catch {
     return undefined;
   }
+}
+
+export interface CpuFigures {
+  self: number;
+  /** By Azurite process. */
+  azurite: Map<string, number>;
+  machine: { busyMs: number; totalMs: number } | undefined;
+}
+
+export function cpuFigures(processes: readonly { name: string; pid: number }[]): CpuFigures {
+  const { user, system } = process.cpuUsage();
+  return {
+    self: (user + system) / 1000,
+    azurite: new Map(processes.map(({ name, pid }) => [name, processFigures(pid)?.cpuMs ?? 0])),
+    machine: machineCpu(),
+  };
+}
+
+/** CPU time spent between two readings: ours, Azurite's, and the machine's (with what other processes took). */
+export function cpuSpent(before: CpuFigures, after: CpuFigures) {
+  const ours = after.self - before.self;
+  const azuriteMs = [...after.azurite].map(([name, ms]) => [name, ms - (before.azurite.get(name) ?? 0)] as const);
+  const azuriteTotal = azuriteMs.reduce((sum, [, ms]) => sum + ms, 0);
+  const machine =
+    before.machine && after.machine
+      ? { busy: after.machine.busyMs - before.machine.busyMs, all: after.machine.totalMs - before.machine.totalMs }
+      : undefined;
+  return { ours, azuriteMs, azuriteTotal, machine, others: machine && Math.max(0, machine.busy - ours - azuriteTotal) };
+}
+
+export function describeCpu(spent: ReturnType<typeof cpuSpent>, wallMs: number): string {
+  const parts = [`this process ${fmtS(spent.ours)} (${((spent.ours / wallMs) * 100).toFixed(0)}% of one CPU)`];
+  for (const [name, ms] of spent.azuriteMs) parts.push(`${name} ${fmtS(ms)} (${((ms / wallMs) * 100).toFixed(0)}%)`);
+  if (spent.machine && spent.others !== undefined) {
+    const { busy, all } = spent.machine;
+    parts.push(`machine busy ${fmtS(busy)} of ${fmtS(all)} (${((busy / all) * 100).toFixed(0)}%), other processes ${fmtS(spent.others)}`);
+  }
+  return parts.join(", ");
+}
+
+export function azuriteMemory(processes: readonly { name: string; pid: number }[]): string {
+  const figures = processes.map(({ name, pid }) => `${name} ${mib(processFigures(pid)?.peakRssBytes ?? 0)}`);
+  return figures.join(", ");
 }

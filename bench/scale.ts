@@ -1,48 +1,7 @@
-/**
- * `npm run bench:scale` (`npm run -s build && node dist/bench/scale.js`): a
- * daily run of 1,000 tenants through the real handlers, queue, tables and
- * blobs, as the Functions host would drive them. Not a timed test: figures
- * and goals are printed, and the exit code is 1 when a goal is missed.
- *
- * - Azurite (Blob, Queue, Table, in memory, free ports; test/support/azurite-process.ts).
- * - Stand-ins for the Microsoft services with 50 ms latency
- *   (bench/scale-stand-ins.ts): the Microsoft 365 endpoints service (the
- *   product's stand-in with the recorded 2025 Worldwide feed) and Teams
- *   Workflows webhooks for the tenants that have an alert channel.
- * - The handlers' dependencies from app settings (handlerDepsFromEnv, so the
- *   store is whatever src/state opens), built once per host process as
- *   appDeps does, with the store wrapped to count its calls.
- * - Registering: every tenant's inventory (bench/scale-tenants.ts) through
- *   POST /api/inventory (uploadInventory), a fifth of them a Teams channel
- *   through PUT /api/alerts/{tenant}; eight requests at a time.
- * - The run: the daily timer (dailyDriftCheck), its queue output sent as the
- *   host sends it, and the worker (driftCheckWorker) driven by the queue
- *   trigger as the host drives it, with host.json's batch size and retries
- *   (bench/scale-host.ts); the poison queue's function too, when
- *   src/handlers/drift-check-poison.ts exists.
- * - Then the run as stored (loadRun): every tenant must have a final state.
- * - For comparison, the same host on a re-sync (POST /api/resync) of the
- *   first `--compare` tenants, once one message at a time (batch size 1, no
- *   second batch) and once with host.json's settings.
- *
- * Goals (1,000 tenants on a 2-core machine): the run, timer start to the last
- * tenant's final state, under 60 s; at most one /version call per instance
- * per run; no tenant without a final state.
- *
- * Usage: node dist/bench/scale.js [--tenants N] [--compare N] [--latency MS]
- *        [--azurite split|single] [--vcpus N] [--deadline S] [--seed N] [--profile FILE.cpuprofile]
- *        [--faults SHARE] [--failing N]
- *
- * `--faults 0.01` fails 1% of the checks' own storage calls with a transient
- * error (the queue retries them) and `--failing 2` makes two tenants' checks
- * fail on every try (their messages end in the poison queue), to see that no
- * tenant is left without a final state when checks throw.
- */
-import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import azureFunctions, { type HttpRequest, type HttpResponseInit, type InvocationContext, type Timer } from "@azure/functions";
+import type { Timer } from "@azure/functions";
 import { QueueServiceClient } from "@azure/storage-queue";
 import { loadFindingState } from "../src/alerts/finding-state.js";
 import { StateStoreError } from "../src/errors.js";
@@ -56,15 +15,14 @@ import { startResync } from "../src/handlers/resync.js";
 import { handlerDepsFromEnv } from "../src/handlers/runtime.js";
 import { loadRun, type RunRecord } from "../src/run/run.js";
 import { SERVICES, startAzurite } from "../test/support/azurite-process.js";
-import { countHttpRequests, countingStore, MemorySampler, mib, quantile, Tally, total } from "./scale-counters.js";
+import { callHttp, invocation, queryString, request } from "./scale-calls.js";
+import { countHttpRequests, countingStore, fmtS, MemorySampler, mib, quantile, Tally, total } from "./scale-counters.js";
 import { type QueueFunction, type QueueHostOptions, QueueListener, QueueOutputBinding, queueHostOptions } from "./scale-host.js";
-import { machineCpu, processFigures } from "./scale-machine.js";
+import { azuriteMemory, cpuFigures, cpuSpent, describeCpu } from "./scale-machine.js";
 import { startProfiler } from "./scale-profile.js";
 import { startFeedStandIn, startWebhookStandIn } from "./scale-stand-ins.js";
 import { type BenchTenant, benchTenants } from "./scale-tenants.js";
 
-// The package is CommonJS, and Node finds only some of its names as ESM exports.
-const { HttpRequest: Request, InvocationContext: Invocation } = azureFunctions;
 const GOAL_MS = 60_000;
 const GOAL_TENANTS = 1000;
 const FINAL = ["in-sync", "drift", "failed"] as const;
@@ -102,7 +60,6 @@ const PROFILE = option("profile", "");
 
 // ---- set-up ----
 
-const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const fmtMs = (ms: number) => `${ms.toFixed(0)} ms`;
 const per = (n: number, d: number) => (d === 0 ? "–" : (n / d).toFixed(2));
 
@@ -184,7 +141,7 @@ console.log(
 faultsOn = true;
 const loadBefore = loadavg();
 const profiler = PROFILE ? await startProfiler() : undefined;
-const cpuBefore = cpuFigures();
+const cpuBefore = cpuFigures(azurite.processes);
 const run = await hostedRun("timer", host, async (output) => {
   const context = invocation("dailyDriftCheck");
   await dailyDriftCheck(appDeps, driftCheckQueueOutput)(TIMER, context.context);
@@ -193,7 +150,7 @@ const run = await hostedRun("timer", host, async (output) => {
   const sent = await output.send(messages);
   return { runId: messages?.[0]?.runId, sent, timerMs, warnings: context.warnings };
 });
-const cpuAfter = cpuFigures();
+const cpuAfter = cpuFigures(azurite.processes);
 const spent = cpuSpent(cpuBefore, cpuAfter);
 faultsOn = false;
 const injectedRun = injected.take();
@@ -258,7 +215,7 @@ console.log(
 );
 console.log(
   `  memory: peak RSS ${mib(runMemory.rss)}, peak heap ${mib(runMemory.heapUsed)} (this process; max RSS ${mib(process.resourceUsage().maxRSS * 1024)})` +
-    `; Azurite peak RSS ${azuriteMemory()}`,
+    `; Azurite peak RSS ${azuriteMemory(azurite.processes)}`,
 );
 console.log(`  CPU during the run: ${describeCpu(spent, run.wallMs)}; load average before ${loadBefore.map((l) => l.toFixed(1)).join(" ")}`);
 console.log(
@@ -490,88 +447,6 @@ function versionCallsOf(calls: ReadonlyMap<string, number>): Map<string, number>
 
 function isStorage(key: string): boolean {
   return SERVICES.some((service) => key.startsWith(`${service} `));
-}
-
-interface CpuFigures {
-  self: number;
-  /** By Azurite process. */
-  azurite: Map<string, number>;
-  machine: { busyMs: number; totalMs: number } | undefined;
-}
-
-function cpuFigures(): CpuFigures {
-  const { user, system } = process.cpuUsage();
-  return {
-    self: (user + system) / 1000,
-    azurite: new Map(azurite.processes.map(({ name, pid }) => [name, processFigures(pid)?.cpuMs ?? 0])),
-    machine: machineCpu(),
-  };
-}
-
-/** CPU time spent between two readings: ours, Azurite's, and the machine's (with what other processes took). */
-function cpuSpent(before: CpuFigures, after: CpuFigures) {
-  const ours = after.self - before.self;
-  const azuriteMs = [...after.azurite].map(([name, ms]) => [name, ms - (before.azurite.get(name) ?? 0)] as const);
-  const azuriteTotal = azuriteMs.reduce((sum, [, ms]) => sum + ms, 0);
-  const machine =
-    before.machine && after.machine
-      ? { busy: after.machine.busyMs - before.machine.busyMs, all: after.machine.totalMs - before.machine.totalMs }
-      : undefined;
-  return { ours, azuriteMs, azuriteTotal, machine, others: machine && Math.max(0, machine.busy - ours - azuriteTotal) };
-}
-
-function describeCpu(spent: ReturnType<typeof cpuSpent>, wallMs: number): string {
-  const parts = [`this process ${fmtS(spent.ours)} (${((spent.ours / wallMs) * 100).toFixed(0)}% of one CPU)`];
-  for (const [name, ms] of spent.azuriteMs) parts.push(`${name} ${fmtS(ms)} (${((ms / wallMs) * 100).toFixed(0)}%)`);
-  if (spent.machine && spent.others !== undefined) {
-    const { busy, all } = spent.machine;
-    parts.push(`machine busy ${fmtS(busy)} of ${fmtS(all)} (${((busy / all) * 100).toFixed(0)}%), other processes ${fmtS(spent.others)}`);
-  }
-  return parts.join(", ");
-}
-
-function azuriteMemory(): string {
-  const figures = azurite.processes.map(({ name, pid }) => `${name} ${mib(processFigures(pid)?.peakRssBytes ?? 0)}`);
-  return figures.join(", ");
-}
-
-/** An InvocationContext as the host passes it, counting what the function logged. */
-function invocation(functionName: string): { context: InvocationContext; warnings: string[]; started: number } {
-  const warnings: string[] = [];
-  const context = new Invocation({
-    functionName,
-    invocationId: randomUUID(),
-    logHandler: (level, ...args) => {
-      if (level === "warning" || level === "error") warnings.push(`${functionName} ${level}: ${args.map(String).join(" ")}`);
-    },
-  });
-  return { context, warnings, started: performance.now() };
-}
-
-function request(method: string, url: string, body?: string, params: Record<string, string> = {}): HttpRequest {
-  return new Request({
-    method,
-    url,
-    ...(body === undefined ? {} : { body: { string: body } }),
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    params,
-  });
-}
-
-async function callHttp(
-  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
-  functionName: string,
-  method: string,
-  url: string,
-  body: string,
-  params: Record<string, string> = {},
-): Promise<HttpResponseInit> {
-  return handler(request(method, url, body, params), invocation(functionName).context);
-}
-
-function queryString(query: Record<string, string>): string {
-  const text = new URLSearchParams(query).toString();
-  return text ? `?${text}` : "";
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
