@@ -210,6 +210,17 @@ export function redactUrls(text: string): string {
   return text.replace(/\bhttps?:\/\/[^\s"<>]+/gi, (url) => redactUrl(url));
 }
 
+/**
+ * Text with every URL in it replaced by a word, for lines that callers see
+ * (a run's record over HTTP): a storage error names the account's endpoint,
+ * which is the operators' to know, not the callers'.
+ *
+ * @example withoutUrls("could not read run x from https://acct.table.core.windows.net/t: 503") // "could not read run x from (a URL): 503"
+ */
+export function withoutUrls(text: string): string {
+  return text.replace(/\bhttps?:\/\/[^\s"<>]+/gi, "(a URL)");
+}
+
 /** One line for any thrown value: the message of our own errors, a short form of the rest. */
 export function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

@@ -5,7 +5,7 @@
  * and port 25 left alone as on most Azure subscriptions.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { outsideDeps } from "../src/check/outside-view.js";
+import { outsideDeps } from "../src/check/outside-sources.js";
 import { loadArtifacts } from "../src/check/report-store.js";
 import { settingsFromEnv } from "../src/config.js";
 import type { CheckReport } from "../src/core/check.js";

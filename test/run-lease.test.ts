@@ -12,7 +12,7 @@ import { startFeedServer } from "../src/feed/stand-in-service.js";
 import { driftCheckQueueOutput } from "../src/handlers/bindings.js";
 import type { DriftCheckMessage, HandlerDeps } from "../src/handlers/deps.js";
 import { startResync } from "../src/handlers/resync.js";
-import { ABANDONED_AFTER_MS, FUNCTION_TIMEOUT_MS, loadRun, QUEUE_BATCH, type RunRecord } from "../src/run/run.js";
+import { ABANDONED_AFTER_MS, FUNCTION_TIMEOUT_MS, loadRun, QUEUE_BATCH, type RunRecord, tenantKey } from "../src/run/run.js";
 import type { StateStore } from "../src/state/store.js";
 import { worldwide } from "./support/feed.js";
 import { request } from "./support/handlers.js";
@@ -75,6 +75,19 @@ describe("the run lease", () => {
     expect(again.logs).toEqual([
       { level: "warning", text: `today's scheduled run ${runId} was opened at 2026-11-22T06:00:00.000Z (succeeded); this firing opens none` },
     ]);
+    clock.now = new Date(clock.now.getTime() + DAY);
+    const next = (await fire(deps)).messages!;
+    expect(next.map((m) => m.tenant)).toEqual([CONTOSO, FABRIKAM]);
+    expect(next[0]!.runId).not.toBe(runId);
+  });
+
+  it("does not let a damaged record of the last run stop the next day's run", async () => {
+    const first = (await fire(deps)).messages!;
+    const runId = first[0]!.runId;
+    // A tenant record that no longer reads: loading the run fails the same way every time.
+    await deps.store.put("run-tenant", tenantKey(runId, CONTOSO), { status: "nonsense" });
+    clock.now = new Date(clock.now.getTime() + 2 * 3600_000);
+    expect((await fire(deps)).messages).toBeUndefined();
     clock.now = new Date(clock.now.getTime() + DAY);
     const next = (await fire(deps)).messages!;
     expect(next.map((m) => m.tenant)).toEqual([CONTOSO, FABRIKAM]);

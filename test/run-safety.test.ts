@@ -53,10 +53,14 @@ function stored(runId: string, tenant: string) {
 }
 
 /** Deps whose store fails reading the tenant's inventory, as Table Storage answering 503 does, `times` times. */
-function failingInventoryReads(tenant: string, times = Number.POSITIVE_INFINITY): HandlerDeps {
+function failingInventoryReads(
+  tenant: string,
+  times = Number.POSITIVE_INFINITY,
+  message = "Table Storage: could not read the inventory: HTTP 503",
+): HandlerDeps {
   let left = times;
   const get: StateStore["get"] = (kind, key) => {
-    if (kind === "inventory" && key === tenant && left-- > 0) throw new StateStoreError("Table Storage: could not read the inventory: HTTP 503");
+    if (kind === "inventory" && key === tenant && left-- > 0) throw new StateStoreError(message);
     return deps.store.get(kind, key);
   };
   return { ...deps, store: intercepted(deps.store, { get }) };
@@ -173,6 +177,15 @@ describe("a tenant's check, once per run", () => {
     expect(done.status).toBe("succeeded");
   });
 
+  it("keeps storage endpoints out of the failure it records, which GET /api/resync shows, and logs the whole line", async () => {
+    const [contoso] = (await fire(deps)).messages!;
+    const message =
+      "Table Storage: could not read inventory at https://acct.table.core.windows.net/mailflowguard(PartitionKey='x') answered HTTP 503";
+    const failed = await deliver(failingInventoryReads(CONTOSO, 1, message), contoso, 1);
+    expect((await run(contoso!.runId)).tenants[CONTOSO]?.error).toBe("Table Storage: could not read inventory at (a URL) answered HTTP 503");
+    expect(failed.logs[0]?.text).toContain("acct.table.core.windows.net");
+  });
+
   it("keeps the finding state before it records the result, so a failure saving it is retried, not lost", async () => {
     const [contoso] = (await fire(deps)).messages!;
     let left = 1;
@@ -238,7 +251,7 @@ describe("the poison queue", () => {
     expect(ended.status).toBe("failed");
     expect(sink.alerts).toEqual([
       expect.objectContaining({
-        id: `${CONTOSO}/${runId}`,
+        id: `${CONTOSO}/${runId}/gave-up`,
         kind: "stale-run",
         headline: `The check of ${CONTOSO} in run ${runId} failed on every try: ${error}`,
       }),
@@ -246,7 +259,10 @@ describe("the poison queue", () => {
 
     // The same poison message again: nothing is rewritten, nothing sent twice.
     const record = await stored(runId, CONTOSO);
-    expect(await poison(contoso)).toContainEqual({ level: "information", text: `run ${runId}: the alert ${CONTOSO}/${runId} was sent already` });
+    expect(await poison(contoso)).toContainEqual({
+      level: "information",
+      text: `run ${runId}: the alert ${CONTOSO}/${runId}/gave-up was sent already`,
+    });
     expect((await stored(runId, CONTOSO))!.etag).toBe(record!.etag);
     expect(sink.alerts).toHaveLength(1);
   });

@@ -21,8 +21,14 @@ export async function sinksFor(
     if ("webhookUrl" in config.teams) sinks.push(createTeamsSink({ webhookUrl: config.teams.webhookUrl }));
     else {
       const { readKeyVaultSecret } = await import("../secrets/key-vault.js");
-      const webhookUrl = await readKeyVaultSecret(config.teams.webhookSecret, "teams.webhookSecret", options.keyVault);
-      sinks.push(createTeamsSink({ webhookUrl, setting: `the Key Vault secret ${config.teams.webhookSecret}` }));
+      const secret = config.teams.webhookSecret;
+      try {
+        const webhookUrl = await readKeyVaultSecret(secret, "teams.webhookSecret", options.keyVault);
+        sinks.push(createTeamsSink({ webhookUrl, setting: `the Key Vault secret ${secret}` }));
+      } catch (error) {
+        // The vault unreachable fails this channel's delivery (recorded, retried with the next check), never the check or the mail.
+        sinks.push(unavailable("teams", error));
+      }
     }
   }
   if (config.mail) {
@@ -31,4 +37,14 @@ export async function sinksFor(
     sinks.push(createGraphMailSink({ sender: settings.mailSender, to: config.mail.to, graphBaseUrl: settings.graphBaseUrl }));
   }
   return sinks;
+}
+
+/** A channel that could not be set up: each delivery fails with why, as a delivery that failed on the wire would. */
+function unavailable(channel: string, error: unknown): Sink {
+  return {
+    channel,
+    deliver: async () => {
+      throw error;
+    },
+  };
 }

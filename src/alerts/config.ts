@@ -3,7 +3,7 @@ import type { Severity } from "../core/finding.js";
 import { DEFAULT_CERTIFICATE_DAYS } from "../core/observations.js";
 import { DamagedDocumentError, InputError } from "../errors.js";
 import { isSecureOrLoopback } from "../http/loopback.js";
-import { parseSecretUri } from "../secrets/key-vault.js";
+import { parseSecretUri } from "../secrets/secret-uri.js";
 import type { StateStore } from "../state/store.js";
 import { validate } from "../validation.js";
 

@@ -1,15 +1,13 @@
-import net from "node:net";
-import type { OutsideSettings, Settings } from "../config.js";
+import type { OutsideSettings } from "../config.js";
 import type { OutsideEvidence } from "../core/check.js";
 import type { DnsObservation, Observations, ProbeObservation } from "../core/observations.js";
 import { lookUpBlocklists } from "../dns/blocklist.js";
-import { createDnsClient, type DnsClient } from "../dns/dns-client.js";
+import type { DnsClient } from "../dns/dns-client.js";
 import { resolveSmartHosts, type SmartHostRoutes } from "../dns/smart-host-routes.js";
 import type { HybridState } from "../hybrid/hybrid-state.js";
 import { routesToOnPremises } from "../hybrid/smart-hosts.js";
 import { RangeSet } from "../ip/index.js";
 import type { ProbeResult } from "../probe/probe-result.js";
-import { probeSmtp } from "../probe/smtp-probe.js";
 import { LOCAL_RANGES } from "../rules/eop-targets.js";
 
 /** The outside view's sources; each is optional, and what is absent is not looked at. */
@@ -21,19 +19,8 @@ export interface OutsideDeps {
 }
 
 const SMTP_PORT = 25;
-/** Per probe step; the function probes every host in parallel, so this bounds the check's wait. */
-const PROBE_TIMEOUT_MS = 10_000;
-
-/** The outside view's sources from the settings: DNS (when asked for) through the configured resolvers, probes on port 25 (when allowed). */
-export function outsideDeps(settings: Pick<Settings, "outside">, use: { dns: boolean; probe: boolean }): OutsideDeps {
-  return {
-    dns: use.dns ? createDnsClient({ servers: settings.outside.dnsServers }) : undefined,
-    probe: use.probe ? (host, port, address) => probeSmtp(host, port, { timeoutMs: PROBE_TIMEOUT_MS, connect: connectTo(address) }) : undefined,
-    outside: settings.outside,
-  };
-}
-/** Blocklists never list these: the unspecified addresses a send connector shows when it binds to all. */
-const NOT_EGRESS = LOCAL_RANGES.union(RangeSet.parse(["0.0.0.0/8", "::"]));
+/** Blocklists never list these: the unspecified addresses a send connector shows when it binds to all, and IPv4 written as IPv6. */
+const NOT_EGRESS = LOCAL_RANGES.union(RangeSet.parse(["0.0.0.0/8", "::", "::ffff:0:0/96"]));
 
 /**
  * Asks DNS about the smart hosts Exchange Online sends to and the egress
@@ -82,11 +69,6 @@ function probeTargets(names: readonly string[], resolved: readonly SmartHostRout
 
 async function probeAll(probe: NonNullable<OutsideDeps["probe"]>, targets: readonly { host: string; address?: string }[]): Promise<ProbeResult[]> {
   return Promise.all(targets.map((t) => probe(t.host, SMTP_PORT, t.address)));
-}
-
-/** Opens the probe's connection to the address DNS gave, keeping the host's name for SNI and the report. */
-export function connectTo(address: string | undefined): ((target: { port: number }) => net.Socket) | undefined {
-  return address === undefined ? undefined : ({ port }) => net.connect({ host: address, port });
 }
 
 function mergeProbes(uploaded: readonly ProbeResult[], own: readonly ProbeResult[], probedHere: boolean): ProbeObservation | undefined {

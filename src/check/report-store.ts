@@ -35,3 +35,13 @@ export function parseReportKey(key: string): { tenant: string; runId: string } {
   const slash = key.lastIndexOf("/");
   return { tenant: key.slice(0, slash), runId: key.slice(slash + 1) };
 }
+
+/**
+ * The alert records of one tenant's run: the check's own (its report's key)
+ * and the one the poison handler raises when every try failed, which must
+ * not be taken for the other.
+ */
+export function runAlertKeys(tenant: string, runId: string): { check: string; gaveUp: string } {
+  const key = reportKey(tenant, runId);
+  return { check: key, gaveUp: `${key}/gave-up` };
+}

@@ -4,7 +4,7 @@ import { type AlertDeps, keepStateAndAlert } from "../alerts/notify.js";
 import type { Settings } from "../config.js";
 import type { TenantCheck } from "../core/check.js";
 import type { Rule } from "../core/rule.js";
-import { DamagedDocumentError, DocumentTooLargeError, InputError, MailflowGuardError, oneLine, StateStoreError } from "../errors.js";
+import { DamagedDocumentError, DocumentTooLargeError, InputError, MailflowGuardError, oneLine, StateStoreError, withoutUrls } from "../errors.js";
 import { type ExchangeOnlineReader, withLiveExchangeOnline } from "../exchange-online/live.js";
 import { loadFeedState } from "../feed/feed-state.js";
 import { DEFAULT_MAX_FEED_AGE_MS, staleFeedLine } from "../feed/staleness.js";
@@ -102,7 +102,9 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
   } catch (error) {
     const retry = isTransient(error);
     const status = retry && !isLastTry(owned) ? "retrying" : "failed";
-    const recorded = await finishTenantRun(deps.store, owned, { status, error: oneLine(error) }, deps.now()).catch((e: unknown) => {
+    // The record is shown by GET /api/resync/{runId}: no storage endpoint in it (the log has the whole line).
+    const line = withoutUrls(oneLine(error));
+    const recorded = await finishTenantRun(deps.store, owned, { status, error: line }, deps.now()).catch((e: unknown) => {
       deps.log(`could not record the failure of ${tenant} on run ${runId}: ${oneLine(e)}`);
       return true;
     });

@@ -5,7 +5,7 @@ import { type AlertConfig, alertConfigSchema, loadAlertConfig, thresholdsOf } fr
 import { loadFindingState } from "../alerts/finding-state.js";
 import { keepStateAndAlert } from "../alerts/notify.js";
 import { evaluate, observeEop } from "../check/evaluate.js";
-import { observeOutside, outsideDeps } from "../check/outside-view.js";
+import { type OutsideDeps, observeOutside } from "../check/outside-view.js";
 import type { Settings } from "../config.js";
 import type { CheckReport, TenantCheck } from "../core/check.js";
 import { InputError, MailflowGuardError, MissingFeedError } from "../errors.js";
@@ -131,7 +131,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
     eop,
     hybrid,
     certificateDays,
-    ...(await observeOutside(hybrid, outsideDeps(settings, { dns: Boolean(flags.dns), probe: Boolean(flags.probe) }))),
+    ...(await observeOutside(hybrid, await outsideOf(settings, { dns: Boolean(flags.dns), probe: Boolean(flags.probe) }))),
   };
   const config = alertConfigFromFlags(flags) ?? stored;
   const sinks = flags["no-alerts"] || !config ? [] : await sinksFor(config, settings);
@@ -212,6 +212,13 @@ function alertConfigFromFlags(flags: Flags): AlertConfig | undefined {
     { ...(webhookUrl ? { teams: { webhookUrl } } : {}), ...(to.length > 0 ? { mail: { to } } : {}) },
     "--teams-webhook/--mail-to",
   );
+}
+
+/** `--dns`, `--probe`: the live sources, loaded only when asked for; without them the settings' blocklists and addresses alone. */
+async function outsideOf(settings: Settings, use: { dns: boolean; probe: boolean }): Promise<OutsideDeps> {
+  if (!use.dns && !use.probe) return { outside: settings.outside };
+  const { outsideDeps } = await import("../check/outside-sources.js");
+  return outsideDeps(settings, use);
 }
 
 /** `--exchange-online`: the tenant's Exchange Online side read live, with the settings the functions use. */

@@ -1,5 +1,5 @@
 import net from "node:net";
-import { connectTo } from "../check/outside-view.js";
+import { connectTo } from "../check/outside-sources.js";
 import { settingsFromEnv } from "../config.js";
 import { createDnsClient } from "../dns/dns-client.js";
 import { resolveSmartHosts, type SmartHostRoutes } from "../dns/smart-host-routes.js";

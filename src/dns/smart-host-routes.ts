@@ -25,6 +25,8 @@ export interface RouteHost {
   addresses: string[];
   status: "resolved" | "unresolvable" | "unknown";
   error?: string | undefined;
+  /** Resolved, but the A or the AAAA lookup gave no answer: there may be more addresses than these. */
+  incomplete?: string | undefined;
 }
 
 /** Each distinct smart host once, resolved in parallel. */
@@ -66,8 +68,12 @@ async function routeHost(dns: DnsClient, name: string): Promise<RouteHost> {
   if (name === "" || name === ".") return { name: ".", addresses: [], status: "unresolvable", error: "a null MX: the name takes no mail" };
   const [a, aaaa] = await Promise.all([dns.a(name), dns.aaaa(name)]);
   const addresses = [...found(a), ...found(aaaa)];
-  if (addresses.length > 0) return { name, addresses, status: "resolved" };
   const failed = [a, aaaa].find((x) => x.status === "failed");
+  if (addresses.length > 0) {
+    return failed?.status === "failed"
+      ? { name, addresses, status: "resolved", incomplete: `${failed === a ? "A" : "AAAA"} lookup: ${failed.error}` }
+      : { name, addresses, status: "resolved" };
+  }
   if (failed?.status === "failed") return { name, addresses, status: "unknown", error: `address lookup: ${failed.error}` };
   const error = a.status === "nxdomain" ? "the name does not exist (NXDOMAIN)" : "no A or AAAA records";
   return { name, addresses, status: "unresolvable", error };

@@ -3,7 +3,7 @@ import { loadAlertConfig, thresholdsOf } from "../alerts/config.js";
 import { sendAlert } from "../alerts/deliver.js";
 import { runLinks } from "../alerts/notify.js";
 import { staleRunAlert, staleRunFinding } from "../alerts/schedule.js";
-import { reportKey } from "../check/report-store.js";
+import { runAlertKeys } from "../check/report-store.js";
 import type { RunHeader } from "../run/run.js";
 import { giveUpTenantRun } from "../run/tries.js";
 import type { HandlerDeps } from "./deps.js";
@@ -29,13 +29,14 @@ export function driftCheckPoison(deps: () => Promise<HandlerDeps>) {
 
 /**
  * The stale-run alert ("checks not completing") for this run's check, under
- * the run's own alert id: it goes with the run when runs are pruned, and a
- * poison message delivered again finds it and sends nothing twice.
+ * an id of its own beside the check's alert (a try may have sent that before
+ * it failed): it goes with the run when runs are pruned, and a poison message
+ * delivered again finds it and sends nothing twice.
  */
 async function alertGaveUp(d: HandlerDeps, header: RunHeader, tenant: string, error: string): Promise<void> {
   const config = await loadAlertConfig(d.store, tenant);
   const sinks = config && d.sinks ? await d.sinks(config) : [];
-  const id = reportKey(tenant, header.id);
+  const id = runAlertKeys(tenant, header.id).gaveUp;
   if (sinks.length === 0) return d.log(`run ${header.id}: ${tenant} has no alert channel; no alert was sent`);
   if (await d.store.get("alert", id)) return d.log(`run ${header.id}: the alert ${id} was sent already`);
   const since = new Date(header.createdAt);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sinksFor } from "../alerts/channels.js";
-import { outsideDeps } from "../check/outside-view.js";
+import { outsideDeps } from "../check/outside-sources.js";
 import { settingsFromEnv } from "../config.js";
 import { exchangeOnlineReader } from "../exchange-online/live.js";
 import { createFeedClient } from "../feed/client.js";

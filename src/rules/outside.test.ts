@@ -62,6 +62,13 @@ beforeAll(async () => {
     "alias.contoso.com": { A: ["203.0.113.10"] },
     "dr.contoso.com": { A: ["198.51.100.20"] },
     "broken.contoso.com": { rcode: "SERVFAIL" },
+    // One MX host answers, the other's lookup fails: not "one address only".
+    "half.contoso.com": {
+      MX: [
+        [10, "mail.contoso.com"],
+        [20, "broken.contoso.com"],
+      ],
+    },
     "25.113.0.203.bl.example": { A: ["127.0.0.2"], TXT: ["Listed: https://bl.example/lookup?ip=203.0.113.25"] },
     "25.113.0.203.refusing.example": { A: ["127.255.255.254"] },
   });
@@ -149,6 +156,7 @@ describe("smart hosts in DNS", () => {
   it("judge nothing DNS gave no answer for, and say so in the report", async () => {
     const report = await check({ smartHosts: ["broken.contoso.com"] });
     expect(found(report)).toEqual([]);
+    expect(found(await check({ smartHosts: ["half.contoso.com"] }))).toEqual([]);
     expect(markdownReport.render({ report } as never)).toContain("`broken.contoso.com`: unknown: MX lookup: the server failed (SERVFAIL)");
   });
 });

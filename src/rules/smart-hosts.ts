@@ -66,7 +66,9 @@ export const smartHostNoFailover: Rule = {
   evaluate(o) {
     const out: Finding[] = [];
     for (const { route, hosts } of resolvedRoutes(o)) {
-      if (!hosts.every((h) => h.status === "resolved")) continue;
+      // Only what DNS fully answered: a host whose lookup failed may be the failover this would deny.
+      const fully = hosts.every((h) => h.status === "resolved" && h.hosts.every((x) => x.status !== "unknown" && x.incomplete === undefined));
+      if (!fully) continue;
       const addresses = [...new Set(hosts.flatMap((h) => h.hosts.flatMap((x) => x.addresses)))];
       if (addresses.length === 1) {
         out.push(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConcurrencyError } from "../errors.js";
+import { ConcurrencyError, DamagedDocumentError } from "../errors.js";
 import { retryOnConflict, type StateStore } from "../state/store.js";
 import { FUNCTION_TIMEOUT_MS, loadRun, RUN_ID, type RunRecord } from "./run.js";
 
@@ -48,7 +48,11 @@ export function takeRunLease(store: StateStore, runId: string, now: Date, log: (
 }
 
 async function heldBecause(store: StateStore, lease: Lease, slot: string, now: Date): Promise<string | undefined> {
-  const run = await loadRun(store, lease.runId, now);
+  const run = await readableRun(store, lease.runId, now);
+  if (run === "damaged") {
+    // A record of the last run no longer reads: it must not stop every later run, only a second one the same day.
+    return lease.slot === slot ? `today's scheduled run ${lease.runId} was opened already; this firing opens none` : undefined;
+  }
   if (!run) {
     return now.getTime() - Date.parse(lease.takenAt) < FUNCTION_TIMEOUT_MS
       ? `the scheduled run ${lease.runId} is being opened (since ${lease.takenAt}); this firing opens none`
@@ -69,8 +73,8 @@ export async function finishedScheduledRun(store: StateStore, now: Date): Promis
   const doc = await store.get("run-lease", LEASE_KEY);
   const parsed = doc && leaseSchema.safeParse(doc.value);
   if (!doc || !parsed?.success || parsed.data.finishReported) return undefined;
-  const run = await loadRun(store, parsed.data.runId, now);
-  if (!run || run.status === "queued" || run.status === "running") return undefined;
+  const run = await readableRun(store, parsed.data.runId, now);
+  if (!run || run === "damaged" || run.status === "queued" || run.status === "running") return undefined;
   try {
     await store.put("run-lease", LEASE_KEY, { ...parsed.data, finishReported: true } satisfies Lease, { ifMatch: doc.etag });
   } catch (error) {
@@ -78,4 +82,14 @@ export async function finishedScheduledRun(store: StateStore, now: Date): Promis
     throw error;
   }
   return run;
+}
+
+/** The run, or "damaged" when one of its records no longer reads (which no retry repairs). */
+async function readableRun(store: StateStore, runId: string, now: Date): Promise<RunRecord | "damaged" | undefined> {
+  try {
+    return await loadRun(store, runId, now);
+  } catch (error) {
+    if (error instanceof DamagedDocumentError) return "damaged";
+    throw error;
+  }
 }

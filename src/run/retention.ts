@@ -1,5 +1,5 @@
 import { scheduledAlertTime } from "../alerts/schedule.js";
-import { parseReportKey, reportKey } from "../check/report-store.js";
+import { parseReportKey, reportKey, runAlertKeys } from "../check/report-store.js";
 import { oneLine } from "../errors.js";
 import type { StateStore } from "../state/store.js";
 import { ABANDONED_AFTER_MS, inBatches, loadRunHeader, tenantKey } from "./run.js";
@@ -83,7 +83,8 @@ export async function pruneRuns(store: StateStore, options: { keep: number; now:
   await inBatches(batch, async ({ key, runId, tenant }) => {
     // The outputs first: a pruning cut short leaves a record, which the next one finds, never an output without one.
     // The run's alert goes with them (same key): past this many runs it is no longer retried.
-    await store.delete("alert", reportKey(tenant, runId));
+    const alerts = runAlertKeys(tenant, runId);
+    await Promise.all([store.delete("alert", alerts.check), store.delete("alert", alerts.gaveUp)]);
     if (await store.delete("report", reportKey(tenant, runId))) pruned.reports++;
     if (await store.delete("run-tenant", key)) pruned.tenantRecords++;
   });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Finding } from "../core/finding.js";
-import { DamagedDocumentError } from "../errors.js";
+import { ConcurrencyError, DamagedDocumentError } from "../errors.js";
 import { INSTANCES } from "../feed/instances.js";
 import { GUID } from "../ids.js";
 import type { StateStore, WriteCondition } from "../state/store.js";
@@ -129,8 +129,13 @@ export async function createRun(
   const header: RunHeader = { id: init.id, trigger: init.trigger, createdAt: at, tenantCount: init.tenants.length, feeds: init.feeds ?? [] };
   await store.put("run", header.id, header, { ifNoneMatch: "*" });
   const queued: TenantRun = { status: "queued", updatedAt: at };
-  // The run is new, so are its records: a create needs no read of what it would replace.
-  await inBatches(init.tenants, (tenant) => store.put("run-tenant", tenantKey(init.id, tenant), queued, { ifNoneMatch: "*" }));
+  // The run is new, so are its records: a create needs no read of what it would replace. Its id is fresh, so a
+  // conflict can only be this create's own answer lost and its retry refused: the record is there.
+  await inBatches(init.tenants, (tenant) =>
+    store.put("run-tenant", tenantKey(init.id, tenant), queued, { ifNoneMatch: "*" }).catch((error: unknown) => {
+      if (!(error instanceof ConcurrencyError)) throw error;
+    }),
+  );
   const { tenantCount: _, ...rest } = header;
   return { ...rest, updatedAt: at, status: "queued", tenants: Object.fromEntries(init.tenants.map((t) => [t, queued])) };
 }

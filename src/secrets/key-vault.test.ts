@@ -5,7 +5,8 @@ import { type KeyVaultStandIn, startKeyVaultStandIn } from "../../test/support/k
 import { startTeamsStandIn, type TeamsStandIn } from "../../test/support/teams-stand-in.js";
 import { sinksFor } from "../alerts/channels.js";
 import { alertConfigSchema, describeAlertConfig } from "../alerts/config.js";
-import { parseSecretUri, readKeyVaultSecret } from "./key-vault.js";
+import { readKeyVaultSecret } from "./key-vault.js";
+import { parseSecretUri } from "./secret-uri.js";
 
 const TOKEN = "kv-token-7d2e91c4-secret";
 let vault: KeyVaultStandIn;
@@ -82,6 +83,28 @@ describe("a Teams webhook kept in Key Vault", () => {
       transitions: [],
     });
     expect(teams.requests.length).toBe(before + 1);
+  });
+
+  it("fails only the Teams delivery, with the vault's reason, when the secret cannot be read", async () => {
+    const config = alertConfigSchema.parse({ teams: { webhookSecret: `${vault.url}/secrets/teams-fabrikam` }, mail: { to: ["admin@contoso.com"] } });
+    const sinks = await sinksFor(
+      config,
+      { mailSender: "guard@contoso.com", graphBaseUrl: "https://graph.microsoft.com/v1.0" },
+      { keyVault: { credential, sleep: async () => {} } },
+    );
+    expect(sinks.map((s) => s.channel)).toEqual(["teams", "mail"]);
+    const error = await failure(
+      sinks[0]!.deliver({
+        id: "x/r",
+        tenant: "x",
+        runId: "r",
+        instance: "Worldwide",
+        at: "2026-12-01T06:00:00.000Z",
+        headline: "h",
+        transitions: [],
+      }),
+    );
+    expect(error.message).toMatch(/403.*Key Vault Secrets User/);
   });
 
   it("refuses both a URL and a secret, or neither, in one line", () => {

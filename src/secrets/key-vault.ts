@@ -1,13 +1,11 @@
 import type { TokenCredential } from "@azure/identity";
 import { z } from "zod";
 import { defaultCredential } from "../azure-credential.js";
-import { HttpError, InputError, MailflowGuardError, oneLine, redactUrls } from "../errors.js";
+import { HttpError, MailflowGuardError, oneLine, redactUrls } from "../errors.js";
 import { createHttpClient } from "../http/client.js";
-import { isLoopback } from "../http/loopback.js";
 import { GRAPH_RETRY } from "../http/retry.js";
+import { parseSecretUri } from "./secret-uri.js";
 
-/** Key Vault's hosts in each cloud; the token's scope is `https://{suffix}/.default`. */
-const VAULT_SUFFIXES = ["vault.azure.net", "vault.azure.cn", "vault.usgovcloudapi.net", "vault.microsoftazure.de"] as const;
 const API_VERSION = "7.4";
 const SERVICE = "Key Vault";
 
@@ -19,27 +17,6 @@ export interface KeyVaultOptions {
 }
 
 const secretSchema = z.object({ value: z.string().min(1, { message: "expected the secret's value" }) });
-
-/**
- * `https://{vault}.vault.azure.net/secrets/{name}` with an optional
- * `/{version}`, as the portal shows a secret's identifier (http only on
- * loopback, for the tests' stand-in).
- */
-export function parseSecretUri(text: string, setting: string): { url: URL; scope: string } {
-  const bad = () =>
-    new InputError("expected a Key Vault secret identifier such as https://kv-contoso.vault.azure.net/secrets/teams-webhook", {
-      source: "alert config",
-      path: setting,
-    });
-  if (!URL.canParse(text)) throw bad();
-  const url = new URL(text);
-  const path = /^\/secrets\/[0-9A-Za-z-]{1,127}(?:\/[0-9a-f]{32})?\/?$/;
-  if (url.search !== "" || url.hash !== "" || url.username !== "" || !path.test(url.pathname)) throw bad();
-  const suffix = VAULT_SUFFIXES.find((s) => url.hostname.endsWith(`.${s}`));
-  if (url.protocol === "https:" && suffix) return { url, scope: `https://${suffix}/.default` };
-  if (url.protocol === "http:" && isLoopback(url.hostname)) return { url, scope: `https://${VAULT_SUFFIXES[0]}/.default` };
-  throw bad();
-}
 
 /**
  * Reads one secret's current value (or the version the identifier names)

@@ -73,11 +73,11 @@ export class TableStateStore implements StateStore {
         // The same first row twice with its rows or blob missing is damage, not a writer replacing the document.
         if (incompleteEtag === head.etag) {
           const missing = head.blob ? "its blob is missing" : "continuation rows are missing";
-          throw new DamagedDocumentError(`${where} in ${this.description} is incomplete: ${missing}; write or delete it to repair`);
+          throw new DamagedDocumentError(`${where} in Table Storage is incomplete: ${missing}; write or delete it to repair`);
         }
         incompleteEtag = head.etag;
       }
-      throw new StateStoreError(`${where} in ${this.description} kept changing while being read; try again`);
+      throw new StateStoreError(`${where} in Table Storage kept changing while being read; try again`);
     } catch (error) {
       throw this.failure(`could not read ${where}`, error);
     }
