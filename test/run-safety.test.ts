@@ -177,6 +177,24 @@ describe("a tenant's check, once per run", () => {
     expect(done.status).toBe("succeeded");
   });
 
+  it("knows its own writes whose answers were lost: the write landed, the store's retry was refused as a conflict", async () => {
+    const [contoso] = (await fire(deps)).messages!;
+    const lost = new Set(["running", "drift"]);
+    const put: StateStore["put"] = async (kind, key, value, condition) => {
+      const etag = await deps.store.put(kind, key, value, condition);
+      const status = (value as { status?: string }).status;
+      // The write is stored; the answer is lost, and the retry is refused because the record changed (by that write).
+      if (kind === "run-tenant" && condition?.ifMatch && status && lost.delete(status))
+        throw new ConcurrencyError(`run-tenant ${key} was changed by another writer`);
+      return etag;
+    };
+    const delivered = await deliver({ ...deps, store: intercepted(deps.store, { put }) }, contoso, 1);
+    expect(delivered.error).toBeUndefined();
+    expect(delivered.logs.filter((l) => /taken over|dropped/.test(l.text))).toEqual([]);
+    expect(lost.size).toBe(0);
+    expect((await run(contoso!.runId)).tenants[CONTOSO]).toMatchObject({ status: "drift", attempt: 1 });
+  });
+
   it("keeps storage endpoints out of the failure it records, which GET /api/resync shows, and logs the whole line", async () => {
     const [contoso] = (await fire(deps)).messages!;
     const message =

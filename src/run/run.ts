@@ -58,6 +58,8 @@ const tenantRunSchema = z.object({
   error: z.string().optional(),
   /** The queue's delivery (its dequeue count, 1 for the first) of the try that wrote this record, when the host said. */
   attempt: z.number().int().positive().optional(),
+  /** Which try wrote it: a try whose write landed but whose answer was lost knows its own record by this. */
+  tryId: z.string().optional(),
   /** One line, when the feed could not be brought up to date and the last good one was used. */
   feedWarning: z.string().optional(),
 });

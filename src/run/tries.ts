@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ConcurrencyError } from "../errors.js";
 import { retryOnConflict, type StateStore } from "../state/store.js";
 import { isFinal, loadRunHeader, QUEUE_MAX_DEQUEUE_COUNT, type RunHeader, readTenantRun, recordTenantRun, type TenantRun } from "./run.js";
@@ -17,6 +18,8 @@ export interface TenantTry {
   header: RunHeader;
   /** Of the "running" this try wrote. */
   etag: string;
+  /** Written with each of this try's records, so that it knows them after a write whose answer was lost. */
+  tryId: string;
 }
 
 /** A try to make, or one line on why this delivery has nothing to do. */
@@ -32,18 +35,21 @@ export type TenantClaim = { owned: TenantTry } | { dropped: string };
  * and takes over, and so does one whose host does not say.
  */
 export function claimTenantRun(store: StateStore, runId: string, tenant: string, attempt: number | undefined, now: () => Date): Promise<TenantClaim> {
+  const tryId = randomUUID();
   return retryOnConflict(async () => {
     const header = await loadRunHeader(store, runId);
     if (!header) return { dropped: `run ${runId} does not exist (pruned, or never opened); dropped the message for ${tenant}` };
     const current = await readTenantRun(store, runId, tenant);
     if (!current) return { dropped: `run ${runId} has no tenant ${tenant}; dropped the message` };
     const { status, attempt: held } = current.record;
+    // This try's own "running": the write landed, its answer was lost, and the store's retry was refused.
+    if (current.record.tryId === tryId) return { owned: { runId, tenant, attempt, header, etag: current.etag, tryId } };
     if (isFinal(status)) return { dropped: `run ${runId}: ${tenant} is already ${status}; dropped a duplicate message, the result stands` };
     if (status !== "queued" && attempt !== undefined && held !== undefined && held >= attempt) {
       return { dropped: `run ${runId}: ${tenant} is ${status} under try ${held}; dropped a duplicate message (delivery ${attempt})` };
     }
-    const etag = await recordTenantRun(store, runId, tenant, { status: "running", attempt }, now(), { ifMatch: current.etag });
-    return { owned: { runId, tenant, attempt, header, etag } };
+    const etag = await recordTenantRun(store, runId, tenant, { status: "running", attempt, tryId }, now(), { ifMatch: current.etag });
+    return { owned: { runId, tenant, attempt, header, etag, tryId } };
   });
 }
 
@@ -73,11 +79,13 @@ export async function finishTenantRun(
   now: Date,
 ): Promise<boolean> {
   try {
-    await recordTenantRun(store, owned.runId, owned.tenant, { ...result, attempt: owned.attempt }, now, { ifMatch: owned.etag });
+    await recordTenantRun(store, owned.runId, owned.tenant, { ...result, attempt: owned.attempt, tryId: owned.tryId }, now, { ifMatch: owned.etag });
     return true;
   } catch (error) {
-    if (error instanceof ConcurrencyError) return false;
-    throw error;
+    if (!(error instanceof ConcurrencyError)) throw error;
+    // Refused: another try wrote since, or this write landed and only its answer was lost.
+    const current = await readTenantRun(store, owned.runId, owned.tenant);
+    return current?.record.tryId === owned.tryId && current.record.status === result.status;
   }
 }
 
