@@ -137,9 +137,7 @@ describe("TableStateStore with Blob Storage", () => {
     for (const name of await blobNames(table)) await container.deleteBlob(name);
     const error = await store.get("report", "t/r1").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
-    expect((error as Error).message).toMatch(
-      /^report "t\/r1" in Table Storage is incomplete: its blob is missing; write or delete it to repair$/,
-    );
+    expect((error as Error).message).toMatch(/^report "t\/r1" in Table Storage is incomplete: its blob is missing; write or delete it to repair$/);
 
     await store.put("report", "t/r1", { repaired: true });
     expect((await store.get("report", "t/r1"))?.value).toEqual({ repaired: true });
