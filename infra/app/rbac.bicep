@@ -25,6 +25,7 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
 }
 
 var withAdmin = !empty(adminPrincipalId)
@@ -113,6 +114,17 @@ resource adminTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (w
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: adminPrincipalId
+    principalType: adminPrincipalType
+  }
+}
+
+// Reports and large inventories are blobs behind the table's rows: the command line reads them with the admin's sign-in too.
+resource adminBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (withAdmin) {
+  name: guid(storage.id, adminPrincipalId, roles.storageBlobDataReader)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
     principalId: adminPrincipalId
     principalType: adminPrincipalType
   }
