@@ -92,6 +92,29 @@ describe("TableStateStore with Blob Storage", () => {
     expect(names.filter((name) => name.includes("/inventory/"))).toHaveLength(1);
   });
 
+  it("keeps the blob of a write that timed out, for the write may still land: the document it lands is whole", async () => {
+    const { store, table } = open();
+    await store.put("inventory", "t", large(1_000));
+    let landed!: Promise<unknown>;
+    for (const method of ["createEntity", "updateEntity", "upsertEntity", "submitTransaction"] as const) {
+      const original = table[method].bind(table) as (...args: unknown[]) => Promise<unknown>;
+      vi.spyOn(table, method).mockImplementationOnce((...args: unknown[]) => {
+        // The request is on its way and lands later; the client gave up waiting for the answer.
+        landed = new Promise((resolve) => setTimeout(resolve, 150)).then(() => original(...args));
+        return Promise.reject(new RestError("the operation timed out", { code: "REQUEST_SEND_ERROR" }));
+      });
+    }
+    await expect(store.put("inventory", "t", large(2_000))).rejects.toThrow(StateStoreError);
+    await landed;
+    vi.restoreAllMocks();
+    const value = (await store.get("inventory", "t"))?.value as { text: string };
+    expect(value.text).toHaveLength(2_000);
+    // The replaced version's blob, which the writer that gave up never deleted, goes with the daily cleanup.
+    expect((await blobNames(table)).filter((name) => name.includes("/inventory/"))).toHaveLength(2);
+    expect(await store.removeLeftovers(new Date(Date.now() + 60_000))).toBe(1);
+    expect(((await store.get("inventory", "t"))?.value as { text: string }).text).toHaveLength(2_000);
+  });
+
   it("reads the new version when a writer replaces the document between the read of its row and of its blob", async () => {
     const { store } = open();
     await store.put("report", "t/r1", { version: 1 });

@@ -95,7 +95,8 @@ export class TableStateStore implements StateStore {
     try {
       return await this.write(address, rows, blob, condition, where);
     } catch (error) {
-      if (blob) await this.discardUnused(address, blob, where);
+      // Only a refusal is final: after a timeout or a lost connection the write may still land and need its blob.
+      if (blob && error instanceof ConcurrencyError) await this.discardUnused(address, blob, where);
       throw error;
     }
   }
@@ -214,7 +215,10 @@ export class TableStateStore implements StateStore {
     return rest.length === head.rows - 1 ? { value: assemble(head, [first, ...rest], where) } : undefined;
   }
 
-  /** After a failed write: its blob goes unless the row points to it, for a write can land although its answer is lost. */
+  /**
+   * After a refused write: its blob goes unless the row points to it (a write
+   * can land although its answer is lost, and the retry is then refused).
+   */
   private async discardUnused(address: Address, blob: BlobRef, where: string): Promise<void> {
     try {
       if ((await this.readHead(address, where))?.blob?.name !== blob.name) await this.blobs?.remove(blob.name, `the unused blob of ${where}`);
