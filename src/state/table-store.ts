@@ -1,23 +1,21 @@
-import { odata, type TableClient, type TableEntity, type TableEntityResult, TableTransaction } from "@azure/data-tables";
+import { type TableClient, type TableEntity, TableTransaction } from "@azure/data-tables";
 import type { ContainerClient } from "@azure/storage-blob";
 import { ConcurrencyError, DamagedDocumentError, DocumentTooLargeError, redactUrl, StateStoreError } from "../errors.js";
 import { removeUnusedBlobs } from "./blob-leftovers.js";
 import { BlobBodies, type BlobRef } from "./blob-store.js";
-import { isConflict, isEntityNotFound, isTableNotFound, statusOf, tableFailure } from "./storage-errors.js";
+import { isConflict, isTableNotFound, statusOf, tableFailure } from "./storage-errors.js";
 import { CONFLICT_ATTEMPTS, type DocumentKind, type ListOptions, type StateStore, type StoredDocument, type WriteCondition } from "./store.js";
+import { continuationRows, createRows, oldContinuationKeys, readHead, readRow, replaceRows } from "./table-row-io.js";
 import {
   type Address,
   addressOf,
   assemble,
   blobName,
-  continuationKeys,
   DOCUMENT_BODY_BYTES,
   decodeRowKey,
   documentName,
   encodeKeyText,
   escapeLineSeparators,
-  etagOf,
-  HEAD_PROPERTIES,
   type Head,
   layOut,
   listFilter,
@@ -65,7 +63,7 @@ export class TableStateStore implements StateStore {
     try {
       let incompleteEtag: string | undefined;
       for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
-        const first = await this.readRow(address);
+        const first = await readRow(this.client, address);
         if (!first) return undefined;
         const head = parseHead(first, where);
         const body = await this.body(address, head, first, where);
@@ -107,10 +105,10 @@ export class TableStateStore implements StateStore {
     await this.ready();
     for (let attempt = 1; ; attempt++) {
       try {
-        const head = await this.readHead(address, where);
+        const head = await readHead(this.client, address, where);
         if (!head) return false;
         if (condition.ifMatch !== undefined && head.etag !== condition.ifMatch) throw new ConcurrencyError(`${where} was changed by another writer`);
-        const rest = await this.oldContinuationKeys(address, head);
+        const rest = await oldContinuationKeys(this.client, address, head);
         if (rest.length === 0) {
           await this.client.deleteEntity(address.partitionKey, address.rowKey, { etag: head.etag });
         } else {
@@ -181,13 +179,13 @@ export class TableStateStore implements StateStore {
   ): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       try {
-        if (condition.ifNoneMatch === "*") return await this.create(rows);
-        const head = await this.readHead(address, where);
+        if (condition.ifNoneMatch === "*") return await createRows(this.client, rows);
+        const head = await readHead(this.client, address, where);
         if (condition.ifMatch !== undefined && head?.etag !== condition.ifMatch) {
           throw new ConcurrencyError(head ? `${where} was changed by another writer` : `${where} does not exist (any more)`);
         }
-        if (!head) return await this.create(rows);
-        const etag = await this.replace(rows, head);
+        if (!head) return await createRows(this.client, rows);
+        const etag = await replaceRows(this.client, rows, head);
         // The replaced version's blob, now that no row points to it; never our own, which a retry after a write
         // that landed without its answer finds as the version it replaces.
         if (head.blob && head.blob.name !== blob?.name) await this.dropBlob(head.blob, where);
@@ -211,7 +209,7 @@ export class TableStateStore implements StateStore {
       const bytes = await this.blobs.download(head.blob, where);
       return bytes && { value: parseStored(bytes.toString("utf8"), where) };
     }
-    const rest = head.rows > 1 ? await this.continuationRows(address, head.version) : [];
+    const rest = head.rows > 1 ? await continuationRows(this.client, address, head.version) : [];
     return rest.length === head.rows - 1 ? { value: assemble(head, [first, ...rest], where) } : undefined;
   }
 
@@ -221,7 +219,7 @@ export class TableStateStore implements StateStore {
    */
   private async discardUnused(address: Address, blob: BlobRef, where: string): Promise<void> {
     try {
-      if ((await this.readHead(address, where))?.blob?.name !== blob.name) await this.blobs?.remove(blob.name, `the unused blob of ${where}`);
+      if ((await readHead(this.client, address, where))?.blob?.name !== blob.name) await this.blobs?.remove(blob.name, `the unused blob of ${where}`);
     } catch {
       // In doubt it stays: removeLeftovers deletes it once no row points to it.
     }
@@ -250,56 +248,5 @@ export class TableStateStore implements StateStore {
       });
     }
     return tableFailure(message, error, conflict);
-  }
-
-  private async readRow(address: Address, select?: string[]): Promise<TableEntityResult<Row> | undefined> {
-    try {
-      return await this.client.getEntity<Row>(address.partitionKey, address.rowKey, select ? { queryOptions: { select } } : {});
-    } catch (error) {
-      if (isEntityNotFound(error)) return undefined;
-      throw error;
-    }
-  }
-
-  private async readHead(address: Address, where: string): Promise<Head | undefined> {
-    const first = await this.readRow(address, HEAD_PROPERTIES);
-    return first && parseHead(first, where);
-  }
-
-  private async continuationRows(address: Address, version: string, select?: string[]): Promise<TableEntityResult<Row>[]> {
-    const prefix = `${address.rowKey}~${version}~`;
-    const rows: TableEntityResult<Row>[] = [];
-    const filter = odata`PartitionKey eq ${address.partitionKey} and RowKey gt ${prefix} and RowKey lt ${`${prefix}~`}`;
-    for await (const row of this.client.listEntities<Row>({ queryOptions: { filter, ...(select ? { select } : {}) } })) rows.push(row);
-    return rows;
-  }
-
-  private async create(rows: TableEntity<Row>[]): Promise<string> {
-    const transaction = new TableTransaction();
-    for (const row of rows) transaction.createEntity(row);
-    return etagOf((await this.client.submitTransaction(transaction.actions)).subResponses[0]?.etag);
-  }
-
-  private async replace(rows: TableEntity<Row>[], head: Head): Promise<string> {
-    const [first, ...rest] = rows as [TableEntity<Row>, ...TableEntity<Row>[]];
-    const transaction = new TableTransaction();
-    transaction.updateEntity(first, "Replace", { etag: head.etag });
-    for (const row of rest) transaction.createEntity(row);
-    for (const rowKey of await this.oldContinuationKeys(first, head)) transaction.deleteEntity(first.partitionKey, rowKey);
-    return etagOf((await this.client.submitTransaction(transaction.actions)).subResponses[0]?.etag);
-  }
-
-  /**
-   * The continuation rows a replace or delete of `head` must remove: all of
-   * its version's, or when some are missing (a damaged document) those still
-   * there, so that writing or deleting repairs it. If the version was
-   * replaced meanwhile, the transaction fails on the first row's ETag or on a
-   * row that is gone, and the caller reads again.
-   */
-  private async oldContinuationKeys(address: Address, head: Head): Promise<string[]> {
-    if (head.rows === 1) return [];
-    const present = (await this.continuationRows(address, head.version, ["RowKey"])).map((row) => row.rowKey);
-    const expected = continuationKeys(address.rowKey, head);
-    return present.length === expected.length ? expected : expected.filter((key) => present.includes(key));
   }
 }
