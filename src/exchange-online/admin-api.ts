@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { z } from "zod";
-import { HttpError, InputError, MailflowGuardError, oneLine, redactUrls, ThrottledError } from "../errors.js";
+import { InputError, MailflowGuardError, oneLine, redactUrls } from "../errors.js";
 import { readBytes } from "../http/body.js";
 import { createHttpClient, type HttpResponse } from "../http/client.js";
 import { concurrencyLimit } from "../http/concurrency.js";
@@ -9,6 +9,7 @@ import { isLoopback } from "../http/loopback.js";
 import { EXCHANGE_ONLINE_RETRY } from "../http/retry.js";
 import { GUID } from "../ids.js";
 import { printable, validate } from "../validation.js";
+import { clip, describe, ERROR_BODY_BYTES, EXPLAINED, explain } from "./refusals.js";
 
 export const DEFAULT_EXCHANGE_ONLINE_BASE_URL = "https://outlook.office365.com";
 
@@ -94,20 +95,6 @@ const ANCHOR_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}";
  * parameter." The second pattern is ours, for a service that may word it otherwise.
  */
 const TRUNCATED_WARNING = /more results (?:are )?available|results (?:were|are|have been) truncated/i;
-
-/** The statuses whose body is read here for a better message; the rest keep the HTTP client's. */
-const EXPLAINED = new Set([400, 401, 403]);
-const ERROR_BODY_BYTES = 64 * 1024;
-const DETAIL_CHARS = 500;
-
-const ADVICE: Record<number, string> = {
-  401:
-    "Exchange Online refused the token: check the app's certificate (or managed identity), " +
-    "that the customer tenant has consented to the app, and that the token is for https://outlook.office365.com",
-  403:
-    "the app lacks the Exchange.ManageAsApp application permission (with admin consent in this tenant) " +
-    "or an Entra role such as Global Reader; Security Reader alone cannot read connectors",
-};
 
 const ONMICROSOFT_DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.onmicrosoft\.com$/i;
 
@@ -296,54 +283,4 @@ function serviceRoot(text: unknown): string {
   const secure = url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname));
   if (!secure || url.search || url.hash || url.username || url.password) throw invalid();
   return url.origin + url.pathname.replace(/\/+$/, "");
-}
-
-/** A 400, 401 or 403 again, with what Exchange said and what to do, on one line. */
-function explain(
-  error: unknown,
-  refusal: { statusText: string; text: string } | undefined,
-  cmdlet: string,
-  scrub: (text: string) => string,
-): unknown {
-  if (!(error instanceof HttpError) || error instanceof ThrottledError || refusal === undefined || !EXPLAINED.has(error.status)) return error;
-  const said = serviceMessage(refusal.text);
-  const detail = [said, ADVICE[error.status]].filter(Boolean).join("; ") || "no reason given";
-  const status = `${error.status}${refusal.statusText ? ` ${refusal.statusText}` : ""}`;
-  const noted = error.requestId === undefined ? "" : ` (request id ${error.requestId})`;
-  return new HttpError(scrub(`${error.method} ${error.url} (${cmdlet}) answered ${status}: ${detail}${noted}`), error, { cause: error });
-}
-
-/**
- * The useful sentence of an error body: `error.innererror.internalexception.message` (the cmdlet's own
- * exception), else `error.message`, else the text itself when it is not JSON. Keys are matched in any case,
- * as PowerShell callers read them (CIPP-API reads `internalException`). A body of NUL bytes says nothing.
- */
-function serviceMessage(text: string): string | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const error = field(json, "error");
-  const candidates = [field(field(field(error, "innererror"), "internalexception"), "message"), field(error, "message")];
-  const found = candidates.find((c): c is string => typeof c === "string" && c.trim() !== "");
-  const chosen = found ?? (json === undefined ? text : "");
-  const shown = clip(redactUrls(chosen.replaceAll("\u0000", "")));
-  return shown === "" ? undefined : shown;
-}
-
-function field(value: unknown, name: string): unknown {
-  if (typeof value !== "object" || value === null) return undefined;
-  const key = Object.keys(value).find((k) => k.toLowerCase() === name);
-  return key === undefined ? undefined : (value as Record<string, unknown>)[key];
-}
-
-function describe(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-function clip(text: string): string {
-  const line = printable(oneLine(text));
-  return line.length > DETAIL_CHARS ? `${line.slice(0, DETAIL_CHARS)}…` : line;
 }
