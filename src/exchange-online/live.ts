@@ -1,7 +1,7 @@
 import type { ExchangeOnlineSettings } from "../config.js";
 import { oneLine } from "../errors.js";
+import { readExchangeOnline } from "../hybrid/exchange-online-objects.js";
 import type { HybridState } from "../hybrid/hybrid-state.js";
-import { readExchangeOnline } from "../hybrid/state-document.js";
 import type { ExchangeOnlineClient } from "./admin-api.js";
 
 /** Reads a tenant's Exchange Online side live. */

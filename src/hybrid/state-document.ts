@@ -3,34 +3,31 @@ import { InputError } from "../errors.js";
 import { probeResultSchema } from "../probe/probe-result.js";
 import { validate } from "../validation.js";
 import { readCertificate } from "./certificate.js";
+import {
+  bool,
+  identityOf,
+  named,
+  one,
+  optionalHost,
+  rawAcceptedDomain,
+  rawRemoteDomain,
+  TLS_AUTH_LEVEL_NUMBERS,
+  TLS_AUTH_LEVELS,
+  tlsCertificateName,
+  words,
+} from "./exchange-fields.js";
+import { rawExchangeOnlineSchema } from "./exchange-online-objects.js";
 import type {
-  AcceptedDomainState,
-  CertificateName,
   CertificateState,
   ExchangeOnlineState,
   HybridConfigurationState,
   HybridState,
-  InboundConnectorState,
   OnPremisesState,
-  OutboundConnectorState,
   ReceiveConnectorState,
-  RemoteDomainState,
   SendConnectorState,
 } from "./hybrid-state.js";
-import {
-  listItems,
-  psAddressSpace,
-  psBindingPort,
-  psBool,
-  psDomainCapabilities,
-  psEnum,
-  psHost,
-  psIpAddress,
-  psList,
-  psName,
-} from "./powershell-json.js";
+import { listItems, psAddressSpace, psBindingPort, psDomainCapabilities, psHost, psIpAddress, psList, psName } from "./powershell-json.js";
 import { refusePrivateKeys } from "./private-keys.js";
-import { parseTlsCertificateName } from "./x500-name.js";
 
 /**
  * The on-prem state document the collector writes, one per tenant:
@@ -39,53 +36,6 @@ import { parseTlsCertificateName } from "./x500-name.js";
  * writes them (collector/Collect-MailflowState.ps1). Every part is optional.
  * It never carries a private key: a document with one is refused whole.
  */
-
-const TLS_AUTH_LEVELS = ["EncryptionOnly", "CertificateValidation", "DomainValidation"] as const;
-// Microsoft.Exchange.Data.TlsAuthLevel: EncryptionOnly = 1, CertificateValidation = 2, DomainValidation = 4.
-const TLS_AUTH_LEVEL_NUMBERS = { 1: "EncryptionOnly", 2: "CertificateValidation", 4: "DomainValidation" };
-const DOMAIN_TYPES = ["Authoritative", "ExternalRelay", "InternalRelay"] as const;
-// Microsoft.Exchange.Data.Directory.SystemConfiguration.AcceptedDomainType, in declaration order.
-const DOMAIN_TYPE_NUMBERS = { 0: "Authoritative", 1: "ExternalRelay", 2: "InternalRelay" };
-const CONNECTOR_TYPES = ["OnPremises", "Partner"] as const;
-// The admin endpoint and remote sessions give names; no number is known for certain, so none is taken.
-const CONNECTOR_TYPE_NUMBERS = {};
-
-/** One value of an enum (the first of a flags value). */
-const one = (names: readonly string[], numbers: Record<number, string>) => psEnum(names, numbers).transform((v) => v[0]);
-
-/** Words of a flags property kept as Exchange names them (`"Tls, Integrated"`, or an array). */
-const words = z
-  .preprocess(
-    (v) => (typeof v === "string" ? v.split(",") : listItems(v)),
-    z.array(z.union([z.string(), z.number()]).transform((w) => String(w).trim())),
-  )
-  .transform((w) => w.filter(Boolean));
-
-/** Null, absent or empty is no certificate named; otherwise `<I>…<S>…` or the serialised SmtpX509Identifier. */
-const tlsCertificateName = z
-  .unknown()
-  .transform((v, ctx): CertificateName | undefined => {
-    if (v === null || v === undefined || v === "") return undefined;
-    try {
-      return parseTlsCertificateName(v);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: error instanceof InputError ? error.detail : String(error) });
-      return z.NEVER;
-    }
-  })
-  // A transform alone makes the key required in zod 4: an object without the property would be refused.
-  .optional();
-
-const optionalHost = z.preprocess((v) => (v === null || v === "" ? undefined : v), psHost.optional());
-const bool = (fallback: boolean) => z.preprocess((v) => (v === null ? undefined : v), psBool.optional()).transform((b) => b ?? fallback);
-
-function identityOf(c: { Identity?: string | undefined; Name?: string | undefined; Server?: string | undefined }): string | undefined {
-  if (c.Identity?.includes("\\")) return c.Identity;
-  if (c.Server && c.Name) return `${c.Server}\\${c.Name}`;
-  return c.Identity ?? c.Name;
-}
-
-const named = { Identity: psName.optional(), Name: psName.optional() };
 
 const rawReceiveConnector = z
   .looseObject({
@@ -175,21 +125,6 @@ const rawCertificate = z.unknown().transform((v, ctx): CertificateState => {
   }
 });
 
-const rawAcceptedDomain = z
-  .looseObject({ ...named, DomainName: psHost, DomainType: one(DOMAIN_TYPES, DOMAIN_TYPE_NUMBERS) })
-  .transform((d): AcceptedDomainState => ({ name: d.Name ?? d.Identity ?? d.DomainName, domainName: d.DomainName, domainType: d.DomainType ?? "" }));
-
-const rawRemoteDomain = z
-  .looseObject({ ...named, DomainName: psHost, TargetDeliveryDomain: bool(false), TrustedMailInboundEnabled: bool(false) })
-  .transform(
-    (d): RemoteDomainState => ({
-      name: d.Name ?? d.Identity ?? d.DomainName,
-      domainName: d.DomainName,
-      targetDeliveryDomain: d.TargetDeliveryDomain,
-      trustedMailInboundEnabled: d.TrustedMailInboundEnabled,
-    }),
-  );
-
 const rawHybridConfiguration = z
   .looseObject({
     OnPremisesSmartHost: optionalHost,
@@ -210,62 +145,6 @@ const rawHybridConfiguration = z
     }),
   );
 
-const rawInboundConnector = z
-  .looseObject({
-    ...named,
-    Enabled: bool(true),
-    ConnectorType: one(CONNECTOR_TYPES, CONNECTOR_TYPE_NUMBERS),
-    TlsSenderCertificateName: z.preprocess((v) => (v === null || v === "" ? undefined : v), z.string().trim().toLowerCase().optional()),
-    RequireTls: bool(false),
-    SenderIPAddresses: psList(z.string()).default([]),
-    SenderDomains: psList(z.string()).default([]),
-    CloudServicesMailEnabled: bool(false),
-    ConnectorSource: z.string().nullish(),
-  })
-  .transform(
-    (c): InboundConnectorState => ({
-      name: c.Name ?? c.Identity ?? "",
-      enabled: c.Enabled,
-      connectorType: c.ConnectorType ?? "",
-      tlsSenderCertificateName: c.TlsSenderCertificateName,
-      requireTls: c.RequireTls,
-      senderIPAddresses: c.SenderIPAddresses,
-      senderDomains: c.SenderDomains,
-      cloudServicesMailEnabled: c.CloudServicesMailEnabled,
-      connectorSource: c.ConnectorSource ?? undefined,
-    }),
-  )
-  .refine((c) => c.name !== "", { message: "has no Name or Identity" });
-
-const rawOutboundConnector = z
-  .looseObject({
-    ...named,
-    Enabled: bool(true),
-    ConnectorType: one(CONNECTOR_TYPES, CONNECTOR_TYPE_NUMBERS),
-    SmartHosts: psList(psHost).default([]),
-    UseMXRecord: bool(false),
-    TlsSettings: z.preprocess((v) => (v === null ? undefined : v), one(TLS_AUTH_LEVELS, TLS_AUTH_LEVEL_NUMBERS).optional()),
-    TlsDomain: optionalHost,
-    RecipientDomains: psList(psHost).default([]),
-    RouteAllMessagesViaOnPremises: bool(false),
-    CloudServicesMailEnabled: bool(false),
-  })
-  .transform(
-    (c): OutboundConnectorState => ({
-      name: c.Name ?? c.Identity ?? "",
-      enabled: c.Enabled,
-      connectorType: c.ConnectorType ?? "",
-      smartHosts: c.SmartHosts,
-      useMXRecord: c.UseMXRecord,
-      tlsSettings: c.TlsSettings,
-      tlsDomain: c.TlsDomain,
-      recipientDomains: c.RecipientDomains,
-      routeAllMessagesViaOnPremises: c.RouteAllMessagesViaOnPremises,
-      cloudServicesMailEnabled: c.CloudServicesMailEnabled,
-    }),
-  )
-  .refine((c) => c.name !== "", { message: "has no Name or Identity" });
-
 const rawOnPremises = z.strictObject({
   receiveConnectors: z.unknown().optional(),
   sendConnectors: psList(rawSendConnector).optional(),
@@ -274,14 +153,6 @@ const rawOnPremises = z.strictObject({
   remoteDomains: psList(rawRemoteDomain).optional(),
   // One object, or a one-item list in any of the list shapes (5.1's {"value":[…]} too).
   hybridConfiguration: z.preprocess((v) => listItems(v)[0], rawHybridConfiguration.optional()),
-});
-
-/** The Exchange Online lists, from the document or from the admin endpoint; both give the cmdlets' objects. */
-export const rawExchangeOnlineSchema = z.strictObject({
-  inboundConnectors: psList(rawInboundConnector).optional(),
-  outboundConnectors: psList(rawOutboundConnector).optional(),
-  acceptedDomains: psList(rawAcceptedDomain).optional(),
-  remoteDomains: psList(rawRemoteDomain).optional(),
 });
 
 /** The document's own fields; the receive connectors and allowlists go on to the inventory's parser, unchanged. */
@@ -346,9 +217,4 @@ export function readStateDocument(data: unknown, source: string): { hybrid: Hybr
     receiveConnectors: rawReceive,
     allowlists: doc.allowlists ?? [],
   };
-}
-
-/** Exchange Online's lists as the admin endpoint returns them, normalised like the document's. */
-export function readExchangeOnline(lists: z.input<typeof rawExchangeOnlineSchema>, source: string): ExchangeOnlineState {
-  return { ...validate(rawExchangeOnlineSchema, lists, source), source: "admin-api" };
 }

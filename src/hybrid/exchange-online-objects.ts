@@ -1,0 +1,87 @@
+import { z } from "zod";
+import { validate } from "../validation.js";
+import {
+  bool,
+  CONNECTOR_TYPE_NUMBERS,
+  CONNECTOR_TYPES,
+  named,
+  one,
+  optionalHost,
+  rawAcceptedDomain,
+  rawRemoteDomain,
+  TLS_AUTH_LEVEL_NUMBERS,
+  TLS_AUTH_LEVELS,
+} from "./exchange-fields.js";
+import type { ExchangeOnlineState, InboundConnectorState, OutboundConnectorState } from "./hybrid-state.js";
+import { psHost, psList } from "./powershell-json.js";
+
+/** Exchange Online's connectors and domains as Get-InboundConnector and its kin write them, in a document or from the admin endpoint. */
+
+const rawInboundConnector = z
+  .looseObject({
+    ...named,
+    Enabled: bool(true),
+    ConnectorType: one(CONNECTOR_TYPES, CONNECTOR_TYPE_NUMBERS),
+    TlsSenderCertificateName: z.preprocess((v) => (v === null || v === "" ? undefined : v), z.string().trim().toLowerCase().optional()),
+    RequireTls: bool(false),
+    SenderIPAddresses: psList(z.string()).default([]),
+    SenderDomains: psList(z.string()).default([]),
+    CloudServicesMailEnabled: bool(false),
+    ConnectorSource: z.string().nullish(),
+  })
+  .transform(
+    (c): InboundConnectorState => ({
+      name: c.Name ?? c.Identity ?? "",
+      enabled: c.Enabled,
+      connectorType: c.ConnectorType ?? "",
+      tlsSenderCertificateName: c.TlsSenderCertificateName,
+      requireTls: c.RequireTls,
+      senderIPAddresses: c.SenderIPAddresses,
+      senderDomains: c.SenderDomains,
+      cloudServicesMailEnabled: c.CloudServicesMailEnabled,
+      connectorSource: c.ConnectorSource ?? undefined,
+    }),
+  )
+  .refine((c) => c.name !== "", { message: "has no Name or Identity" });
+
+const rawOutboundConnector = z
+  .looseObject({
+    ...named,
+    Enabled: bool(true),
+    ConnectorType: one(CONNECTOR_TYPES, CONNECTOR_TYPE_NUMBERS),
+    SmartHosts: psList(psHost).default([]),
+    UseMXRecord: bool(false),
+    TlsSettings: z.preprocess((v) => (v === null ? undefined : v), one(TLS_AUTH_LEVELS, TLS_AUTH_LEVEL_NUMBERS).optional()),
+    TlsDomain: optionalHost,
+    RecipientDomains: psList(psHost).default([]),
+    RouteAllMessagesViaOnPremises: bool(false),
+    CloudServicesMailEnabled: bool(false),
+  })
+  .transform(
+    (c): OutboundConnectorState => ({
+      name: c.Name ?? c.Identity ?? "",
+      enabled: c.Enabled,
+      connectorType: c.ConnectorType ?? "",
+      smartHosts: c.SmartHosts,
+      useMXRecord: c.UseMXRecord,
+      tlsSettings: c.TlsSettings,
+      tlsDomain: c.TlsDomain,
+      recipientDomains: c.RecipientDomains,
+      routeAllMessagesViaOnPremises: c.RouteAllMessagesViaOnPremises,
+      cloudServicesMailEnabled: c.CloudServicesMailEnabled,
+    }),
+  )
+  .refine((c) => c.name !== "", { message: "has no Name or Identity" });
+
+/** The Exchange Online lists, from the document or from the admin endpoint; both give the cmdlets' objects. */
+export const rawExchangeOnlineSchema = z.strictObject({
+  inboundConnectors: psList(rawInboundConnector).optional(),
+  outboundConnectors: psList(rawOutboundConnector).optional(),
+  acceptedDomains: psList(rawAcceptedDomain).optional(),
+  remoteDomains: psList(rawRemoteDomain).optional(),
+});
+
+/** Exchange Online's lists as the admin endpoint returns them, normalised like the document's. */
+export function readExchangeOnline(lists: z.input<typeof rawExchangeOnlineSchema>, source: string): ExchangeOnlineState {
+  return { ...validate(rawExchangeOnlineSchema, lists, source), source: "admin-api" };
+}
