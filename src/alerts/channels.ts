@@ -3,12 +3,12 @@ import { InputError } from "../errors.js";
 import type { KeyVaultOptions } from "../secrets/key-vault.js";
 import type { Sink } from "./alert.js";
 import type { AlertConfig } from "./config.js";
+import type { createTeamsSink as TeamsSinkFactory } from "./teams-webhook.js";
 
 /**
  * The channels a tenant's configuration names, built on demand: the Graph
  * client and the Azure identity SDK are loaded only when mail (or a webhook
- * kept in Key Vault) is configured. A webhook in Key Vault is read at each
- * check, so a rotated secret is used from the next one.
+ * kept in Key Vault) is configured.
  */
 export async function sinksFor(
   config: AlertConfig,
@@ -19,17 +19,7 @@ export async function sinksFor(
   if (config.teams) {
     const { createTeamsSink } = await import("./teams-webhook.js");
     if ("webhookUrl" in config.teams) sinks.push(createTeamsSink({ webhookUrl: config.teams.webhookUrl }));
-    else {
-      const { readKeyVaultSecret } = await import("../secrets/key-vault.js");
-      const secret = config.teams.webhookSecret;
-      try {
-        const webhookUrl = await readKeyVaultSecret(secret, "teams.webhookSecret", options.keyVault);
-        sinks.push(createTeamsSink({ webhookUrl, setting: `the Key Vault secret ${secret}` }));
-      } catch (error) {
-        // The vault unreachable fails this channel's delivery (recorded, retried with the next check), never the check or the mail.
-        sinks.push(unavailable("teams", error));
-      }
-    }
+    else sinks.push(keptInKeyVault(config.teams.webhookSecret, options.keyVault, createTeamsSink));
   }
   if (config.mail) {
     if (!settings.mailSender) throw new InputError("mail alerts need the sending mailbox", { source: "MAILFLOW_GUARD_MAIL_SENDER" });
@@ -39,12 +29,19 @@ export async function sinksFor(
   return sinks;
 }
 
-/** A channel that could not be set up: each delivery fails with why, as a delivery that failed on the wire would. */
-function unavailable(channel: string, error: unknown): Sink {
+/**
+ * The Teams channel of a webhook kept in Key Vault: the secret is read when
+ * an alert goes out (not at every check), so a rotated secret is used from
+ * the next alert, and a vault that cannot be read fails that delivery
+ * (recorded, retried with the next check), never the check or the mail.
+ */
+function keptInKeyVault(secret: string, keyVault: KeyVaultOptions | undefined, createTeamsSink: typeof TeamsSinkFactory): Sink {
   return {
-    channel,
-    deliver: async () => {
-      throw error;
+    channel: "teams",
+    async deliver(alert) {
+      const { readKeyVaultSecret } = await import("../secrets/key-vault.js");
+      const webhookUrl = await readKeyVaultSecret(secret, "teams.webhookSecret", keyVault);
+      return createTeamsSink({ webhookUrl, setting: `the Key Vault secret ${secret}` }).deliver(alert);
     },
   };
 }

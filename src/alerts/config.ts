@@ -36,7 +36,7 @@ function isSecretUri(text: string): boolean {
  * query: it is a secret, kept in the state store and never shown back.
  */
 export const alertConfigSchema = z.strictObject({
-  /** The Workflows webhook's URL, or the Key Vault secret that holds it (read at each check with the app's identity). */
+  /** The Workflows webhook's URL, or the Key Vault secret that holds it (read with the app's identity when an alert is posted). */
   teams: z
     .union(
       [

@@ -67,7 +67,7 @@ describe("Key Vault secrets", () => {
 });
 
 describe("a Teams webhook kept in Key Vault", () => {
-  it("is configured by its secret's identifier, shown as such, and read at each check to post the alert", async () => {
+  it("is configured by its secret's identifier, shown as such, and read when an alert is posted", async () => {
     const config = alertConfigSchema.parse({ teams: { webhookSecret: `${vault.url}/secrets/teams-contoso` } });
     expect(describeAlertConfig(config)).toMatchObject({ teams: true, teamsWebhookSecret: `${vault.url}/secrets/teams-contoso` });
     const [sink] = await sinksFor(config, { mailSender: undefined, graphBaseUrl: "https://graph.microsoft.com/v1.0" }, { keyVault: { credential } });
