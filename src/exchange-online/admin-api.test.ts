@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { contosoHybrid, type ExoStandIn, type ExoStandInOptions, MORE_RESULTS_WARNING, startExoStandIn } from "../../test/support/exo-stand-in.js";
 import { failure } from "../../test/support/failure.js";
 import { HttpError, InputError, MailflowGuardError, ThrottledError } from "../errors.js";
+import { EXCHANGE_ONLINE_RETRY } from "../http/retry.js";
 import {
   createExchangeOnlineClient,
   EXCHANGE_ONLINE_CONCURRENCY,
@@ -119,6 +120,43 @@ describe("readState", () => {
   });
 });
 
+describe("a tenant without objects of a kind", () => {
+  it.each(["absent", "null", "[]"] as const)("reads no connectors as empty lists when the service sends value %s", async (emptyValue) => {
+    const answers: string[] = [];
+    const { client } = await setUp(
+      {
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          answers.push(await response.clone().text());
+          return response;
+        },
+      },
+      { inboundConnectors: [], outboundConnectors: [], emptyValue },
+    );
+
+    const state = await client.readState(TENANT);
+
+    expect(state).toEqual({ ...contosoHybrid(), inboundConnectors: [], outboundConnectors: [], warnings: [] });
+    const values = answers.slice(0, 2).map((text) => Object.entries(JSON.parse(text)).find(([key]) => key === "value"));
+    expect(values).toEqual(Array(2).fill(emptyValue === "absent" ? undefined : ["value", JSON.parse(emptyValue)]));
+  });
+
+  it("still refuses a value that is neither a list nor null", async () => {
+    for (const value of [{ Identity: "Inbound from Contoso on-prem" }, "none", 0]) {
+      const client = createExchangeOnlineClient({
+        baseUrl: "https://outlook.office365.com",
+        credential: fakeCredential(),
+        fetch: async () => Response.json({ "@adminapi.warnings": [], value }),
+      });
+
+      const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
+
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toMatch(/^POST \/adminapi\/beta\/contoso\.onmicrosoft\.com\/InvokeCommand \(Get-InboundConnector\): value: /);
+    }
+  });
+});
+
 /** fetch on the way to the real stand-in, counting the requests in flight and holding each a moment so that they overlap. */
 function countingFetch() {
   let inFlight = 0;
@@ -207,8 +245,8 @@ describe("an incomplete read", () => {
 });
 
 describe("refusals", () => {
-  it("a 400 says the cmdlet's own exception from innererror.internalexception, on one line", async () => {
-    const { client } = await setUp();
+  it("a 400 for a parameter the cmdlet lacks says the AmbiguousParameterSetException's text from innererror, on one line", async () => {
+    const { exo, sleep, client } = await setUp();
 
     const error = await failure(client.invoke(TENANT, "Get-InboundConnector", { ResultSize: "Unlimited", Foo: true }));
 
@@ -217,10 +255,66 @@ describe("refusals", () => {
     expect(error.message).toMatch(
       new RegExp(
         `^POST http://127\\.0\\.0\\.1:\\d+/adminapi/beta/${TENANT}/InvokeCommand \\(Get-InboundConnector\\) answered 400 Bad Request: ` +
-          "A parameter cannot be found that matches parameter name 'Foo'\\. \\(request id [0-9a-f-]{36}\\)$",
+          "Parameter set cannot be resolved using the specified named parameters\\. Invalid cmdlet parameters specified\\. Foo " +
+          "\\(request id [0-9a-f-]{36}\\)$",
       ),
     );
-    expect(error.message).not.toContain("Error executing cmdlet");
+    expect(error.message).not.toContain("Invalid Operation");
+    expect(error.message).not.toContain("|Microsoft.Exchange");
+    expect(exo.requests).toHaveLength(1);
+    expect(sleep).not.toHaveBeenCalled();
+  });
+
+  it("a 400 for a value the parameter cannot take says the ParameterTransformationException's text", async () => {
+    const { client } = await setUp();
+
+    const error = await failure(client.invoke(TENANT, "Get-RemoteDomain", { ResultSize: "lots" }));
+
+    expect(error.message).toContain(
+      "answered 400 Bad Request: Cannot process argument transformation on parameter 'ResultSize'. Cannot convert value \"lots\"",
+    );
+  });
+
+  it("a 400 that says it only in details[] gives those messages without their |Type| prefix", async () => {
+    const { exo, client } = await setUp();
+    exo.script({ status: 400, message: "The Identity parameter can't be used with ResultSize.", only: "details" });
+
+    const error = await failure(client.invoke(TENANT, "Get-AcceptedDomain", UNLIMITED));
+
+    expect(error.message).toMatch(/answered 400 Bad Request: The Identity parameter can't be used with ResultSize\. \(request id [0-9a-f-]{36}\)$/);
+  });
+
+  it("reads every details[] message, with or without an error code before the type, after innererror's", async () => {
+    const answer = (error: object) =>
+      createExchangeOnlineClient({
+        baseUrl: "https://outlook.office365.com",
+        credential: fakeCredential(),
+        fetch: async () => Response.json({ error }, { status: 400, statusText: "Bad Request" }),
+      });
+    const details = [
+      {
+        code: "Client",
+        target: "",
+        message: "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed.",
+      },
+      { code: "Client", target: "", message: "|Microsoft.Exchange.Data.DataValidationException|The value is not valid.\r\nCheck it." },
+      { code: "Client", target: "", message: "|Microsoft.Exchange.Data.DataValidationException|The value is not valid.\r\nCheck it." },
+    ];
+
+    const fromDetails = await failure(
+      answer({ code: "BadRequest", message: "Invalid Operation", details }).invoke(TENANT, "Get-RemoteDomain", UNLIMITED),
+    );
+    const fromInner = await failure(
+      answer({
+        code: "BadRequest",
+        message: "Invalid Operation",
+        details,
+        innererror: { message: "Invalid Operation", internalexception: { message: "The cmdlet's own words." } },
+      }).invoke(TENANT, "Get-RemoteDomain", UNLIMITED),
+    );
+
+    expect(fromDetails.message).toMatch(/answered 400 Bad Request: The operation couldn't be performed\.; The value is not valid\. Check it\.$/);
+    expect(fromInner.message).toMatch(/answered 400 Bad Request: The cmdlet's own words\.$/);
   });
 
   it("a 400 without innererror says error.message", async () => {
@@ -239,19 +333,36 @@ describe("refusals", () => {
     );
   });
 
-  it("a 403 with a body of NUL bytes says which permission or role the app lacks", async () => {
-    const { exo, client } = await setUp();
-    exo.script({ status: 403 });
+  it.each(["gzip-labelled NULs", "empty"] as const)("a 403 whose body is %s says which permission or role the app lacks, at once", async (body) => {
+    const { exo, sleep, client } = await setUp();
+    exo.script({ status: 403, body });
 
     const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
 
     expect(error).toBeInstanceOf(HttpError);
     expect((error as HttpError).status).toBe(403);
-    expect(error.message).toContain("answered 403 Forbidden: the app lacks the Exchange.ManageAsApp application permission");
-    expect(error.message).toContain("or an Entra role such as Global Reader");
+    expect(error.message).toMatch(
+      /answered 403 Forbidden: the app lacks the Exchange\.ManageAsApp application permission .* or an Entra role such as Global Reader; .* \(request id [0-9a-f-]{36}\)$/,
+    );
     expect(error.message).not.toContain("\u0000");
     expect(error.message).not.toContain("\\u0000");
+    expect(error.message).not.toContain("attempts");
     expect(exo.requests).toHaveLength(1);
+    expect(sleep).not.toHaveBeenCalled();
+  });
+
+  it("a 403 for a cmdlet the app's roles do not grant stops the read there, with the advice", async () => {
+    const { exo, sleep, client } = await setUp({}, { cmdlets: ["Get-InboundConnector", "Get-AcceptedDomain", "Get-RemoteDomain"] });
+
+    const error = await failure(client.readState(TENANT));
+
+    expect((error as HttpError).status).toBe(403);
+    expect(error.message).toContain("(Get-OutboundConnector) answered 403 Forbidden: the app lacks the Exchange.ManageAsApp application permission");
+    expect(exo.requests.map((r) => [r.cmdletName, r.status])).toEqual([
+      ["Get-InboundConnector", 200],
+      ["Get-OutboundConnector", 403],
+    ]);
+    expect(sleep).not.toHaveBeenCalled();
   });
 
   it("a 401 says the token was refused and what to check", async () => {
@@ -298,13 +409,41 @@ describe("throttling and server errors", () => {
   it("retries a 503 after its Retry-After, or with backoff without one", async () => {
     const { exo, sleep, client } = await setUp();
     exo.script({ status: 503, retryAfterSeconds: 4 });
-    exo.script({ status: 503, retryAfterSeconds: null });
+    exo.script({ status: 503 });
 
     const result = await client.invoke(TENANT, "Get-OutboundConnector", UNLIMITED);
 
     expect(result.value).toEqual(contosoHybrid().outboundConnectors);
     expect(sleep.mock.calls).toEqual([[4000], [2000]]);
     expect(exo.requests.map((r) => r.status)).toEqual([503, 503, 200]);
+  });
+
+  it("backs off by the policy on a 429 without Retry-After, then reads", async () => {
+    const { exo, sleep, client } = await setUp();
+    exo.script({ status: 429 }, { cmdlet: "Get-InboundConnector", times: 2 });
+
+    const result = await client.invoke(TENANT, "Get-InboundConnector", UNLIMITED);
+
+    expect(result.value).toEqual(contosoHybrid().inboundConnectors);
+    // EXCHANGE_ONLINE_RETRY: 1 s, doubling; the jitter is 0 here.
+    expect(sleep.mock.calls).toEqual([[EXCHANGE_ONLINE_RETRY.backoff.baseMs], [2 * EXCHANGE_ONLINE_RETRY.backoff.baseMs]]);
+    expect(exo.requests.map((r) => r.status)).toEqual([429, 429, 200]);
+  });
+
+  it("gives up on 429s without Retry-After after the policy's retries, having waited a bounded time", async () => {
+    const { exo, sleep, client } = await setUp({ random: () => 0.999 });
+    exo.script({ status: 429 }, { times: 10 });
+
+    const error = await failure(client.invoke(TENANT, "Get-InboundConnector", UNLIMITED));
+
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect(error.message).toMatch(
+      /answered 429 Too Many Requests; wait before asking Exchange Online again \(request id [0-9a-f-]{36}\) \(4 attempts\)$/,
+    );
+    const { retries, backoff } = EXCHANGE_ONLINE_RETRY;
+    expect(exo.requests).toHaveLength(retries + 1);
+    expect(sleep).toHaveBeenCalledTimes(retries);
+    for (const [ms] of sleep.mock.calls) expect(ms).toBeLessThanOrEqual(backoff.maxMs);
   });
 
   it("gives up with a ThrottledError after the policy's retries", async () => {

@@ -2,14 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { z } from "zod";
 import { InputError, MailflowGuardError, oneLine, redactUrls } from "../errors.js";
-import { readBytes } from "../http/body.js";
 import { createHttpClient, type HttpResponse } from "../http/client.js";
 import { concurrencyLimit } from "../http/concurrency.js";
 import { isLoopback } from "../http/loopback.js";
 import { EXCHANGE_ONLINE_RETRY } from "../http/retry.js";
 import { GUID } from "../ids.js";
 import { printable, validate } from "../validation.js";
-import { clip, describe, ERROR_BODY_BYTES, EXPLAINED, explain } from "./refusals.js";
+import { clip, describe, EXPLAINED, explain, refusalText } from "./refusals.js";
 
 export const DEFAULT_EXCHANGE_ONLINE_BASE_URL = "https://outlook.office365.com";
 
@@ -102,7 +101,9 @@ const envelopeSchema = z.object({
   "@odata.nextLink": z.string().optional(),
   "@adminapi.warnings": z.array(z.string()).nullish(),
   "@adminapi.errors": z.array(z.unknown()).nullish(),
-  value: z.array(z.unknown()),
+  // A kind the tenant has none of comes without value, with null or with []: clients that call the service
+  // live see all three (rknightion/graph2otel internal/exoclient, GreyCorbel/ExoHelper).
+  value: z.array(z.unknown()).nullish(),
 });
 
 /**
@@ -113,9 +114,10 @@ const envelopeSchema = z.object({
  * returns the objects raw for another module to validate.
  *
  * Every request goes through the product's HTTP client (EXCHANGE_ONLINE_RETRY: `Retry-After` honoured on 429 and
- * 5xx), with the bearer token among its secrets. A 400 says what Exchange said (`innererror.internalexception`),
- * a 401 or 403 says what to fix; an answer with `@odata.nextLink`, a "more results" warning or `@adminapi.errors`
- * throws IncompleteReadError rather than pass for the whole list.
+ * 5xx), with the bearer token among its secrets. A 400 says what Exchange said (`innererror.internalexception`,
+ * else `details[]`), a 401 or 403 says what to fix, whatever its body (the service's 403 is NUL bytes labelled gzip);
+ * a `value` left out or null is no objects; an answer with `@odata.nextLink`, a "more results" warning or
+ * `@adminapi.errors` throws IncompleteReadError rather than pass for the whole list.
  *
  * @example
  * const credential = exchangeOnlineCredential({ clientId, certificate: { path: "/secrets/exo.pem" } });
@@ -170,9 +172,8 @@ export function createExchangeOnlineClient(options: ExchangeOnlineClientOptions)
         const response = await fetchImpl(input, init);
         refusal = undefined;
         if (!EXPLAINED.has(response.status)) return response;
-        const { bytes } = await readBytes(response, ERROR_BODY_BYTES);
-        refusal = { statusText: response.statusText, text: new TextDecoder().decode(bytes) };
-        return new Response(bytes, { status: response.status, statusText: response.statusText, headers: response.headers });
+        refusal = { statusText: response.statusText, text: await refusalText(response) };
+        return new Response(refusal.text, { status: response.status, statusText: response.statusText, headers: response.headers });
       },
     });
 
@@ -205,20 +206,21 @@ export function createExchangeOnlineClient(options: ExchangeOnlineClientOptions)
 
     const source = `POST /adminapi/beta/${tenant}/InvokeCommand (${cmdlet})`;
     const envelope = validate(envelopeSchema, response.json(), source);
+    const value = envelope.value ?? [];
     const warnings = envelope["@adminapi.warnings"] ?? [];
     const incomplete = (why: string) =>
       new IncompleteReadError(
-        scrub(`${SERVICE} answered ${cmdlet} in tenant ${tenant} with only part of the result (${envelope.value.length} received): ${why}`),
+        scrub(`${SERVICE} answered ${cmdlet} in tenant ${tenant} with only part of the result (${value.length} received): ${why}`),
         tenant,
         cmdlet,
-        envelope.value.length,
+        value.length,
       );
     if (envelope["@odata.nextLink"] !== undefined) throw incomplete("the answer links to more with @odata.nextLink");
     const truncated = warnings.find((w) => TRUNCATED_WARNING.test(w));
     if (truncated !== undefined) throw incomplete(`it warned ${JSON.stringify(clip(truncated))}`);
     const errors = envelope["@adminapi.errors"] ?? [];
     if (errors.length > 0) throw incomplete(`it reported ${errors.length} error(s), the first ${JSON.stringify(clip(describe(errors[0])))}`);
-    return { value: envelope.value, warnings };
+    return { value, warnings };
   }
 
   return {

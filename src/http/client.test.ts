@@ -162,6 +162,17 @@ describe("answers and retries", () => {
     expect(server.received).toHaveLength(1);
   });
 
+  it("takes an error answer whose body fetch cannot inflate for its status, not for a failed connection", async () => {
+    // Exchange Online's 403: NUL bytes labelled gzip.
+    const server = await serve(reply(403, new Uint8Array(4096), { "content-encoding": "gzip" }));
+    const { http, sleeps } = client(server.url);
+    const error = await failure(http.request({ path: "/x" }));
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error.message).toBe(`GET ${server.url}/x answered 403 Forbidden`);
+    expect(server.received).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
   it("posts JSON with the default headers and takes a 202 without a body", async () => {
     const server = await serve(reply(202));
     const { http } = client(`${server.url}/v1.0`, { service: "Microsoft Graph", retry: GRAPH_RETRY, headers: { authorization: "Bearer t0ken" } });

@@ -340,12 +340,14 @@ describe("readCertificate", () => {
     );
   });
 
-  it("reads Services as None, an empty list or absent as no services", () => {
+  it("reads Services as None or an empty list as no services, and absent as unknown", () => {
     const base = { RawData: makeCertificate({ subject: [["CN", "x.contoso.com"]], notBefore: now, notAfter: later }).base64 };
     expect(readCertificate({ ...base, Services: 0 }).services).toEqual([]);
     expect(readCertificate({ ...base, Services: "None" }).services).toEqual([]);
     expect(readCertificate({ ...base, Services: [] }).services).toEqual([]);
-    expect(readCertificate(base).services).toEqual([]);
+    // A certificate from a remote session may carry only RawData: its services are not known, which is not "none".
+    expect(readCertificate(base).services).toBeUndefined();
+    expect(readCertificate({ ...base, Services: null }).services).toBeUndefined();
     expect(readCertificate({ ...base, Services: 127 }).services).toEqual(["IMAP", "POP", "UM", "IIS", "SMTP", "Federation", "UMCallRouter"]);
     expect(readCertificate({ ...base, Services: ["smtp", "iis", "SMTP"] }).services).toEqual(["IIS", "SMTP"]);
   });
@@ -357,13 +359,17 @@ describe("readCertificate", () => {
 
     expect(detail({ ...good, NotAfter: "2026-02-30T00:00:00Z" }).message).toBe(
       'onprem.json: exchangeCertificates[2].NotAfter: "2026-02-30T00:00:00Z" is not a date: ' +
-        'expected an ISO 8601 date, "/Date(milliseconds)/" or an object with "value" or "DateTime"',
+        'expected an ISO 8601 date, "/Date(milliseconds)/", an object with "value" or "DateTime", or a date whose day and month cannot be confused',
     );
     expect(detail({ ...good, NotAfter: undefined }).path).toBe("exchangeCertificates[2].NotAfter");
     expect(detail({ ...good, NotAfter: 1767225600000 }).detail).toMatch(/^is number 1767225600000: expected an ISO 8601 date/);
-    expect(detail({ ...good, NotAfter: "31/12/2026" }).detail).toMatch(/is not a date/);
+    expect(detail({ ...good, NotAfter: "11/12/2026" }).detail).toMatch(/could be read with day and month either way/);
     expect(detail({ ...good, NotAfter: "2026-01-01T24:30:00Z" }).detail).toMatch(/is not a date/);
-    expect(detail({ ...good, NotAfter: { DateTime: "Thursday, January 1, 2026 12:00:00 AM" } }).detail).toMatch(/without a readable "value"/);
+    expect(readCertificate({ ...good, NotAfter: { DateTime: "Thursday, January 1, 2026 12:00:00 AM" } }).notAfter.toISOString()).toBe(
+      "2026-01-01T00:00:00.000Z",
+    );
+    expect(detail({ ...good, NotAfter: { DateTime: "01/02/2026 00:00:00" } }).detail).toMatch(/could be read with day and month either way/);
+    expect(detail({ ...good, NotAfter: { DisplayHint: 2 } }).detail).toMatch(/without a readable "value"/);
     expect(detail({ ...good, NotBefore: "soon" }).path).toBe("exchangeCertificates[2].NotBefore");
     expect(detail({ ...good, Thumbprint: "A1B2" }).detail).toBe('"A1B2" is not a thumbprint: expected 40 hexadecimal digits (SHA-1)');
     expect(detail({ ...good, Thumbprint: "\u200eA1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6E7F8A9B0" }).detail).toMatch(/is not a thumbprint/);

@@ -4,9 +4,10 @@
  */
 import { X509Certificate } from "node:crypto";
 import { InputError, type InputLocation } from "../errors.js";
+import { ALLOWED_SERVICES } from "../serialised/enums.js";
+import { cutShortError, cutShortText, listItems, readDate } from "../serialised/values.js";
 import { describeValue, hasUnsafeCharacters, printable, UNSAFE_CHARACTERS } from "../validation.js";
 import { HOST_NAME, hostKey } from "./host-names.js";
-import { listItems } from "./powershell-json.js";
 import { commonNames, exchangeName } from "./x500-name.js";
 
 // ---- Get-ExchangeCertificate -----------------------------------------------
@@ -23,32 +24,24 @@ export interface ExchangeCertificate {
   notAfter: Date;
   /** DNS names: the subjectAltName DNS names (or CertificateDomains) and the subject's CN when it is a host name; lower-case, no trailing dot. */
   names: string[];
-  /** Exchange services the certificate is enabled for, in AllowedServices order: IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter. */
-  services: string[];
+  /**
+   * Exchange services the certificate is enabled for, in AllowedServices
+   * order: IMAP, POP, UM, IIS, SMTP, Federation, UMCallRouter. Undefined when
+   * the entry does not say, which is not "none".
+   */
+  services: string[] | undefined;
   /** Read from RawData (the DER) rather than the text fields. */
   fromRawData: boolean;
 }
 
-/**
- * Microsoft.Exchange.Management.SystemConfigurationTasks.AllowedServices, a
- * flags enum. Members from learn.microsoft.com (ff319670, exchg.150); values
- * as decompilations of Microsoft.Exchange.Management.dll on GitHub show them.
- */
-const SERVICES: readonly (readonly [name: string, flag: number])[] = [
-  ["IMAP", 1],
-  ["POP", 2],
-  ["UM", 4],
-  ["IIS", 8],
-  ["SMTP", 16],
-  ["Federation", 32],
-  ["UMCallRouter", 64],
-];
+const SERVICES = ALLOWED_SERVICES.members.filter(([, flag]) => flag !== 0);
 const ALL_SERVICE_FLAGS = SERVICES.reduce((all, [, flag]) => all | flag, 0);
 const SERVICE_NAMES = SERVICES.map(([n]) => n).join(", ");
 const SERVICES_EXPECTED = `expected "IMAP, POP, IIS, SMTP", an array of service names or the AllowedServices number (${SERVICE_NAMES}, None)`;
 
-function readServices(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
+/** The services, or undefined when the entry does not say (a certificate from a remote session may carry only RawData). */
+function readServices(value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
   let flags = 0;
   if (typeof value === "number") {
     if (!Number.isInteger(value) || value < 0 || (value & ~ALL_SERVICE_FLAGS) !== 0)
@@ -67,46 +60,6 @@ function readServices(value: unknown): string[] {
     }
   }
   return SERVICES.filter(([, flag]) => flags & flag).map(([name]) => name);
-}
-
-const DATE_EXPECTED = 'expected an ISO 8601 date, "/Date(milliseconds)/" or an object with "value" or "DateTime"';
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
-/**
- * A DateTime as ConvertTo-Json writes one:
- * - PowerShell 7 writes ISO 8601, with `Z` or an offset, or none for a DateTime
- *   of unspecified kind, read here as UTC (PowerShell/PowerShell#11126).
- * - Windows PowerShell 5.1 writes `"\/Date(1574202819000)\/"`, milliseconds since
- *   1970 in UTC (same pull request); an offset after them does not move them.
- * - Windows PowerShell 5.1 writes a DateTime wrapped in a PSObject as
- *   `{"value":"\/Date(…)\/","DisplayHint":2,"DateTime":"Sunday 14 July 2024 02:13:02"}`
- *   (invictus-ir/Microsoft-Extractor-Suite#76). `value` is used; `DateTime` is
- *   local display text in the server's culture, so it is read only when it is ISO 8601.
- */
-function readDate(value: unknown): Date {
-  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-    const o = value as Record<string, unknown>;
-    if (o.value !== undefined && o.value !== null) return readDate(o.value);
-    if (typeof o.DateTime === "string" && ISO_DATE.test(o.DateTime.trim())) return readDate(o.DateTime);
-    throw new InputError(`is an object without a readable "value" or ISO 8601 "DateTime": ${DATE_EXPECTED}`);
-  }
-  if (typeof value !== "string") throw new InputError(`is ${describeValue(value)}: ${DATE_EXPECTED}`);
-  const text = value.trim();
-  const msDate = /^\\?\/Date\((-?\d+)(?:[+-]\d{4})?\)\\?\/$/.exec(text);
-  if (msDate) return new Date(Number(msDate[1]));
-  const iso = ISO_DATE.exec(text);
-  if (iso) {
-    const [year, month, day, hours, minutes, seconds] = iso.slice(1, 7).map((part) => Number(part ?? 0));
-    const millis = Number((iso[7] ?? "").padEnd(3, "0").slice(0, 3));
-    const zone = iso[8] ?? "Z";
-    const offset = zone.toUpperCase() === "Z" ? 0 : (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
-    const local = new Date(Date.UTC(year!, month! - 1, day!, hours, minutes, seconds, millis));
-    // Date.UTC rolls 31 April over to 1 May: a date or time that does not exist is refused.
-    const exists =
-      local.getUTCMonth() === month! - 1 && local.getUTCDate() === day && local.getUTCHours() === hours && local.getUTCMinutes() === minutes;
-    if (exists && seconds! < 60) return new Date(local.getTime() - offset * 60_000);
-  }
-  throw new InputError(`${printable(JSON.stringify(text.slice(0, 60)))} is not a date: ${DATE_EXPECTED}`);
 }
 
 function readThumbprint(value: unknown): string {
@@ -228,6 +181,8 @@ function field<T>(entry: Record<string, unknown>, name: string, read: (value: un
  */
 export function readCertificate(entry: unknown, location: InputLocation = {}): ExchangeCertificate {
   try {
+    const cut = cutShortText(entry);
+    if (cut) throw cutShortError(cut);
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
       throw new InputError(`is ${describeValue(entry)}: expected a Get-ExchangeCertificate object`);
     }

@@ -1,19 +1,9 @@
 import { z } from "zod";
+import { TENANT_CONNECTOR_SOURCE, TENANT_CONNECTOR_TYPE, TLS_AUTH_LEVEL } from "../serialised/enums.js";
+import { psEnum, psEnumValue, psHost, psList } from "../serialised/values.js";
 import { validate } from "../validation.js";
-import {
-  bool,
-  CONNECTOR_TYPE_NUMBERS,
-  CONNECTOR_TYPES,
-  named,
-  one,
-  optionalHost,
-  rawAcceptedDomain,
-  rawRemoteDomain,
-  TLS_AUTH_LEVEL_NUMBERS,
-  TLS_AUTH_LEVELS,
-} from "./exchange-fields.js";
+import { bool, named, optionalHost, rawAcceptedDomain, rawRemoteDomain } from "./exchange-fields.js";
 import type { ExchangeOnlineState, InboundConnectorState, OutboundConnectorState } from "./hybrid-state.js";
-import { psHost, psList } from "./powershell-json.js";
 
 /** Exchange Online's connectors and domains as Get-InboundConnector and its kin write them, in a document or from the admin endpoint. */
 
@@ -21,13 +11,13 @@ const rawInboundConnector = z
   .looseObject({
     ...named,
     Enabled: bool(true),
-    ConnectorType: one(CONNECTOR_TYPES, CONNECTOR_TYPE_NUMBERS),
+    ConnectorType: psEnumValue(TENANT_CONNECTOR_TYPE),
     TlsSenderCertificateName: z.preprocess((v) => (v === null || v === "" ? undefined : v), z.string().trim().toLowerCase().optional()),
     RequireTls: bool(false),
-    SenderIPAddresses: psList(z.string()).default([]),
-    SenderDomains: psList(z.string()).default([]),
+    SenderIPAddresses: psList(z.string(), { joined: true }).default([]),
+    SenderDomains: psList(z.string(), { joined: true }).default([]),
     CloudServicesMailEnabled: bool(false),
-    ConnectorSource: z.string().nullish(),
+    ConnectorSource: z.preprocess((v) => (v === null ? undefined : v), psEnum(TENANT_CONNECTOR_SOURCE).optional()),
   })
   .transform(
     (c): InboundConnectorState => ({
@@ -39,7 +29,7 @@ const rawInboundConnector = z
       senderIPAddresses: c.SenderIPAddresses,
       senderDomains: c.SenderDomains,
       cloudServicesMailEnabled: c.CloudServicesMailEnabled,
-      connectorSource: c.ConnectorSource ?? undefined,
+      connectorSource: c.ConnectorSource?.join(", "),
     }),
   )
   .refine((c) => c.name !== "", { message: "has no Name or Identity" });
@@ -48,12 +38,12 @@ const rawOutboundConnector = z
   .looseObject({
     ...named,
     Enabled: bool(true),
-    ConnectorType: one(CONNECTOR_TYPES, CONNECTOR_TYPE_NUMBERS),
-    SmartHosts: psList(psHost).default([]),
+    ConnectorType: psEnumValue(TENANT_CONNECTOR_TYPE),
+    SmartHosts: psList(psHost, { joined: true }).default([]),
     UseMXRecord: bool(false),
-    TlsSettings: z.preprocess((v) => (v === null ? undefined : v), one(TLS_AUTH_LEVELS, TLS_AUTH_LEVEL_NUMBERS).optional()),
+    TlsSettings: z.preprocess((v) => (v === null ? undefined : v), psEnumValue(TLS_AUTH_LEVEL).optional()),
     TlsDomain: optionalHost,
-    RecipientDomains: psList(psHost).default([]),
+    RecipientDomains: psList(psHost, { joined: true }).default([]),
     RouteAllMessagesViaOnPremises: bool(false),
     CloudServicesMailEnabled: bool(false),
   })

@@ -56,7 +56,8 @@ const certificate = z.object({
   notAfter: z.iso.datetime(),
   /** DNS names: the SANs and the subject's CN, lower-case. */
   names: z.array(z.string()),
-  services: z.array(z.string()),
+  /** Undefined when the document did not say (a certificate with only RawData): unknown, not "none". */
+  services: z.array(z.string()).optional(),
   /** Read from RawData (the DER), not from the text fields. */
   fromRawData: z.boolean(),
 });
@@ -76,6 +77,8 @@ const hybridConfiguration = z.object({
   tlsCertificateName: certificateName.optional(),
   sendingTransportServers: z.array(z.string()),
   receivingTransportServers: z.array(z.string()),
+  /** Edge Transport servers (an Edge-based hybrid): they, not the Mailbox servers, take and send the hybrid mail. */
+  edgeTransportServers: z.array(z.string()).default([]),
   features: z.array(z.string()),
 });
 
@@ -111,7 +114,8 @@ export const onPremisesStateSchema = z.object({
   exchangeCertificates: z.array(certificate).optional(),
   acceptedDomains: z.array(acceptedDomain).optional(),
   remoteDomains: z.array(remoteDomain).optional(),
-  hybridConfiguration: hybridConfiguration.optional(),
+  /** Null when it was read and there is none (Get-HybridConfiguration returned nothing); absent when it was not read. */
+  hybridConfiguration: hybridConfiguration.nullable().optional(),
 });
 
 export const exchangeOnlineStateSchema = z.object({
@@ -125,9 +129,34 @@ export const exchangeOnlineStateSchema = z.object({
   liveReadError: z.string().optional(),
 });
 
+/** The parts of a state document the collector reads, each a cmdlet's output. */
+export const STATE_PARTS = [
+  "onPremises.receiveConnectors",
+  "onPremises.sendConnectors",
+  "onPremises.exchangeCertificates",
+  "onPremises.acceptedDomains",
+  "onPremises.remoteDomains",
+  "onPremises.hybridConfiguration",
+  "exchangeOnline.inboundConnectors",
+  "exchangeOnline.outboundConnectors",
+  "exchangeOnline.acceptedDomains",
+  "exchangeOnline.remoteDomains",
+] as const;
+export type StatePart = (typeof STATE_PARTS)[number];
+
+/** A part, or one server's share of it, that the collector could not read, and why (one line). */
+export const notCollectedSchema = z.object({
+  part: z.enum([...STATE_PARTS, "onPremises", "exchangeOnline"]),
+  server: z.string().optional(),
+  reason: z.string(),
+});
+export type NotCollected = z.infer<typeof notCollectedSchema>;
+
 /** Each part is absent when the document did not carry it: a rule that needs it is then skipped, never run on nothing. */
 export const hybridStateSchema = z.object({
   collectedAt: z.iso.datetime(),
+  /** What the collector says it could not read; those parts (or the servers' shares of them) are not checked. */
+  notCollected: z.array(notCollectedSchema).optional(),
   onPremises: onPremisesStateSchema.optional(),
   exchangeOnline: exchangeOnlineStateSchema.optional(),
   /** STARTTLS probes run where port 25 can leave (`mailflow-guard probe --json`, uploaded with the document). */

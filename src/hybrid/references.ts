@@ -61,9 +61,13 @@ export function certificateReferences(state: HybridState): CertificateReference[
   return refs;
 }
 
-/** Certificates with the SMTP service on the given servers (all of them when the reference names none, or none is known). */
+/**
+ * Certificates that may serve SMTP on the given servers (all of them when the
+ * reference names none, or none is known): those enabled for SMTP, and those
+ * whose services the document does not say, which is not "not SMTP".
+ */
 export function smtpCertificates(state: HybridState, servers: readonly string[]): CertificateState[] {
-  const all = (state.onPremises?.exchangeCertificates ?? []).filter((c) => c.services.some((s) => s.toUpperCase() === "SMTP"));
+  const all = (state.onPremises?.exchangeCertificates ?? []).filter((c) => c.services === undefined || c.services.includes("SMTP"));
   const wanted = new Set(servers.map(serverKey));
   const onServers = all.filter((c) => c.server !== undefined && wanted.has(serverKey(c.server)));
   return wanted.size === 0 || onServers.length === 0 ? all : onServers;

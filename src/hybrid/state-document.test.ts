@@ -314,6 +314,7 @@ describe("readStateDocument: a full document", () => {
       tlsCertificateName: NAMED,
       sendingTransportServers: ["EX01"],
       receivingTransportServers: ["EX01", "EX02"],
+      edgeTransportServers: [],
       features: ["FreeBusy", "MoveMailbox", "Mailtips"],
     };
     expect(onPremises.hybridConfiguration).toEqual(expected);
@@ -474,19 +475,19 @@ describe("errors name the file, the place and what was expected, on one line", (
   });
 
   it("an unknown DomainType, by name or by number", () => {
-    const expected = "expected Authoritative, ExternalRelay, InternalRelay";
+    const expected = "expected Authoritative, ExternalRelay, InternalRelay, or their numbers";
     const doc = fullDocument();
     doc.onPremises.acceptedDomains[1]!.DomainType = "Relay";
     expectOneLine(
       inputError(() => readStateDocument(doc, "state.json")),
       "onPremises.acceptedDomains[1].DomainType",
-      `"Relay" is not a known value: ${expected}`,
+      `"Relay" is not a value of AcceptedDomainType: ${expected}`,
     );
     doc.onPremises.acceptedDomains[1]!.DomainType = 7;
     expectOneLine(
       inputError(() => readStateDocument(doc, "state.json")),
       "onPremises.acceptedDomains[1].DomainType",
-      `7 is not a known value: ${expected}`,
+      `7 is not a value of AcceptedDomainType: ${expected}`,
     );
   });
 

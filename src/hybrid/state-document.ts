@@ -1,32 +1,34 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
 import { probeResultSchema } from "../probe/probe-result.js";
+import { HYBRID_FEATURE, PERMISSION_GROUPS, RECEIVE_AUTH_MECHANISMS, SERVER_ROLE, TLS_AUTH_LEVEL } from "../serialised/enums.js";
+import {
+  identityOf,
+  listItems,
+  psAddressSpace,
+  psBindingPort,
+  psDomainCapabilities,
+  psEnum,
+  psEnumValue,
+  psHost,
+  psIpAddress,
+  psList,
+  psName,
+} from "../serialised/values.js";
 import { validate } from "../validation.js";
 import { readCertificate } from "./certificate.js";
-import {
-  bool,
-  identityOf,
-  named,
-  one,
-  optionalHost,
-  rawAcceptedDomain,
-  rawRemoteDomain,
-  TLS_AUTH_LEVEL_NUMBERS,
-  TLS_AUTH_LEVELS,
-  tlsCertificateName,
-  words,
-} from "./exchange-fields.js";
+import { bool, named, optionalHost, rawAcceptedDomain, rawRemoteDomain, tlsCertificateName } from "./exchange-fields.js";
 import { rawExchangeOnlineSchema } from "./exchange-online-objects.js";
-import type {
-  CertificateState,
-  ExchangeOnlineState,
-  HybridConfigurationState,
-  HybridState,
-  OnPremisesState,
-  ReceiveConnectorState,
-  SendConnectorState,
+import {
+  type CertificateState,
+  type ExchangeOnlineState,
+  type HybridConfigurationState,
+  type HybridState,
+  notCollectedSchema,
+  type OnPremisesState,
+  type ReceiveConnectorState,
+  type SendConnectorState,
 } from "./hybrid-state.js";
-import { listItems, psAddressSpace, psBindingPort, psDomainCapabilities, psHost, psIpAddress, psList, psName } from "./powershell-json.js";
 import { refusePrivateKeys } from "./private-keys.js";
 
 /**
@@ -41,14 +43,14 @@ const rawReceiveConnector = z
   .looseObject({
     ...named,
     Server: psName.optional(),
-    Bindings: psList(psBindingPort).default([]),
+    Bindings: psList(psBindingPort, { joined: true }).default([]),
     Enabled: bool(true),
-    TransportRole: z.string().nullish(),
+    TransportRole: z.preprocess((v) => (v === null ? undefined : v), psEnum(SERVER_ROLE).optional()),
     TlsCertificateName: tlsCertificateName,
     TlsDomainCapabilities: psList(psDomainCapabilities).default([]),
     RemoteIPRanges: z.unknown(),
-    PermissionGroups: words.default([]),
-    AuthMechanism: words.default([]),
+    PermissionGroups: z.preprocess((v) => (v === null ? undefined : v), psEnum(PERMISSION_GROUPS).optional()),
+    AuthMechanism: z.preprocess((v) => (v === null ? undefined : v), psEnum(RECEIVE_AUTH_MECHANISMS).optional()),
   })
   .transform((c, ctx): Omit<ReceiveConnectorState, "remoteIPRanges"> => {
     const identity = identityOf(c);
@@ -58,11 +60,11 @@ const rawReceiveConnector = z
       server: c.Server,
       ports: [...new Set(c.Bindings)],
       enabled: c.Enabled,
-      transportRole: c.TransportRole ?? undefined,
+      transportRole: c.TransportRole?.join(", "),
       tlsCertificateName: c.TlsCertificateName,
       tlsDomainCapabilities: c.TlsDomainCapabilities,
-      permissionGroups: c.PermissionGroups,
-      authMechanism: c.AuthMechanism,
+      permissionGroups: c.PermissionGroups ?? [],
+      authMechanism: c.AuthMechanism ?? [],
     };
   });
 
@@ -70,15 +72,15 @@ const rawSendConnector = z
   .looseObject({
     ...named,
     Enabled: bool(true),
-    AddressSpaces: psList(psAddressSpace).default([]),
-    SmartHosts: psList(psHost).default([]),
+    AddressSpaces: psList(psAddressSpace, { joined: true }).default([]),
+    SmartHosts: psList(psHost, { joined: true }).default([]),
     DNSRoutingEnabled: bool(true),
     TlsCertificateName: tlsCertificateName,
-    TlsAuthLevel: z.preprocess((v) => (v === null ? undefined : v), one(TLS_AUTH_LEVELS, TLS_AUTH_LEVEL_NUMBERS).optional()),
+    TlsAuthLevel: z.preprocess((v) => (v === null ? undefined : v), psEnumValue(TLS_AUTH_LEVEL).optional()),
     TlsDomain: optionalHost,
     RequireTLS: bool(false),
     CloudServicesMailEnabled: bool(false),
-    SourceTransportServers: psList(psName).default([]),
+    SourceTransportServers: psList(psName, { joined: true }).default([]),
     SourceIPAddress: z.preprocess((v) => (v === null || v === "" ? undefined : v), psIpAddress.optional()),
     Fqdn: optionalHost,
   })
@@ -128,11 +130,14 @@ const rawCertificate = z.unknown().transform((v, ctx): CertificateState => {
 const rawHybridConfiguration = z
   .looseObject({
     OnPremisesSmartHost: optionalHost,
-    Domains: psList(psHost).default([]),
+    Domains: psList(psHost, { joined: true }).default([]),
     TlsCertificateName: tlsCertificateName,
-    SendingTransportServers: psList(psName).default([]),
-    ReceivingTransportServers: psList(psName).default([]),
-    Features: words.default([]),
+    SendingTransportServers: psList(psName, { joined: true }).default([]),
+    ReceivingTransportServers: psList(psName, { joined: true }).default([]),
+    EdgeTransportServers: psList(psName, { joined: true }).default([]),
+    Features: psList(psEnum(HYBRID_FEATURE), { joined: true })
+      .default([])
+      .transform((f) => f.flat()),
   })
   .transform(
     (h): HybridConfigurationState => ({
@@ -141,6 +146,7 @@ const rawHybridConfiguration = z
       tlsCertificateName: h.TlsCertificateName,
       sendingTransportServers: h.SendingTransportServers,
       receivingTransportServers: h.ReceivingTransportServers,
+      edgeTransportServers: h.EdgeTransportServers,
       features: h.Features,
     }),
   );
@@ -151,8 +157,8 @@ const rawOnPremises = z.strictObject({
   exchangeCertificates: psList(rawCertificate).optional(),
   acceptedDomains: psList(rawAcceptedDomain).optional(),
   remoteDomains: psList(rawRemoteDomain).optional(),
-  // One object, or a one-item list in any of the list shapes (5.1's {"value":[…]} too).
-  hybridConfiguration: z.preprocess((v) => listItems(v)[0], rawHybridConfiguration.optional()),
+  // One object, or a one-item list in any of the list shapes (5.1's {"value":[…]} too); null or [] when there is none.
+  hybridConfiguration: z.preprocess((v) => (v === undefined ? v : (listItems(v)[0] ?? null)), rawHybridConfiguration.nullable().optional()),
 });
 
 /** The document's own fields; the receive connectors and allowlists go on to the inventory's parser, unchanged. */
@@ -168,6 +174,8 @@ export const stateDocumentSchema = z.strictObject({
   probes: z.array(probeResultSchema).optional(),
   /** The public addresses the organisation's mail leaves from (behind NAT the send connectors cannot tell). */
   egressAddresses: z.array(psIpAddress).optional(),
+  /** What the collector could not read (a server it could not reach, a cmdlet that failed), and why. */
+  notCollected: psList(notCollectedSchema).optional(),
 });
 
 /** Whether a JSON document is a state document rather than an inventory: it says when it was collected and carries a side. */
@@ -209,6 +217,7 @@ export function readStateDocument(data: unknown, source: string): { hybrid: Hybr
   return {
     hybrid: {
       collectedAt: new Date(doc.collectedAt).toISOString(),
+      ...(doc.notCollected && doc.notCollected.length > 0 ? { notCollected: doc.notCollected } : {}),
       onPremises,
       exchangeOnline,
       probes: doc.probes,

@@ -110,7 +110,7 @@ describe("parseInventory: the documented shape", () => {
     [
       "an IPRange object whose Expression is not text",
       { receiveConnectors: [{ identity: "EX01\\A", remoteIPRanges: [{ Expression: 42 }] }] },
-      "i.json: receiveConnectors[0].remoteIPRanges[0].Expression: Invalid input: expected string",
+      "i.json: receiveConnectors[0].remoteIPRanges[0].Expression: is number 42: expected the range as text",
     ],
     [
       "an IPRange object with neither Expression nor both bounds",
@@ -209,8 +209,8 @@ describe("strict documents and options that do not apply", () => {
       "a -Depth 1 export, with the type name in place of each range",
       [{ Identity: "EX01\\Inbound", RemoteIPRanges: ["Microsoft.Exchange.Data.IPRange"] }],
       { tenant: "contoso.onmicrosoft.com" },
-      'i.json: [0].RemoteIPRanges[0]: "Microsoft.Exchange.Data.IPRange" is a type name, not an address: the export was cut short; export with ' +
-        "ConvertTo-Json -Depth 4",
+      'i.json: [0].RemoteIPRanges[0]: "Microsoft.Exchange.Data.IPRange" is a type name where the object should be: the export was cut short; ' +
+        "export with ConvertTo-Json -Depth 6 or with Export-Clixml",
     ],
     [
       "a name with a right-to-left override",

@@ -4,6 +4,7 @@ import { type Instance, parseInstance } from "../feed/instances.js";
 import { isStateDocument, readStateDocument } from "../hybrid/state-document.js";
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
+import { cutShortError, cutShortText, identityOf, ipRangeText, isObject, listItems, psName } from "../serialised/values.js";
 import { hasUnsafeCharacters, UNSAFE_CHARACTERS, validate } from "../validation.js";
 import { type Inventory, type TargetMode, targetModeSchema, targetsOf } from "./inventory.js";
 
@@ -47,17 +48,6 @@ const connectorIdentity = displayName.refine((n) => n.slice(n.lastIndexOf("\\") 
   message: `expected a connector name of at most ${CONNECTOR_NAME_CHARS} characters after the server`,
 });
 
-/**
- * A RemoteIPRanges item as `ConvertTo-Json` writes an Exchange IPRange object.
- * RangeFormat may arrive as its name or, from Windows PowerShell, as a number.
- */
-const exchangeIpRange = z.looseObject({
-  Expression: z.string().optional(),
-  LowerBound: z.string().optional(),
-  UpperBound: z.string().optional(),
-  RangeFormat: z.union([z.string(), z.number()]).optional(),
-});
-
 const ENTRY_EXPECTED = 'expected an address, CIDR or range string, or an object with "Expression" or "LowerBound"/"UpperBound"';
 
 // Windows PowerShell 5.1 serialises some multi-valued properties as {"value":[…],"Count":n}.
@@ -98,12 +88,16 @@ const documented = z.strictObject({
   allowlists: z.array(allowlist).default([]),
 });
 
-/** A receive connector exactly as `Get-ReceiveConnector | ConvertTo-Json` writes it. */
+/**
+ * A receive connector exactly as `Get-ReceiveConnector` serialises it (CLIXML
+ * or ConvertTo-Json at any depth): beyond the depth, RemoteIPRanges is the
+ * ranges' text joined by spaces, and Identity the text `SERVER\Name`.
+ */
 const rawReceiveConnector = z.looseObject({
-  Identity: z.union([z.string(), z.looseObject({ Name: z.string().optional() })]).optional(),
-  Name: z.string().optional(),
-  Server: z.union([z.string(), z.looseObject({ Name: z.string().optional() })]).optional(),
-  RemoteIPRanges: entryList,
+  Identity: psName.optional(),
+  Name: psName.optional(),
+  Server: psName.optional(),
+  RemoteIPRanges: z.preprocess((v) => listItems(v, { joined: true }), z.array(z.unknown())),
 });
 
 /**
@@ -207,19 +201,9 @@ function isRawConnector(value: unknown): value is Record<string, unknown> {
   return isObject(value) && "RemoteIPRanges" in value;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function fromRawConnector(item: unknown, targetMode: TargetMode, source: string, path: string) {
   const c = validateAt(rawReceiveConnector, item, source, path);
-  const server = typeof c.Server === "string" ? c.Server : c.Server?.Name;
-  const identity =
-    typeof c.Identity === "string"
-      ? c.Identity
-      : server !== undefined && c.Name !== undefined
-        ? `${server}\\${c.Name}`
-        : (c.Identity?.Name ?? c.Name);
+  const identity = identityOf(c);
   if (identity === undefined) throw new InputError("has no Identity or Name", { source, path });
   return {
     identity: validateAt(connectorIdentity, identity, source, `${path}.Identity`),
@@ -238,34 +222,18 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, source: string,
 function entryTexts(entries: readonly unknown[], source: string, path: string): string[] {
   const texts = entries.map((item, i) => {
     const at = { source, path: `${path}[${i}]` };
-    if (typeof item === "string") {
-      // ConvertTo-Json below the objects' depth writes their type name instead of them.
-      if (/^Microsoft\.Exchange\.Data\.\w+$/.test(item.trim())) {
-        throw new InputError(
-          `${JSON.stringify(item.trim())} is a type name, not an address: the export was cut short; export with ConvertTo-Json -Depth 4`,
-          at,
-        );
-      }
-      return item.trim();
+    // ConvertTo-Json below the objects' depth writes their type name instead of them.
+    const cut = cutShortText(item);
+    if (cut) throw cutShortError(cut).at(at);
+    if (typeof item !== "string" && !isObject(item)) throw new InputError(ENTRY_EXPECTED, at);
+    try {
+      return ipRangeText(item, (expression, bounds) => {
+        const [a, b] = [parseAt(expression, at), parseAt(bounds, at)];
+        return a.first === b.first && a.last === b.last;
+      });
+    } catch (error) {
+      throw error instanceof InputError && !(error instanceof InvalidRangeError) ? error.at(at) : error;
     }
-    if (!isObject(item)) throw new InputError(ENTRY_EXPECTED, at);
-    const e = validateAt(exchangeIpRange, item, source, at.path);
-    const bounds =
-      e.LowerBound !== undefined && e.UpperBound !== undefined
-        ? e.LowerBound === e.UpperBound
-          ? e.LowerBound
-          : `${e.LowerBound}-${e.UpperBound}`
-        : undefined;
-    const text = e.Expression ?? bounds;
-    if (text === undefined) throw new InputError('expected "Expression" or both "LowerBound" and "UpperBound"', at);
-    if (e.Expression !== undefined && bounds !== undefined) {
-      const a = parseAt(e.Expression, at);
-      const b = parseAt(bounds, at);
-      if (a.first !== b.first || a.last !== b.last) {
-        throw new InputError(`Expression ${JSON.stringify(e.Expression)} does not match LowerBound/UpperBound ${JSON.stringify(bounds)}`, at);
-      }
-    }
-    return text.trim();
   });
   try {
     ParsedEntries.parse(texts);

@@ -14,6 +14,16 @@ export interface ExoObjects {
 export interface ExoStandInOptions extends Partial<ExoObjects> {
   /** When set, any other bearer token is refused with 401. */
   acceptToken?: string;
+  /**
+   * How `value` reads for a kind the tenant has none of: the service leaves it out, sends null or sends [],
+   * and clients that call it live handle all three (rknightion/graph2otel internal/exoclient). Default `[]`.
+   */
+  emptyValue?: "absent" | "null" | "[]";
+  /**
+   * The cmdlets the app's roles let it run (default the four Get- cmdlets). Any other, unknown or not granted,
+   * answers 403 with NUL bytes labelled gzip, as the service does: Security Reader alone gets 403 for connectors.
+   */
+  cmdlets?: readonly string[];
 }
 
 /** One request as the stand-in received it, and what it answered. */
@@ -40,16 +50,21 @@ export interface ExoStandInRequest {
  * - `"truncated"`: the objects and the module's "more results available" warning;
  * - `"cmdlet-errors"`: the objects and an `@adminapi.errors` entry;
  * - `{ warnings }`: the objects with these `@adminapi.warnings`;
- * - a status: 400 with Exchange's innererror body (`message` is the internal exception's),
- *   401 with an empty body and `WWW-Authenticate`, 403 with a body of NUL bytes,
- *   429 or 5xx with `Retry-After` (`retryAfterSeconds`, default 2 for 429; `null` sends none).
+ * - 400: Exchange's AmbiguousParameterSetException body, `message` in both innererror.internalexception
+ *   and details[] (`only` keeps one of them);
+ * - 401: an empty body and `WWW-Authenticate`;
+ * - 403: NUL bytes labelled `Content-Encoding: gzip` (`body: "empty"` sends none);
+ * - 429 or 5xx: `Retry-After` only when `retryAfterSeconds` is given: live clients saw the service send none.
  */
 export type ExoScript =
   | "next-link"
   | "truncated"
   | "cmdlet-errors"
   | { warnings: string[] }
-  | { status: 400 | 401 | 403 | 429 | 500 | 502 | 503 | 504; message?: string; retryAfterSeconds?: number | null };
+  | { status: 400; message?: string; only?: "innererror" | "details" }
+  | { status: 401 }
+  | { status: 403; body?: "gzip-labelled NULs" | "empty" }
+  | { status: 429 | 500 | 502 | 503 | 504; message?: string; retryAfterSeconds?: number };
 
 export interface ExoStandIn {
   /** The base URL to give a client: `http://127.0.0.1:{port}`. */
@@ -72,6 +87,9 @@ const ENTITY: Record<string, { type: string; list: keyof ExoObjects }> = {
   "get-remotedomain": { type: "RemoteDomain", list: "remoteDomains" },
 };
 const PARAMETERS = new Set(["identity", "resultsize"]);
+const AMBIGUOUS_PARAMETER_SET = "Microsoft.Exchange.AdminApi.CommandInvocation.AmbiguousParameterSetException";
+const PARAMETER_TRANSFORMATION = "Microsoft.Exchange.AdminApi.CommandInvocation.ParameterTransformationException";
+const ODATA_SERVICE_EXCEPTION = "Microsoft.Exchange.Admin.OData.Core.ODataServiceException";
 
 /**
  * A hybrid organisation as the hybrid wizard leaves it: an OnPremises inbound connector trusted by certificate,
@@ -190,13 +208,15 @@ export function contosoHybrid(): ExoObjects {
  * A local stand-in for the Exchange Online admin endpoint on 127.0.0.1, for tests that need real HTTP:
  * `POST /adminapi/beta/{tenant}/InvokeCommand` with `Authorization: Bearer …`, `Content-Type: application/json`
  * and `{"CmdletInput":{"CmdletName","Parameters"}}` naming one of the four Get- cmdlets answers 200 with the
- * service's envelope `{"@odata.context","@adminapi.warnings","value"}`. A cmdlet it does not know, a parameter other
- * than Identity or ResultSize, or a bad ResultSize answers 400 with Exchange's innererror body, as the service does.
+ * service's envelope `{"@odata.context","@adminapi.warnings","value"}` (`value` as `emptyValue` says for a kind with
+ * no objects). As the service does (live captures in rknightion/graph2otel, internal/exoclient/errors_test.go), a
+ * cmdlet it does not know or the app may not run answers 403 with NUL bytes labelled gzip, a parameter other than
+ * Identity or ResultSize 400 AmbiguousParameterSetException, and a bad ResultSize 400 ParameterTransformationException.
  * `script` makes the next answers incomplete or errors (see ExoScript).
  *
  * @example
  * const exo = await startExoStandIn({ acceptToken: "t", remoteDomains: [] });
- * exo.script({ status: 429, retryAfterSeconds: 3 }, { cmdlet: "Get-OutboundConnector" });
+ * exo.script({ status: 429 }, { cmdlet: "Get-OutboundConnector" });
  * const client = createExchangeOnlineClient({ baseUrl: exo.url, credential });
  * await exo.close();
  */
@@ -208,6 +228,7 @@ export async function startExoStandIn(options: ExoStandInOptions = {}): Promise<
     acceptedDomains: options.acceptedDomains ?? defaults.acceptedDomains,
     remoteDomains: options.remoteDomains ?? defaults.remoteDomains,
   };
+  const granted = new Set((options.cmdlets ?? Object.keys(ENTITY)).map((c) => c.toLowerCase()));
   const requests: ExoStandInRequest[] = [];
   const scripts: { answer: ExoScript; cmdlet: string | undefined; times: number }[] = [];
   let base = "";
@@ -236,7 +257,10 @@ export async function startExoStandIn(options: ExoStandInOptions = {}): Promise<
         record.status = status;
         send(res, status, { "request-id": requestId, ...headers }, body);
       };
-      const badRequest = (message: string) => answer(400, exoError(message));
+      const badRequest = (message: string, type = ODATA_SERVICE_EXCEPTION, only?: "innererror" | "details") =>
+        answer(400, exoError(message, type, only));
+      // A long run of NUL bytes that does not inflate, whatever its label says.
+      const forbidden = () => answer(403, Buffer.alloc(4096), { "content-encoding": "gzip" });
 
       if (!match) return answer(404, undefined);
       if (req.method !== "POST") return answer(405, undefined, { allow: "POST" });
@@ -244,38 +268,35 @@ export async function startExoStandIn(options: ExoStandInOptions = {}): Promise<
       if (!token || (options.acceptToken !== undefined && token !== options.acceptToken)) return answer(401, "", unauthorized());
       if ((headerOf(req.headers, "content-type") ?? "").split(";")[0]!.trim().toLowerCase() !== "application/json") return answer(415, undefined);
       const input = (record.body as { CmdletInput?: { CmdletName?: unknown; Parameters?: unknown } } | undefined)?.CmdletInput;
-      if (typeof input?.CmdletName !== "string") return badRequest("The CmdletInput parameter is not valid: CmdletName is missing.");
+      if (typeof input?.CmdletName !== "string")
+        return badRequest("The CmdletInput parameter is not valid: CmdletName is missing.", undefined, "innererror");
       record.cmdletName = input.CmdletName;
       const parameters = input.Parameters ?? {};
       if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters))
-        return badRequest("The CmdletInput parameter is not valid: Parameters must be an object.");
+        return badRequest("The CmdletInput parameter is not valid: Parameters must be an object.", undefined, "innererror");
       record.parameters = parameters as Record<string, unknown>;
       const cmdlet = input.CmdletName;
       const entity = ENTITY[cmdlet.toLowerCase()];
-      if (!entity)
-        return answer(
-          400,
-          exoError(
-            `The term '${cmdlet}' is not recognized as a name of a cmdlet, function, script file, or executable program.`,
-            "System.Management.Automation.CommandNotFoundException",
-          ),
-        );
+      if (!entity || !granted.has(cmdlet.toLowerCase())) return forbidden();
       const unknown = Object.keys(parameters).find((p) => !PARAMETERS.has(p.toLowerCase()));
-      if (unknown !== undefined) return badRequest(`A parameter cannot be found that matches parameter name '${unknown}'.`);
+      if (unknown !== undefined) return badRequest(ambiguousParameterSet(unknown), AMBIGUOUS_PARAMETER_SET);
       const resultSize = field(parameters, "resultsize");
       if (resultSize !== undefined && !(resultSize === "Unlimited" || (Number.isInteger(Number(resultSize)) && Number(resultSize) > 0)))
         return badRequest(
-          `Cannot bind parameter 'ResultSize'. Cannot convert value "${String(resultSize)}" to type "Microsoft.Exchange.Data.Unlimited".`,
+          `Cannot process argument transformation on parameter 'ResultSize'. Cannot convert value "${String(resultSize)}" to type "Microsoft.Exchange.Data.Unlimited\`1[System.UInt32]".`,
+          PARAMETER_TRANSFORMATION,
+          "innererror",
         );
 
       const at = scripts.findIndex((s) => s.cmdlet === undefined || s.cmdlet.toLowerCase() === cmdlet.toLowerCase());
       const scripted = at === -1 ? undefined : scripts[at]!.answer;
       if (scripted !== undefined && --scripts[at]!.times === 0) scripts.splice(at, 1);
       const value = objects[entity.list];
+      const emptyValue = options.emptyValue ?? "[]";
       const envelope = {
         "@odata.context": `https://outlook.office365.com/adminapi/beta/$metadata#${entity.type}`,
         "@adminapi.warnings": [] as string[],
-        value,
+        ...(value.length > 0 || emptyValue === "[]" ? { value } : emptyValue === "null" ? { value: null } : {}),
       };
       if (scripted === undefined) return answer(200, envelope, ODATA);
       if (scripted === "next-link")
@@ -284,13 +305,11 @@ export async function startExoStandIn(options: ExoStandInOptions = {}): Promise<
       if (scripted === "cmdlet-errors")
         return answer(200, { ...envelope, "@adminapi.errors": ["The operation couldn't be performed because an object couldn't be found."] }, ODATA);
       if ("warnings" in scripted) return answer(200, { ...envelope, "@adminapi.warnings": scripted.warnings }, ODATA);
+      if (scripted.status === 400) return badRequest(scripted.message ?? ambiguousParameterSet("Foo"), AMBIGUOUS_PARAMETER_SET, scripted.only);
+      if (scripted.status === 401) return answer(401, "", unauthorized());
+      if (scripted.status === 403) return scripted.body === "empty" ? answer(403, undefined) : forbidden();
       const { status, message, retryAfterSeconds } = scripted;
-      const retryAfter = retryAfterSeconds === undefined ? (status === 429 ? 2 : undefined) : retryAfterSeconds;
-      const wait: Record<string, string> = retryAfter === undefined || retryAfter === null ? {} : { "retry-after": String(retryAfter) };
-      if (status === 400) return badRequest(message ?? "A parameter cannot be found that matches parameter name 'Foo'.");
-      if (status === 401) return answer(401, "", unauthorized());
-      // A 403 may carry nothing but NUL bytes.
-      if (status === 403) return answer(403, Buffer.alloc(8));
+      const wait: Record<string, string> = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
       return answer(status, { error: { code: status === 429 ? "TooManyRequests" : "ServiceUnavailable", message: message ?? "" } }, wait);
     });
   });
@@ -312,17 +331,31 @@ export async function startExoStandIn(options: ExoStandInOptions = {}): Promise<
 
 const ODATA = { "content-type": "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8" };
 
-/** Exchange's 400: the cmdlet's exception is inside innererror, under a generic outer message. */
-function exoError(message: string, type = "System.Management.Automation.ParameterBindingException") {
+/** The service's text for parameters that match no parameter set, as a live capture reads. */
+function ambiguousParameterSet(parameter: string): string {
+  return `Parameter set cannot be resolved using the specified named parameters. Invalid cmdlet parameters specified. ${parameter}`;
+}
+
+/**
+ * Exchange's 400 as captured live: `error.message` is "Invalid Operation" whatever went wrong; the cmdlet's exception
+ * is in `innererror.internalexception` and, for some failures, in `details[]` as `|{type}|{message}` (`only` keeps one).
+ */
+function exoError(message: string, type: string, only?: "innererror" | "details") {
+  const details = [{ code: "Client", target: "", message: `|${type}|${message}` }];
+  const innererror = {
+    message: "Invalid Operation",
+    type: ODATA_SERVICE_EXCEPTION,
+    stacktrace: "",
+    internalexception: { message, type, stacktrace: "" },
+  };
   return {
     error: {
       code: "BadRequest",
-      message: "Error executing cmdlet",
-      innererror: {
-        message: "Error executing cmdlet",
-        type: "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
-        internalexception: { message, type, stacktrace: "" },
-      },
+      message: "Invalid Operation",
+      ...(only === "innererror" ? {} : { details }),
+      ...(only === "details" ? {} : { innererror }),
+      "adminapi.warnings@odata.type": "#Collection(String)",
+      "@adminapi.warnings": [],
     },
   };
 }

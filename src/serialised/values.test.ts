@@ -1,6 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { listItems, psAddressSpace, psBindingPort, psBool, psDomainCapabilities, psEnum, psHost, psList, psName } from "./powershell-json.js";
+import type { ExchangeEnum } from "./enums.js";
+import {
+  ipRangeText,
+  listItems,
+  psAddressSpace,
+  psBindingPort,
+  psBool,
+  psDomainCapabilities,
+  psEnum,
+  psHost,
+  psIpAddress,
+  psList,
+  psName,
+  readDate,
+} from "./values.js";
 
 /** The messages of a refused value: each reader promises its own, never zod's default. */
 function refusal(schema: z.ZodType, value: unknown): string[] {
@@ -82,13 +96,29 @@ describe("psName", () => {
 });
 
 describe("psEnum", () => {
-  const levels = psEnum(["EncryptionOnly", "CertificateValidation", "DomainValidation"], {
-    1: "EncryptionOnly",
-    2: "CertificateValidation",
-    4: "DomainValidation",
-  });
-  const auth = psEnum(["None", "Tls", "Integrated", "BasicAuth"], { 0: "None", 1: "Tls", 2: "Integrated", 4: "BasicAuth" }, true);
-  const expected = "expected EncryptionOnly, CertificateValidation, DomainValidation";
+  const tlsAuthLevel: ExchangeEnum = {
+    type: "Microsoft.Exchange.Data.TlsAuthLevel",
+    flags: false,
+    members: [
+      ["EncryptionOnly", 1],
+      ["CertificateValidation", 2],
+      ["DomainValidation", 4],
+    ],
+  };
+  const authMechanisms: ExchangeEnum = {
+    type: "Microsoft.Exchange.Data.Directory.SystemConfiguration.AuthMechanisms",
+    flags: true,
+    members: [
+      ["None", 0],
+      ["Tls", 1],
+      ["Integrated", 2],
+      ["BasicAuth", 4],
+    ],
+  };
+  const levels = psEnum(tlsAuthLevel);
+  const auth = psEnum(authMechanisms);
+  const expected = "expected EncryptionOnly, CertificateValidation, DomainValidation, or their numbers";
+  const expectedFlags = "expected None, Tls, Integrated, BasicAuth (or several, comma-separated), or their numbers";
 
   it("reads names in any case, in Exchange's spelling", () => {
     expect(levels.parse("DomainValidation")).toEqual(["DomainValidation"]);
@@ -96,7 +126,7 @@ describe("psEnum", () => {
     expect(levels.parse(" ENCRYPTIONONLY ")).toEqual(["EncryptionOnly"]);
   });
 
-  it("reads the numbers a local session writes", () => {
+  it("reads the numbers serialised objects carry", () => {
     expect(levels.parse(4)).toEqual(["DomainValidation"]);
     expect(levels.parse(2)).toEqual(["CertificateValidation"]);
   });
@@ -108,24 +138,31 @@ describe("psEnum", () => {
     expect(auth.parse(0)).toEqual(["None"]);
   });
 
-  it('reads a flags string ("Tls, Integrated") and an array as each name', () => {
+  it('reads a flags string ("Tls, Integrated"), an array of names and an array of numbers as each name', () => {
     expect(auth.parse("Tls, Integrated")).toEqual(["Tls", "Integrated"]);
     expect(auth.parse("tls,basicauth")).toEqual(["Tls", "BasicAuth"]);
     expect(auth.parse(["Integrated", "BasicAuth"])).toEqual(["Integrated", "BasicAuth"]);
+    expect(auth.parse([1, 4])).toEqual(["Tls", "BasicAuth"]);
   });
 
-  it("refuses an unknown name or number, saying what was expected", () => {
-    expect(refusal(levels, "Opportunistic")).toEqual([`"Opportunistic" is not a known value: ${expected}`]);
-    expect(refusal(levels, 3)).toEqual([`3 is not a known value: ${expected}`]);
-    expect(refusal(levels, true)).toEqual([expected]);
-    expect(refusal(auth, "Tls, Kerberos")).toEqual(['"Kerberos" is not a known value: expected None, Tls, Integrated, BasicAuth']);
+  it("reads a single-valued enum's name whole, commas and all", () => {
+    expect(refusal(levels, "EncryptionOnly, DomainValidation")).toEqual([
+      `"EncryptionOnly, DomainValidation" is not a value of TlsAuthLevel: ${expected}`,
+    ]);
+  });
+
+  it("refuses an unknown name or number, naming the enum and what was expected", () => {
+    expect(refusal(levels, "Opportunistic")).toEqual([`"Opportunistic" is not a value of TlsAuthLevel: ${expected}`]);
+    expect(refusal(levels, 3)).toEqual([`3 is not a value of TlsAuthLevel: ${expected}`]);
+    expect(refusal(levels, true)).toEqual([`is boolean true: ${expected}`]);
+    expect(refusal(auth, "Tls, Kerberos")).toEqual([`"Kerberos" is not a value of AuthMechanisms: ${expectedFlags}`]);
   });
 
   it("refuses a flags number with a bit it does not know", () => {
     // 9 is Tls plus an unknown bit 8: reading it as Tls alone would hide a value the enum cannot name.
-    expect(refusal(auth, 9)).toEqual(["9 is not a known value: expected None, Tls, Integrated, BasicAuth"]);
-    expect(refusal(auth, 8)).toEqual(["8 is not a known value: expected None, Tls, Integrated, BasicAuth"]);
-    expect(refusal(auth, 1.5)).toEqual(["1.5 is not a known value: expected None, Tls, Integrated, BasicAuth"]);
+    expect(refusal(auth, 9)).toEqual([`9 is not a value of AuthMechanisms: ${expectedFlags}`]);
+    expect(refusal(auth, 8)).toEqual([`8 is not a value of AuthMechanisms: ${expectedFlags}`]);
+    expect(refusal(auth, 1.5)).toEqual([`1.5 is not a value of AuthMechanisms: ${expectedFlags}`]);
   });
 });
 
@@ -136,12 +173,32 @@ describe("psHost", () => {
     expect(psHost.parse("  mail.contoso.com ")).toBe("mail.contoso.com");
   });
 
-  it("reads a deserialised smart host or domain object", () => {
-    expect(psHost.parse({ Address: "[10.0.0.2]", IsIPAddress: true })).toBe("10.0.0.2");
-    // A host smart host has Address null and its name under Domain.HostnameString.
+  it("reads a smart host given by name as Exchange serialises it: Address 0.0.0.0, the name under Domain", () => {
+    // From a real Get-SendConnector capture (E19-GetSendConnector.xml): the reader must not take Address first.
+    const byName = {
+      Address: { Address: 0, AddressFamily: "InterNetwork", IsIPv6Multicast: false, IPAddressToString: "0.0.0.0" },
+      IsIPAddress: false,
+      Domain: "microsoft-com.mail.protection.outlook.com",
+    };
+    expect(psHost.parse(byName)).toBe("microsoft-com.mail.protection.outlook.com");
     expect(psHost.parse({ Address: null, IsIPAddress: false, Domain: { HostnameString: "Relay.Contoso.com" } })).toBe("relay.contoso.com");
+  });
+
+  it("reads a smart host given by address, as an IPAddress object or as text", () => {
+    expect(psHost.parse({ Address: { IPAddressToString: "10.0.0.2", AddressFamily: "InterNetwork" }, IsIPAddress: true, Domain: null })).toBe(
+      "10.0.0.2",
+    );
+    expect(psHost.parse({ Address: "[10.0.0.2]", IsIPAddress: true })).toBe("10.0.0.2");
+  });
+
+  it("reads domain objects: Fqdn, SmtpDomain and SmtpDomainWithSubdomains (whose Address keeps the *.)", () => {
     expect(psHost.parse({ Domain: "Contoso.com" })).toBe("contoso.com");
     expect(psHost.parse({ HostnameString: "Smtp.Contoso.com" })).toBe("smtp.contoso.com");
+    expect(psHost.parse({ Address: "*.contoso.local", IncludeSubDomains: true, Domain: "contoso.local", SmtpDomain: "contoso.local" })).toBe(
+      "*.contoso.local",
+    );
+    expect(psHost.parse({ IncludeSubDomains: true, Domain: "contoso.local" })).toBe("*.contoso.local");
+    expect(psHost.parse({ AutoDiscover: false, Domain: "contoso.com" })).toBe("contoso.com");
   });
 
   it("refuses what carries no host name, with its message", () => {
@@ -201,6 +258,17 @@ describe("psDomainCapabilities", () => {
     });
   });
 
+  it("reads Capabilities as the SmtpReceiveCapabilities number a local session writes (512 is AcceptCloudServicesMail)", () => {
+    expect(psDomainCapabilities.parse({ Domain: "mail.protection.outlook.com", Capabilities: 512, SmtpX509Identifier: null })).toEqual({
+      domain: "mail.protection.outlook.com",
+      capabilities: ["AcceptCloudServicesMail"],
+    });
+    expect(psDomainCapabilities.parse({ Domain: "contoso.com", Capabilities: 514 })).toEqual({
+      domain: "contoso.com",
+      capabilities: ["AcceptOorgProtocol", "AcceptCloudServicesMail"],
+    });
+  });
+
   it("reads the object form, with Domain as text or as a domain object and Capabilities as text or array", () => {
     const serialised = {
       Domain: { Address: "mail.protection.outlook.com", Domain: "mail.protection.outlook.com", IncludeSubDomains: false },
@@ -220,5 +288,89 @@ describe("psDomainCapabilities", () => {
     // No domain, whether missing from the object or empty before the colon.
     expect(refusal(psDomainCapabilities, { Capabilities: "AcceptCloudServicesMail" })).toEqual([expected]);
     expect(refusal(psDomainCapabilities, ":AcceptCloudServicesMail")).toEqual([expected]);
+  });
+});
+
+describe("psIpAddress", () => {
+  it("reads text, a serialised IPAddress with IPAddressToString, and one with only its IPv4 Address number", () => {
+    expect(psIpAddress.parse(" 192.0.2.25 ")).toBe("192.0.2.25");
+    expect(psIpAddress.parse({ Address: 0, AddressFamily: "InterNetwork", IPAddressToString: "0.0.0.0" })).toBe("0.0.0.0");
+    expect(psIpAddress.parse({ AddressFamily: "InterNetworkV6", ScopeId: 0, IPAddressToString: "2001:db8::1" })).toBe("2001:db8::1");
+    // IPAddress.Address is the four bytes read little-endian: 16777343 is 127.0.0.1, 419561664 is 192.0.2.25.
+    expect(psIpAddress.parse({ Address: 16777343, AddressFamily: 2 })).toBe("127.0.0.1");
+    expect(psIpAddress.parse({ Address: 419561664, AddressFamily: "InterNetwork" })).toBe("192.0.2.25");
+  });
+
+  it("refuses what is no address", () => {
+    expect(refusal(psIpAddress, "mail.contoso.com")).toEqual(["expected an IP address"]);
+    expect(refusal(psIpAddress, { Address: 1, AddressFamily: "InterNetworkV6" })).toEqual(["expected an IP address"]);
+  });
+});
+
+describe("ipRangeText", () => {
+  const agree = (a: string, b: string) => a.replace(/\s/g, "") === b.replace(/\s/g, "");
+
+  it("takes a string as it is, and an IPRange's Expression", () => {
+    expect(ipRangeText(" 10.0.0.0/8 ", agree)).toBe("10.0.0.0/8");
+    expect(
+      ipRangeText({ LowerBound: "0.0.0.0", UpperBound: "255.255.255.255", RangeFormat: "LoHi", Expression: "0.0.0.0-255.255.255.255" }, agree),
+    ).toBe("0.0.0.0-255.255.255.255");
+  });
+
+  it("reads bounds that are deserialised IPAddress objects", () => {
+    const bound = (text: string) => ({ IPAddressToString: text, Address: 0, AddressFamily: "InterNetwork" });
+    expect(ipRangeText({ LowerBound: bound("192.0.2.1"), UpperBound: bound("192.0.2.9"), RangeFormat: 0 }, agree)).toBe("192.0.2.1-192.0.2.9");
+    expect(ipRangeText({ LowerBound: bound("192.0.2.1"), UpperBound: bound("192.0.2.9"), Expression: "192.0.2.1-192.0.2.9" }, agree)).toBe(
+      "192.0.2.1-192.0.2.9",
+    );
+  });
+
+  it("refuses bounds that are no address and an Expression the bounds contradict", () => {
+    expect(() => ipRangeText({ LowerBound: { Port: 1 }, UpperBound: "192.0.2.9" }, agree)).toThrow(
+      "LowerBound: is an object: expected an IP address",
+    );
+    expect(() => ipRangeText({ LowerBound: "192.0.2.1", UpperBound: "192.0.2.9", Expression: "192.0.2.0/24" }, agree)).toThrow(
+      'Expression "192.0.2.0/24" does not match LowerBound/UpperBound "192.0.2.1-192.0.2.9"',
+    );
+  });
+});
+
+describe("listItems joined", () => {
+  it("splits the text PowerShell makes of a list beyond ConvertTo-Json's depth, only where asked", () => {
+    expect(listItems("0.0.0.0-255.255.255.255 ::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", { joined: true })).toEqual([
+      "0.0.0.0-255.255.255.255",
+      "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    ]);
+    expect(listItems("Default Frontend EX01")).toEqual(["Default Frontend EX01"]);
+  });
+});
+
+describe("readDate", () => {
+  const iso = (text: string) => readDate(text).toISOString();
+
+  it("reads 5.1's /Date(ms)/, ISO 8601 with or without offset, and the 5.1 DateTime wrapper", () => {
+    expect(iso("/Date(1628265374000)/")).toBe("2021-08-06T15:56:14.000Z");
+    expect(iso("2021-08-06T15:56:14-05:00")).toBe("2021-08-06T20:56:14.000Z");
+    expect(iso("2021-08-06T15:56:14.1234567+02:00")).toBe("2021-08-06T13:56:14.123Z");
+    expect(iso("2021-08-06T15:56:14")).toBe("2021-08-06T15:56:14.000Z");
+    expect(readDate({ value: "/Date(0)/", DisplayHint: 2, DateTime: "Thursday, January 1, 1970 12:00:00 AM" }).toISOString()).toBe(
+      "1970-01-01T00:00:00.000Z",
+    );
+  });
+
+  it("reads culture-formatted text where day and month cannot be confused", () => {
+    expect(iso("13/08/2026 15:56:14")).toBe("2026-08-13T15:56:14.000Z");
+    expect(iso("08/13/2026 3:56:14 PM")).toBe("2026-08-13T15:56:14.000Z");
+    expect(iso("06.08.2026 15:56:14")).toBe("2026-08-06T15:56:14.000Z");
+    expect(iso("05/05/2026")).toBe("2026-05-05T00:00:00.000Z");
+    expect(iso("Sunday 14 July 2024 02:13:02")).toBe("2024-07-14T02:13:02.000Z");
+    expect(iso("Sunday, July 14, 2024 2:13:02 AM")).toBe("2024-07-14T02:13:02.000Z");
+  });
+
+  it("refuses culture text that reads two ways, and what is no date", () => {
+    expect(() => readDate("08/06/2021 15:56:14")).toThrow("could be read with day and month either way");
+    expect(() => readDate("31/04/2026")).toThrow("is not a date");
+    expect(() => readDate("soon")).toThrow("is not a date");
+    expect(() => readDate(42)).toThrow("is number 42");
   });
 });

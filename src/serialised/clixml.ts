@@ -1,0 +1,240 @@
+import { InputError } from "../errors.js";
+import { printable } from "../validation.js";
+import { parseXml, type XmlElement } from "./xml.js";
+
+/**
+ * PowerShell's CLIXML, the format `Export-Clixml` writes and remote sessions
+ * speak (MS-PSRP 2.2.5): objects with their type names, their `ToString`,
+ * their properties (`<Props>`, and `<MS>` for the members PowerShell adds),
+ * and a value of their own when they are a list, a dictionary or a wrapped
+ * primitive (an enum is an `<I32>` with the enum's type names). This reads it
+ * into that model without loss; `plainValue` turns the model into what
+ * `ConvertTo-Json` would write at unlimited depth, which is what the readers
+ * of Exchange's objects take.
+ */
+
+export type PsPrimitive =
+  | { kind: "nil" }
+  | { kind: "string"; value: string }
+  | { kind: "char"; value: string }
+  | { kind: "bool"; value: boolean }
+  /** `tag` is the element (`I32`, `I64`, `Db`…): PowerShell writes integers and reals apart. */
+  | { kind: "number"; value: number; tag: string }
+  /** xs:dateTime as written, with its offset or `Z`, or neither for a DateTime of unspecified kind. */
+  | { kind: "date"; value: string }
+  /** xs:duration, as a TimeSpan is written (`PT9.0269026S`). */
+  | { kind: "duration"; value: string }
+  | { kind: "bytes"; value: Buffer }
+  | { kind: "guid"; value: string }
+  | { kind: "version"; value: string };
+
+export interface PsProperty {
+  name: string;
+  value: PsValue;
+  /** From `<MS>`: a member PowerShell added (`PSComputerName`, `SerializationData`), not one of the type's own. */
+  extended: boolean;
+}
+
+export interface PsObject {
+  kind: "object";
+  /** Most derived first, as `<TN>` lists them; `Deserialized.` is not part of them. */
+  typeNames: readonly string[];
+  toString: string | undefined;
+  /** The object's own value: a list, a dictionary, or the primitive it wraps (an enum's number). */
+  base: PsPrimitive | { kind: "list"; items: PsValue[] } | { kind: "dictionary"; entries: [PsValue, PsValue][] } | undefined;
+  properties: PsProperty[];
+}
+
+export type PsValue = PsPrimitive | PsObject;
+
+const NUMBER_TAGS = new Set(["By", "SB", "U16", "I16", "U32", "I32", "U64", "I64", "Sg", "Db", "D"]);
+const STRING_TAGS = new Set(["S", "URI", "XD", "SBK"]);
+const LIST_TAGS = new Set(["LST", "IE", "STK", "QUE"]);
+
+/** Whether text is CLIXML rather than JSON: after any byte order mark and white space, an XML declaration or `<Objs`. */
+export function isCliXml(text: string): boolean {
+  return /^\uFEFF?\s*<(?:\?xml|Objs[\s>])/.test(text);
+}
+
+/**
+ * The values an `Export-Clixml` file holds, in order (one per object the
+ * pipeline gave it).
+ *
+ * @throws InputError naming the source and line for anything that is not CLIXML, and for a SecureString (a secret).
+ */
+export function parseCliXml(text: string, source: string): PsValue[] {
+  const root = parseXml(text, source);
+  if (root.name !== "Objs") throw new InputError(`line ${root.line}: expected <Objs>, the root element Export-Clixml writes`, { source });
+  const reader = new CliXmlReader(source);
+  return root.children.map((child) => reader.value(child));
+}
+
+class CliXmlReader {
+  private readonly objects = new Map<string, PsObject>();
+  private readonly typeNames = new Map<string, string[]>();
+  constructor(private readonly source: string) {}
+
+  private fail(element: XmlElement, message: string): never {
+    throw new InputError(`line ${element.line}: <${element.name}>: ${message}`, { source: this.source });
+  }
+
+  value(element: XmlElement): PsValue {
+    const name = element.name;
+    if (name === "Obj") return this.object(element);
+    if (name === "Ref") {
+      const id = element.attributes.RefId;
+      const found = id === undefined ? undefined : this.objects.get(id);
+      if (!found) this.fail(element, `refers to object ${printable(JSON.stringify(id ?? ""))}, which was not given before it`);
+      return found;
+    }
+    return this.primitive(element);
+  }
+
+  private primitive(element: XmlElement): PsPrimitive {
+    const name = element.name;
+    const text = decodeCliXmlString(element.text);
+    if (name === "Nil") return { kind: "nil" };
+    if (STRING_TAGS.has(name)) return { kind: "string", value: text };
+    if (name === "C") return { kind: "char", value: String.fromCharCode(this.integer(element, text)) };
+    if (name === "B") {
+      if (text !== "true" && text !== "false") this.fail(element, `${printable(JSON.stringify(text))} is not true or false`);
+      return { kind: "bool", value: text === "true" };
+    }
+    if (NUMBER_TAGS.has(name)) {
+      const value = Number(text);
+      if (text.trim() === "" || !Number.isFinite(value)) {
+        if (/^(?:-?INF|NaN)$/.test(text) && (name === "Db" || name === "Sg")) return { kind: "number", value: Number.NaN, tag: name };
+        this.fail(element, `${printable(JSON.stringify(text.slice(0, 40)))} is not a number`);
+      }
+      return { kind: "number", value, tag: name };
+    }
+    if (name === "DT") {
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/.test(text)) {
+        this.fail(element, `${printable(JSON.stringify(text.slice(0, 40)))} is not an xs:dateTime`);
+      }
+      return { kind: "date", value: text };
+    }
+    if (name === "TS") return { kind: "duration", value: text };
+    if (name === "G") return { kind: "guid", value: text };
+    if (name === "Version") return { kind: "version", value: text };
+    if (name === "BA") {
+      const compact = text.replace(/\s+/g, "");
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) this.fail(element, "is not base64");
+      return { kind: "bytes", value: Buffer.from(compact, "base64") };
+    }
+    if (name === "SS") this.fail(element, "is a SecureString, a secret: export the objects without it");
+    return this.fail(element, "is not a CLIXML value (expected Obj, Ref, S, I32, B, DT, BA, Nil or another primitive)");
+  }
+
+  private integer(element: XmlElement, text: string): number {
+    const n = Number(text);
+    if (!Number.isInteger(n)) this.fail(element, `${printable(JSON.stringify(text.slice(0, 40)))} is not an integer`);
+    return n;
+  }
+
+  private object(element: XmlElement): PsObject {
+    const obj: PsObject = { kind: "object", typeNames: [], toString: undefined, base: undefined, properties: [] };
+    // Registered before its members are read: a member may refer back to the object that holds it.
+    const id = element.attributes.RefId;
+    if (id !== undefined) this.objects.set(id, obj);
+    for (const child of element.children) {
+      switch (child.name) {
+        case "TN": {
+          const names = child.children.filter((t) => t.name === "T").map((t) => decodeCliXmlString(t.text));
+          if (child.attributes.RefId !== undefined) this.typeNames.set(child.attributes.RefId, names);
+          obj.typeNames = names;
+          break;
+        }
+        case "TNRef": {
+          const names = this.typeNames.get(child.attributes.RefId ?? "");
+          if (!names) this.fail(child, `refers to type names ${printable(JSON.stringify(child.attributes.RefId ?? ""))}, not given before`);
+          obj.typeNames = names;
+          break;
+        }
+        case "ToString":
+          obj.toString = decodeCliXmlString(child.text);
+          break;
+        case "Props":
+        case "MS":
+          for (const member of child.children) obj.properties.push(this.property(member, child.name === "MS"));
+          break;
+        case "DCT":
+          obj.base = { kind: "dictionary", entries: child.children.map((en) => this.entry(en)) };
+          break;
+        default:
+          if (LIST_TAGS.has(child.name)) obj.base = { kind: "list", items: child.children.map((item) => this.value(item)) };
+          else obj.base = this.primitive(child);
+      }
+    }
+    return obj;
+  }
+
+  private property(member: XmlElement, extended: boolean): PsProperty {
+    const name = member.attributes.N;
+    if (name === undefined) this.fail(member, 'has no name (the attribute N="…")');
+    return { name: decodeCliXmlString(name), value: this.value(member), extended };
+  }
+
+  private entry(en: XmlElement): [PsValue, PsValue] {
+    if (en.name !== "En") this.fail(en, "expected <En> in a dictionary");
+    const key = en.children.find((c) => c.attributes.N === "Key");
+    const value = en.children.find((c) => c.attributes.N === "Value");
+    if (!key || !value) this.fail(en, 'expected a "Key" and a "Value"');
+    return [this.value(key), this.value(value)];
+  }
+}
+
+/** CLIXML writes characters XML cannot hold, and `_x` itself, as `_xHHHH_` (MS-PSRP 2.2.5.3.2). */
+export function decodeCliXmlString(text: string): string {
+  return text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+const OBJECT_CYCLE = "refers to itself: CLIXML with a cycle cannot be read as JSON";
+
+/**
+ * What `ConvertTo-Json` writes for a value at unlimited depth, as JSON.parse
+ * would return it: objects by their properties (the type's own and those
+ * PowerShell added), lists as arrays, dictionaries as objects, an enum or
+ * other wrapped primitive as the primitive (an enum's number), dates as the
+ * ISO text, bytes as base64 (which the readers take as RawData does).
+ */
+export function plainValue(value: PsValue, source: string, seen: Set<PsObject> = new Set()): unknown {
+  if (value.kind !== "object") return plainPrimitive(value);
+  if (seen.has(value)) throw new InputError(OBJECT_CYCLE, { source });
+  seen.add(value);
+  try {
+    const base = value.base;
+    if (base?.kind === "list") return base.items.map((item) => plainValue(item, source, seen));
+    if (base?.kind === "dictionary") {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of base.entries) out[keyText(k)] = plainValue(v, source, seen);
+      return out;
+    }
+    if (base !== undefined) return plainPrimitive(base);
+    const out: Record<string, unknown> = {};
+    for (const p of value.properties) if (!(p.name in out)) out[p.name] = plainValue(p.value, source, seen);
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function plainPrimitive(p: PsPrimitive): unknown {
+  switch (p.kind) {
+    case "nil":
+      return null;
+    case "bytes":
+      return p.value.toString("base64");
+    case "bool":
+    case "number":
+      return p.value;
+    default:
+      return p.value;
+  }
+}
+
+function keyText(key: PsValue): string {
+  if (key.kind === "object") return key.toString ?? String(plainValue(key, ""));
+  const plain = plainPrimitive(key);
+  return String(plain);
+}

@@ -1,0 +1,161 @@
+import { InputError } from "../errors.js";
+import { printable } from "../validation.js";
+
+/**
+ * The XML that CLIXML is written in, and no more: elements, attributes, text,
+ * the five named entities and character references, comments, CDATA and the
+ * XML declaration. A document type declaration is refused (CLIXML never has
+ * one, and entity definitions are how XML bombs work). Namespaces are kept
+ * as written in the names' prefixes and otherwise ignored.
+ */
+export interface XmlElement {
+  name: string;
+  attributes: Readonly<Record<string, string>>;
+  children: XmlElement[];
+  /** The element's own text (outside its children), entities decoded. */
+  text: string;
+  /** 1-based line where the element starts, for error messages. */
+  line: number;
+}
+
+const NAME = /[A-Za-z_][\w.:-]*/y;
+const ATTRIBUTE = /\s+([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
+const ENTITIES: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+const MAX_DEPTH = 256;
+
+/** @throws InputError naming the source and line of the first thing that is not well-formed. */
+export function parseXml(text: string, source: string): XmlElement {
+  return new XmlParser(text, source).document();
+}
+
+class XmlParser {
+  private at = 0;
+  constructor(
+    private readonly text: string,
+    private readonly source: string,
+  ) {}
+
+  private newlines: number[] | undefined;
+
+  /** The line of an offset, by binary search over the line ends (found once): elements carry it, so it must be cheap. */
+  private line(at = this.at): number {
+    if (!this.newlines) {
+      this.newlines = [];
+      for (let i = this.text.indexOf("\n"); i !== -1; i = this.text.indexOf("\n", i + 1)) this.newlines.push(i);
+    }
+    let lo = 0;
+    let hi = this.newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.newlines[mid]! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  }
+
+  private fail(message: string, at = this.at): never {
+    throw new InputError(`line ${this.line(at)}: ${message}`, { source: this.source });
+  }
+
+  document(): XmlElement {
+    if (this.text.charCodeAt(0) === 0xfeff) this.at = 1;
+    this.misc();
+    if (this.text.startsWith("<?xml", this.at)) {
+      const end = this.text.indexOf("?>", this.at);
+      if (end < 0) this.fail("the XML declaration is not closed");
+      this.at = end + 2;
+    }
+    this.misc();
+    if (this.text.startsWith("<!DOCTYPE", this.at)) this.fail("has a document type declaration, which CLIXML never has");
+    if (this.text[this.at] !== "<") this.fail("is not XML: expected an element such as <Objs>");
+    const root = this.element(0);
+    this.misc();
+    if (this.at < this.text.length) this.fail("has content after the root element");
+    return root;
+  }
+
+  /** White space and comments between elements. */
+  private misc(): void {
+    for (;;) {
+      while (this.at < this.text.length && /\s/.test(this.text[this.at]!)) this.at++;
+      if (!this.text.startsWith("<!--", this.at)) return;
+      const end = this.text.indexOf("-->", this.at + 4);
+      if (end < 0) this.fail("a comment is not closed");
+      this.at = end + 3;
+    }
+  }
+
+  private element(depth: number): XmlElement {
+    if (depth > MAX_DEPTH) this.fail(`nests elements more than ${MAX_DEPTH} deep`);
+    const start = this.at;
+    this.at++; // "<"
+    const name = this.name();
+    const attributes: Record<string, string> = {};
+    for (;;) {
+      ATTRIBUTE.lastIndex = this.at;
+      const m = ATTRIBUTE.exec(this.text);
+      if (!m) break;
+      if (m[1]! in attributes) this.fail(`<${name}> repeats the attribute ${m[1]}`);
+      attributes[m[1]!] = this.decode(m[2] ?? m[3] ?? "", this.at);
+      this.at = ATTRIBUTE.lastIndex;
+    }
+    while (/\s/.test(this.text[this.at] ?? "")) this.at++;
+    const element: XmlElement = { name, attributes, children: [], text: "", line: this.line(start) };
+    if (this.text.startsWith("/>", this.at)) {
+      this.at += 2;
+      return element;
+    }
+    if (this.text[this.at] !== ">") this.fail(`<${name}> is not closed where expected`);
+    this.at++;
+    let text = "";
+    for (;;) {
+      const next = this.text.indexOf("<", this.at);
+      if (next < 0) this.fail(`<${name}> (line ${element.line}) is not closed before the end of the text`);
+      text += this.decode(this.text.slice(this.at, next), this.at);
+      this.at = next;
+      if (this.text.startsWith("</", this.at)) {
+        this.at += 2;
+        const closing = this.name();
+        if (closing !== name) this.fail(`</${printable(closing)}> closes <${name}> (line ${element.line})`);
+        while (/\s/.test(this.text[this.at] ?? "")) this.at++;
+        if (this.text[this.at] !== ">") this.fail(`</${name}> is not closed`);
+        this.at++;
+        element.text = text;
+        return element;
+      }
+      if (this.text.startsWith("<!--", this.at)) {
+        const end = this.text.indexOf("-->", this.at + 4);
+        if (end < 0) this.fail("a comment is not closed");
+        this.at = end + 3;
+      } else if (this.text.startsWith("<![CDATA[", this.at)) {
+        const end = this.text.indexOf("]]>", this.at + 9);
+        if (end < 0) this.fail("a CDATA section is not closed");
+        text += this.text.slice(this.at + 9, end);
+        this.at = end + 3;
+      } else if (this.text.startsWith("<?", this.at) || this.text.startsWith("<!", this.at)) {
+        this.fail("has a declaration or processing instruction inside an element");
+      } else {
+        element.children.push(this.element(depth + 1));
+      }
+    }
+  }
+
+  private name(): string {
+    NAME.lastIndex = this.at;
+    const m = NAME.exec(this.text);
+    if (!m) this.fail("expected an element name");
+    this.at = NAME.lastIndex;
+    return m[0];
+  }
+
+  private decode(raw: string, at: number): string {
+    if (!raw.includes("&")) return raw;
+    return raw.replace(/&([^;&\s]{0,10});?/g, (whole, ref: string) => {
+      if (!whole.endsWith(";")) this.fail(`an unescaped "&" (expected &amp;)`, at);
+      if (ref in ENTITIES) return ENTITIES[ref]!;
+      const code = /^#x([0-9a-f]+)$/i.test(ref) ? Number.parseInt(ref.slice(2), 16) : /^#\d+$/.test(ref) ? Number(ref.slice(1)) : undefined;
+      if (code === undefined || code > 0x10ffff) this.fail(`${printable(JSON.stringify(whole))} is not an XML entity this reader knows`, at);
+      return String.fromCodePoint(code);
+    });
+  }
+}
