@@ -11,14 +11,23 @@ import type { FindingState } from "./finding-state.js";
  * while it lasts and only for the digest it was given for. Without any
  * channel (`canAlert` false) nothing is marked as alerted, so the first check
  * with a channel tells what is open. Only a check that succeeded may be
- * classified: a failed one never reads as "resolved". A finding below the
+ * classified: a failed one never reads as "resolved", nor does a finding of
+ * a rule that could not judge this check. A finding below the
  * tenant's `minSeverity` is kept but never alerts, and counts as not told, so
  * lowering the threshold later tells what is open.
  */
 export function classify(
   previous: FindingState | undefined,
   findings: readonly Finding[],
-  run: { tenant: string; runId: string; at: Date; canAlert: boolean; minSeverity?: Severity | undefined },
+  run: {
+    tenant: string;
+    runId: string;
+    at: Date;
+    canAlert: boolean;
+    minSeverity?: Severity | undefined;
+    /** Rules that could not judge this check (what they read was not collected): their open findings stay open as they were. */
+    unjudged?: ReadonlySet<string> | undefined;
+  },
 ): { transitions: Transition[]; next: FindingState } {
   const now = run.at.toISOString();
   const floor = SEVERITY_RANK[run.minSeverity ?? "info"];
@@ -55,6 +64,13 @@ export function classify(
   }
   for (const [id, before] of Object.entries(open)) {
     if (seen.has(id)) continue;
+    if (run.unjudged?.has(before.finding.rule)) {
+      // Not looked at is not resolved: the finding stays open with what was last seen of it, and tells nothing.
+      next.open[id] = before;
+      if (snoozes[id]) next.snoozes[id] = snoozes[id]!;
+      transitions.push({ kind: "unchanged", finding: before.finding, since: before.since, snooze: snoozes[id], alert: false });
+      continue;
+    }
     // Told about it, or silenced on purpose: either way the admins know it, so its end is news.
     const told = before.alertedDigest !== undefined || snoozes[id] !== undefined;
     transitions.push({ kind: "resolved", finding: before.finding, since: before.since, alert: canAlert(before.finding) && told });

@@ -1,7 +1,7 @@
 import type { Transition } from "../alerts/alert.js";
 import type { FindingState } from "../alerts/finding-state.js";
 import { classify } from "../alerts/transitions.js";
-import type { CheckReport, HybridEvidence, Output, TargetReport, TenantCheck, TransitionReport } from "../core/check.js";
+import type { CheckReport, HybridEvidence, NotChecked, Output, TargetReport, TenantCheck, TransitionReport } from "../core/check.js";
 import type { Finding, Severity } from "../core/finding.js";
 import type { EopObservation, ObservationPart, Observations } from "../core/observations.js";
 import type { Rule } from "../core/rule.js";
@@ -10,6 +10,7 @@ import type { FeedState } from "../feed/feed-state.js";
 import { describeVersion } from "../feed/snapshot.js";
 import { type FeedSyncReport, feedStaleness, tooOldFeedLine } from "../feed/staleness.js";
 import { rememberCertificates } from "../hybrid/certificate-memory.js";
+import { partUnavailable } from "../hybrid/deployment.js";
 import type { HybridState } from "../hybrid/hybrid-state.js";
 import { RangeSet } from "../ip/index.js";
 import { type Artifacts, OUTPUTS, renderOutputs, writtenOutputs } from "../outputs/index.js";
@@ -66,7 +67,7 @@ export function evaluate(
   const previous = options.history?.previous;
   // What each connector's certificate was at the last checks comes with the finding state, unless the caller gave it.
   if (observations.certificateHistory === undefined && previous) observations = { ...observations, certificateHistory: previous.certificates };
-  const findings = runRules(observations, rules);
+  const { findings, notChecked } = runRules(observations, rules);
   const classified =
     options.history &&
     classify(options.history.previous, findings, {
@@ -75,8 +76,9 @@ export function evaluate(
       at: observations.at,
       canAlert: options.history.canAlert,
       minSeverity: options.history.minSeverity,
+      unjudged: new Set(notChecked.flatMap((n) => n.rules)),
     });
-  const report = buildReport(observations, findings, outputs);
+  const report = buildReport(observations, findings, notChecked, outputs);
   if (classified) report.transitions = classified.transitions.map(transitionReport);
   const check: TenantCheck = { observations, findings, report, transitions: classified?.transitions };
   const next = classified && {
@@ -93,9 +95,29 @@ function transitionReport(t: Transition): TransitionReport {
   return { id, kind: t.kind, rule, subject, summary, since: t.since, alert: t.alert, snoozedUntil: t.snooze?.until };
 }
 
-function runRules(observations: Observations, rules: readonly Rule[]): Finding[] {
+/**
+ * Runs every rule whose observation parts are present. A rule whose state
+ * document parts were not collected (or not whole), or that says it cannot
+ * judge, does not run: it is listed as not checked, each reason once, and is
+ * never taken to have found nothing.
+ */
+function runRules(observations: Observations, rules: readonly Rule[]): { findings: Finding[]; notChecked: NotChecked[] } {
   const order = new Map(rules.map((r, i) => [r.id, i]));
-  const findings = rules.filter((r) => r.needs.every((part) => observations[part] !== undefined)).flatMap((r) => r.evaluate(observations));
+  const unchecked = new Map<string, string[]>();
+  const findings: Finding[] = [];
+  for (const rule of rules) {
+    if (!rule.needs.every((part) => observations[part] !== undefined)) continue;
+    const hybrid = observations.hybrid;
+    const missing = hybrid ? (rule.parts ?? []).map((part) => partUnavailable(hybrid, part)).find((why) => why !== undefined) : undefined;
+    const why = missing ?? rule.cannotJudge?.(observations);
+    if (why !== undefined) unchecked.set(why, [...(unchecked.get(why) ?? []), rule.id]);
+    else findings.push(...rule.evaluate(observations));
+  }
+  const notChecked = [...unchecked].map(([reason, ids]) => ({ reason, rules: ids }));
+  return { findings: sortFindings(findings, order), notChecked };
+}
+
+function sortFindings(findings: Finding[], order: ReadonlyMap<string, number>): Finding[] {
   return findings.sort(
     (a, b) =>
       (order.get(a.rule) ?? order.size) - (order.get(b.rule) ?? order.size) ||
@@ -104,7 +126,7 @@ function runRules(observations: Observations, rules: readonly Rule[]): Finding[]
   );
 }
 
-function buildReport(o: Observations, findings: Finding[], outputs: readonly Output[]): CheckReport {
+function buildReport(o: Observations, findings: Finding[], notChecked: NotChecked[], outputs: readonly Output[]): CheckReport {
   const { inForce, refused } = o.eop;
   const targets = targetReports(o, findings);
   const outside = outsideEvidence(o);
@@ -132,7 +154,7 @@ function buildReport(o: Observations, findings: Finding[], outputs: readonly Out
         },
       },
       inventory: { targets },
-      ...(o.hybrid ? { hybrid: hybridEvidence(o.hybrid) } : {}),
+      ...(o.hybrid ? { hybrid: hybridEvidence(o.hybrid, notChecked) } : {}),
       ...(outside ? { outside } : {}),
     },
     artifacts: writtenOutputs(o, outputs).map((a) => ({ file: a.file, description: a.description })),
@@ -161,11 +183,12 @@ function targetReports(o: Observations, findings: readonly Finding[]): TargetRep
 }
 
 /** Where each side of the hybrid came from: when the document was collected, and whether Exchange Online was read live. */
-function hybridEvidence(h: HybridState): HybridEvidence {
+function hybridEvidence(h: HybridState, notChecked: NotChecked[]): HybridEvidence {
   return {
     collectedAt: h.collectedAt,
     onPremises: h.onPremises !== undefined,
     exchangeOnline: h.exchangeOnline && { source: h.exchangeOnline.source, liveReadError: h.exchangeOnline.liveReadError },
+    notChecked,
   };
 }
 

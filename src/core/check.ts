@@ -90,6 +90,14 @@ export interface HybridEvidence {
   onPremises: boolean;
   /** `admin-api` when read live at the check; `document` with `liveReadError` when that read failed and the document stood in. */
   exchangeOnline?: { source: "document" | "admin-api"; liveReadError?: string | undefined } | undefined;
+  /** The rules that did not run because what they judge was not collected (or cannot be told), each reason once. */
+  notChecked: NotChecked[];
+}
+
+/** Rules that could not judge this check, and why (one line). */
+export interface NotChecked {
+  reason: string;
+  rules: string[];
 }
 
 /** What the check saw from the outside: the smart hosts in DNS, the blocklists, the probes and where each came from. */

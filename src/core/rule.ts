@@ -1,3 +1,4 @@
+import type { StatePart } from "../hybrid/hybrid-state.js";
 import type { Finding } from "./finding.js";
 import type { ObservationPart, Observations } from "./observations.js";
 
@@ -11,5 +12,13 @@ export interface Rule {
   id: string;
   /** The observation parts it reads; a rule whose parts are absent is skipped. */
   needs: readonly ObservationPart[];
+  /**
+   * The parts of the state document it judges. When one was not collected,
+   * or not whole, the rule does not run and the report says it was not
+   * checked and why: a part that is absent is never read as empty.
+   */
+  parts?: readonly StatePart[];
+  /** Why it cannot judge these observations (it needs a hybrid deployment the document does not show…), or undefined. */
+  cannotJudge?(observations: Observations): string | undefined;
   evaluate(observations: Observations): Finding[];
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { partUnavailable } from "./deployment.js";
 import type { HybridState } from "./hybrid-state.js";
-import { certificateReferences, certificatesNamed, certificatesWithSubject, smtpCertificates } from "./references.js";
+import { certificateReferences, certificatesNamed, certificatesWithSubject, serverCertificates } from "./references.js";
 
 /**
  * Which certificate each reference (a connector, the hybrid configuration)
@@ -23,9 +24,11 @@ export type CertificateMemory = z.infer<typeof certificateMemorySchema>;
 
 /** The memory after a check: each reference's certificates now, with the last change kept until the next one. */
 export function rememberCertificates(previous: CertificateMemory | undefined, state: HybridState, at: Date): CertificateMemory {
+  // Certificates that were not collected this time say nothing of what changed: the memory stays as it was.
+  if (partUnavailable(state, "onPremises.exchangeCertificates")) return previous ?? {};
   const next: CertificateMemory = {};
   for (const ref of certificateReferences(state)) {
-    const candidates = smtpCertificates(state, ref.servers);
+    const candidates = serverCertificates(state, ref.servers);
     const named = certificatesNamed(ref.name, candidates);
     const meant = named.length > 0 ? named : certificatesWithSubject(ref.name, candidates);
     const thumbprints = [...new Set(meant.map((c) => c.thumbprint))].sort();

@@ -53,6 +53,12 @@ export function receivingCertificates(state: HybridState): CertificateState[] {
 export const CLOUD_CAPABILITIES = ["AcceptCloudServicesMail", "AcceptOorgProtocol"] as const;
 export const EOP_TLS_DOMAIN = "mail.protection.outlook.com";
 
+/** Whether a receive connector carries a cloud-mail capability for any domain (HealthChecker's "cloud enabled"). */
+export function isCloudEnabled(c: { tlsDomainCapabilities: { domain: string; capabilities: string[] }[] }): boolean {
+  return c.tlsDomainCapabilities.some((t) => t.capabilities.some((cap) => (CLOUD_CAPABILITIES as readonly string[]).includes(cap)));
+}
+
+/** Whether a receive connector takes Exchange Online's mail as the organisation's own: a cloud capability for EOP's TLS domain. */
 export function isCloudTrusted(c: { tlsDomainCapabilities: { domain: string; capabilities: string[] }[] }): boolean {
   return c.tlsDomainCapabilities.some(
     (t) => t.domain === EOP_TLS_DOMAIN && t.capabilities.some((cap) => (CLOUD_CAPABILITIES as readonly string[]).includes(cap)),

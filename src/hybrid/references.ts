@@ -55,22 +55,37 @@ export function certificateReferences(state: HybridState): CertificateReference[
       identity: "Hybrid Configuration",
       cmdlet: "Set-HybridConfiguration",
       name: h.tlsCertificateName,
-      servers: [...new Set([...h.sendingTransportServers, ...h.receivingTransportServers])],
+      servers: [...new Set([...h.sendingTransportServers, ...h.receivingTransportServers, ...h.edgeTransportServers])],
     });
   }
   return refs;
 }
 
 /**
- * Certificates that may serve SMTP on the given servers (all of them when the
- * reference names none, or none is known): those enabled for SMTP, and those
- * whose services the document does not say, which is not "not SMTP".
+ * The certificates on the given servers (all of them when the reference names
+ * none, or none is known). A name finds among all of them, as Exchange's
+ * transport and HealthChecker look it up: by issuer and subject, whatever the
+ * services (Diagnostics/HealthChecker/Analyzer/Get-ExchangeConnectorCustomObject.ps1).
  */
-export function smtpCertificates(state: HybridState, servers: readonly string[]): CertificateState[] {
-  const all = (state.onPremises?.exchangeCertificates ?? []).filter((c) => c.services === undefined || c.services.includes("SMTP"));
+export function serverCertificates(state: HybridState, servers: readonly string[]): CertificateState[] {
+  const all = state.onPremises?.exchangeCertificates ?? [];
   const wanted = new Set(servers.map(serverKey));
   const onServers = all.filter((c) => c.server !== undefined && wanted.has(serverKey(c.server)));
   return wanted.size === 0 || onServers.length === 0 ? all : onServers;
+}
+
+/**
+ * Whether a certificate can serve SMTP: enabled for it, or its services not
+ * said (a certificate with only RawData), which is not "not SMTP". Without
+ * SMTP the transport service (Network Service) cannot read its private key.
+ */
+export function mayServeSmtp(c: CertificateState): boolean {
+  return c.services === undefined || c.services.includes("SMTP");
+}
+
+/** The certificates on the servers that may serve SMTP (see mayServeSmtp). */
+export function smtpCertificates(state: HybridState, servers: readonly string[]): CertificateState[] {
+  return serverCertificates(state, servers).filter(mayServeSmtp);
 }
 
 /** The certificates a name finds, as Exchange finds them: the same issuer and the same subject. */

@@ -1,4 +1,4 @@
-import type { CheckReport, FeedEvidence, Output, TargetReport, TransitionReport } from "../core/check.js";
+import type { CheckReport, FeedEvidence, NotChecked, Output, TargetReport, TransitionReport } from "../core/check.js";
 import { type Change, type Finding, subjectKindName } from "../core/finding.js";
 import { describeVersion } from "../feed/snapshot.js";
 import { html, Markup } from "./html-markup.js";
@@ -113,6 +113,7 @@ ${
 <ul class="resolved">${resolved.map(resolvedItem)}</ul>
 </section>`
 }
+${notCheckedSection(report.evidence.hybrid?.notChecked ?? [])}
 <section id="targets" aria-labelledby="targets-h">
 <h2 id="targets-h">Targets</h2>
 <div class="table-wrap" role="region" aria-labelledby="targets-h" tabindex="0">
@@ -138,6 +139,17 @@ ${report.evidence.inventory.targets.map(targetRow)}
     return page.text;
   },
 };
+
+/** The rules the state document could not feed, each reason once: absent parts are said, never taken for "nothing found". */
+function notCheckedSection(notChecked: readonly NotChecked[]): Markup | false {
+  return (
+    notChecked.length > 0 &&
+    html`<section id="not-checked" aria-labelledby="not-checked-h">
+<h2 id="not-checked-h">Not checked</h2>
+<ul class="not-checked">${notChecked.map((n) => html`<li>${n.reason}: ${n.rules.map((r, i) => html`${i > 0 && ", "}<code>${r}</code>`)}</li>`)}</ul>
+</section>`
+  );
+}
 
 function feedSection(report: CheckReport, feed: FeedEvidence): Markup {
   const staleness = feed.staleness;

@@ -101,6 +101,12 @@ export const markdownReport: Output = {
         for (const line of renderFinding(f, i + 1)) out.push(line);
       });
     }
+    const notChecked = report.evidence.hybrid?.notChecked ?? [];
+    if (notChecked.length > 0) {
+      out.push("## Not checked", "");
+      for (const n of notChecked) out.push(`- ${mdText(n.reason)}: ${n.rules.map((r) => mdCode(r)).join(", ")}`);
+      out.push("");
+    }
     out.push("## Targets", "", "| Target | Kind | Mode | Entries | State | Add | Remove |", "|---|---|---|---|---|---|---|");
     for (const t of report.evidence.inventory.targets) out.push(targetRow(t));
     out.push("", "## Files", "");

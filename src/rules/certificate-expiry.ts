@@ -3,7 +3,7 @@ import { DEFAULT_CERTIFICATE_DAYS, type Observations } from "../core/observation
 import type { Rule } from "../core/rule.js";
 import { daysLeft } from "../hybrid/certificate.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
-import { certificateReferences, certificatesNamed, smtpCertificates } from "../hybrid/references.js";
+import { certificateReferences, certificatesNamed, serverCertificates } from "../hybrid/references.js";
 
 /** Days before expiry from which an expiring certificate is an error. */
 const URGENT_DAYS = 7;
@@ -13,7 +13,7 @@ function namedCertificates(o: Observations): { certificate: CertificateState; se
   const byThumbprint = new Map<string, { certificate: CertificateState; servers: Set<string>; namedBy: Set<string> }>();
   if (!o.hybrid) return [];
   for (const ref of certificateReferences(o.hybrid)) {
-    for (const c of certificatesNamed(ref.name, smtpCertificates(o.hybrid, ref.servers))) {
+    for (const c of certificatesNamed(ref.name, serverCertificates(o.hybrid, ref.servers))) {
       const entry = byThumbprint.get(c.thumbprint) ?? { certificate: c, servers: new Set<string>(), namedBy: new Set<string>() };
       if (c.server) entry.servers.add(c.server);
       entry.namedBy.add(`${ref.kind.replace("-", " ")} ${ref.identity}`);
@@ -45,6 +45,7 @@ function evidenceOf(c: CertificateState, servers: string[], namedBy: string[]) {
 export const certificateExpiring: Rule = {
   id: "certificate-expiring",
   needs: ["hybrid"],
+  parts: ["onPremises.exchangeCertificates"],
   evaluate(o) {
     const days = [...(o.certificateDays ?? DEFAULT_CERTIFICATE_DAYS)].sort((a, b) => a - b);
     const out: Finding[] = [];
@@ -79,6 +80,7 @@ export const certificateExpiring: Rule = {
 export const certificateExpired: Rule = {
   id: "certificate-expired",
   needs: ["hybrid"],
+  parts: ["onPremises.exchangeCertificates"],
   evaluate(o) {
     return namedCertificates(o)
       .filter(({ certificate: c }) => Date.parse(c.notAfter) <= o.at.getTime())

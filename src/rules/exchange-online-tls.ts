@@ -24,6 +24,7 @@ function describe(certs: readonly CertificateState[]): string {
 export const tlsSenderNameMismatch: Rule = {
   id: "tls-sender-name-mismatch",
   needs: ["hybrid"],
+  parts: ["exchangeOnline.inboundConnectors", "onPremises.exchangeCertificates"],
   evaluate(o) {
     const online = o.hybrid?.exchangeOnline?.inboundConnectors;
     if (!o.hybrid?.onPremises || !online) return [];
@@ -76,6 +77,7 @@ export const tlsSenderNameMismatch: Rule = {
 export const tlsDomainMismatch: Rule = {
   id: "tls-domain-mismatch",
   needs: ["hybrid"],
+  parts: ["exchangeOnline.outboundConnectors", "onPremises.exchangeCertificates"],
   evaluate(o) {
     const online = o.hybrid?.exchangeOnline?.outboundConnectors;
     if (!o.hybrid?.onPremises || !online) return [];

@@ -18,7 +18,7 @@ import { type CertificateMemory, rememberCertificates } from "../hybrid/certific
 import { parseInventory } from "../inventory/parse.js";
 import { certificateExpired, certificateExpiring } from "./certificate-expiry.js";
 import { tlsDomainMismatch, tlsSenderNameMismatch } from "./exchange-online-tls.js";
-import { hybridRemoteDomainMisconfigured, routingDomainNotInternalRelay } from "./hybrid-domains.js";
+import { hybridRemoteDomainMisconfigured, routingDomainMisconfigured } from "./hybrid-domains.js";
 import { connectorOpenToInternet, hybridReceiveNotTrusted } from "./hybrid-receive.js";
 import { outboundConnectorDrift } from "./outbound-connector-drift.js";
 import { certificateRenewed, tlsCertificateNameMismatch } from "./tls-certificate-name.js";
@@ -57,7 +57,15 @@ function observe(document: unknown, extra: Partial<Observations> = {}): Observat
 }
 
 function run(rule: Rule, document: unknown, extra: Partial<Observations> = {}): Finding[] {
-  return rule.evaluate(observe(document, extra));
+  const { findings, notChecked } = judge(rule, document, extra);
+  expect(notChecked, `${rule.id} should judge this document`).toEqual([]);
+  return findings;
+}
+
+/** The rule as a check runs it: only when the document has what it judges; otherwise not checked, with the reason. */
+function judge(rule: Rule, document: unknown, extra: Partial<Observations> = {}) {
+  const { check } = evaluate(observe(document, extra), { rules: [rule] });
+  return { findings: check.findings, notChecked: check.report.evidence.hybrid?.notChecked ?? [] };
 }
 
 const refs = (findings: readonly Finding[]) => findings.map((f) => `${f.subject.kind} ${f.subject.name}`).sort();
@@ -306,13 +314,15 @@ describe("tls-certificate-name-mismatch", () => {
     expect(run(tlsCertificateNameMismatch, own)).toEqual([]);
   });
 
-  it("counts only certificates enabled for SMTP", () => {
+  it("counts only certificates enabled for SMTP, and says when the named one is installed without it", () => {
     // The named certificate is installed but bound to IIS only: Exchange cannot use it for TLS on port 25.
     const iisOnly = doc();
     for (const c of iisOnly.onPremises.exchangeCertificates) c.Services = "IMAP, POP, IIS";
     const findings = run(tlsCertificateNameMismatch, iisOnly);
     expect(refs(findings)).toEqual(REFERENCES);
-    expect(findings.every((f) => f.severity === "error" && f.changes?.length === 0)).toBe(true);
+    expect(findings.every((f) => f.severity === "error" && (f.changes ?? []).length === 0)).toBe(true);
+    expect(findings[0]!.summary).toContain(`which is installed (${certA.thumbprint}) but not enabled for SMTP`);
+    expect(findings[0]!.summary).toContain(`Enable-ExchangeCertificate -Thumbprint ${certA.thumbprint} -Services SMTP`);
 
     // A twin with the same name but without SMTP does not make the name ambiguous.
     const twin = pki.leaf(pki.ca1, "mail.contoso.com", { from: -10, to: 390 }, SANS);
@@ -462,59 +472,85 @@ describe("tls-domain-mismatch", () => {
   });
 });
 
-// ---- routing-domain-not-internal-relay / hybrid-remote-domain-misconfigured -
+// ---- routing-domain-misconfigured / hybrid-remote-domain-misconfigured ------
 
-describe("routing-domain-not-internal-relay", () => {
-  it("finds nothing when the routing domain is InternalRelay, by name or as the enum's number 2", () => {
-    expect(run(routingDomainNotInternalRelay, doc())).toEqual([]);
-    const numeric = doc();
-    (numeric.onPremises.acceptedDomains[1] as Loose).DomainType = 2;
-    expect(run(routingDomainNotInternalRelay, numeric)).toEqual([]);
-  });
-
-  it("proposes Set-AcceptedDomain -DomainType InternalRelay for an Authoritative routing domain (by name or as 0)", () => {
+describe("routing-domain-misconfigured", () => {
+  it("finds nothing for the routing domain as the wizard creates it, Authoritative (by name or as 0), nor for InternalRelay", () => {
+    expect(run(routingDomainMisconfigured, doc())).toEqual([]);
     const numeric = doc();
     (numeric.onPremises.acceptedDomains[1] as Loose).DomainType = 0;
-    for (const document of [doc({ routingDomainType: "Authoritative" }), numeric]) {
-      const [f, ...rest] = run(routingDomainNotInternalRelay, document);
-      expect(rest).toEqual([]);
-      expect(f!.subject).toEqual({ kind: "accepted-domain", name: "contoso.mail.onmicrosoft.com" });
-      expect(f!.evidence.domainType).toBe("Authoritative");
-      expect(f!.changes).toEqual([
-        {
-          kind: "property",
-          side: "on-premises",
-          cmdlet: "Set-AcceptedDomain",
-          identity: "contoso.mail.onmicrosoft.com",
-          parameter: "DomainType",
-          value: "InternalRelay",
-        },
-      ]);
-    }
+    expect(run(routingDomainMisconfigured, numeric)).toEqual([]);
+    expect(run(routingDomainMisconfigured, doc({ routingDomainType: "InternalRelay" }))).toEqual([]);
+    (numeric.onPremises.acceptedDomains[1] as Loose).DomainType = 2;
+    expect(run(routingDomainMisconfigured, numeric)).toEqual([]);
   });
 
-  it("says to add a missing routing domain with New-AcceptedDomain, and proposes no Set- change for it", () => {
+  it("warns of a missing routing domain with the wizard's New-AcceptedDomain, and proposes no change", () => {
     const document = doc();
     document.onPremises.acceptedDomains.splice(1, 1);
-    const [f, ...rest] = run(routingDomainNotInternalRelay, document);
+    const [f, ...rest] = run(routingDomainMisconfigured, document);
     expect(rest).toEqual([]);
-    expect(f!.summary).toContain("New-AcceptedDomain -DomainType InternalRelay");
+    expect(f!.severity).toBe("warning");
+    expect(f!.summary).toContain("New-AcceptedDomain -DomainName contoso.mail.onmicrosoft.com -Name contoso.mail.onmicrosoft.com");
+    expect(f!.summary).not.toContain("-DomainType");
     expect(f!.evidence.domainType).toBeNull();
-    expect(f!.changes).toEqual([]);
+    expect(f!.changes ?? []).toEqual([]);
+  });
+
+  it("warns of an ExternalRelay routing domain, proposing nothing", () => {
+    const [f, ...rest] = run(routingDomainMisconfigured, doc({ routingDomainType: "ExternalRelay" }));
+    expect(rest).toEqual([]);
+    expect(f!.severity).toBe("warning");
+    expect(f!.summary).toContain("is an ExternalRelay accepted domain; the hybrid wizard creates it Authoritative");
+    expect(f!.changes ?? []).toEqual([]);
+  });
+
+  it("tells, as news, of an InternalRelay routing domain where an Edge server carries the hybrid mail", () => {
+    const document = doc({ routingDomainType: "InternalRelay" });
+    (document.onPremises.hybridConfiguration as Loose).EdgeTransportServers = ["EDGE01"];
+    const [f, ...rest] = run(routingDomainMisconfigured, document);
+    expect(rest).toEqual([]);
+    expect(f!.severity).toBe("info");
+    expect(f!.summary).toContain("an Edge Transport server carries the hybrid mail");
+  });
+
+  it("is not judged where the document shows no hybrid deployment, and says why", () => {
+    const noHybrid = doc();
+    noHybrid.onPremises.acceptedDomains.splice(1, 1);
+    (noHybrid.onPremises as Loose).hybridConfiguration = null;
+    for (const c of noHybrid.onPremises.sendConnectors) c.CloudServicesMailEnabled = false;
+    for (const c of noHybrid.onPremises.receiveConnectors) c.TlsDomainCapabilities = [];
+    (noHybrid as Loose).exchangeOnline = undefined;
+    const { findings, notChecked } = judge(routingDomainMisconfigured, noHybrid);
+    expect(findings).toEqual([]);
+    expect(notChecked).toEqual([{ reason: "the organisation has no hybrid configuration", rules: ["routing-domain-misconfigured"] }]);
+
+    // Without the hybrid configuration read at all, the document cannot tell.
+    (noHybrid.onPremises as Loose).hybridConfiguration = undefined;
+    expect(judge(routingDomainMisconfigured, noHybrid).notChecked[0]!.reason).toMatch(/does not show whether the organisation is hybrid/);
+  });
+
+  it("is not judged when the accepted domains were not collected, which is not their absence", () => {
+    const document = doc();
+    (document.onPremises as Loose).acceptedDomains = undefined;
+    const { findings, notChecked } = judge(routingDomainMisconfigured, document);
+    expect(findings).toEqual([]);
+    expect(notChecked).toEqual([
+      { reason: "the state document has no onPremises.acceptedDomains (Get-AcceptedDomain)", rules: ["routing-domain-misconfigured"] },
+    ]);
   });
 
   it("takes the tenant's prefix from its *.mail.onmicrosoft.com domain when the tenant is given as its id", () => {
     const byId = (document: StateDocument) => ({ ...document, tenant: TENANT_ID });
-    const [f] = run(routingDomainNotInternalRelay, byId(doc({ routingDomainType: "ExternalRelay" })));
+    const [f] = run(routingDomainMisconfigured, byId(doc({ routingDomainType: "ExternalRelay" })));
     expect(f!.subject.name).toBe("contoso.mail.onmicrosoft.com");
-    expect(f!.summary).toContain("is an ExternalRelay accepted domain");
     // With the accepted domain gone, the send connector's address space still names it.
     const missing = doc();
     missing.onPremises.acceptedDomains.splice(1, 1);
-    expect(run(routingDomainNotInternalRelay, byId(missing)).map((x) => x.subject.name)).toEqual(["contoso.mail.onmicrosoft.com"]);
-    // Nothing says the prefix: no routing domain to check, rather than a guessed one.
+    expect(run(routingDomainMisconfigured, byId(missing)).map((x) => x.subject.name)).toEqual(["contoso.mail.onmicrosoft.com"]);
+    // Nothing says the prefix: not judged, rather than a guessed domain.
     missing.onPremises.sendConnectors[0]!.AddressSpaces = ["smtp:*;1"];
-    expect(run(routingDomainNotInternalRelay, byId(missing))).toEqual([]);
+    expect(judge(routingDomainMisconfigured, byId(missing)).notChecked[0]!.reason).toMatch(/routing domain is not known/);
   });
 });
 
@@ -572,8 +608,56 @@ describe("hybrid-receive-not-trusted", () => {
     return document;
   };
 
-  it("finds nothing when a port-25 connector carries AcceptCloudServicesMail", () => {
+  it("finds nothing when a connector that takes EOP's mail carries AcceptCloudServicesMail, by name or as 512", () => {
     expect(run(hybridReceiveNotTrusted, doc())).toEqual([]);
+    const numeric = untrusted();
+    (numeric.onPremises.receiveConnectors[0] as Loose).TlsDomainCapabilities = [
+      { Domain: "mail.protection.outlook.com", Capabilities: 512, SmtpX509Identifier: null },
+    ];
+    expect(run(hybridReceiveNotTrusted, numeric)).toEqual([]);
+  });
+
+  it("counts the capability on a connector on another port than 25 (behind a load balancer), but not on Exchange's internal ports", () => {
+    const on2526 = untrusted();
+    Object.assign(on2526.onPremises.receiveConnectors[0]!, {
+      Bindings: ["0.0.0.0:2526"],
+      TlsDomainCapabilities: ["mail.protection.outlook.com:AcceptCloudServicesMail"],
+    });
+    expect(run(hybridReceiveNotTrusted, on2526)).toEqual([]);
+    const on717 = untrusted();
+    Object.assign(on717.onPremises.receiveConnectors[0]!, {
+      Bindings: ["0.0.0.0:717"],
+      TlsDomainCapabilities: ["mail.protection.outlook.com:AcceptCloudServicesMail"],
+    });
+    expect(run(hybridReceiveNotTrusted, on717)).toHaveLength(1);
+  });
+
+  it("looks only at the hybrid configuration's receiving servers", () => {
+    const document = doc();
+    document.onPremises.hybridConfiguration.ReceivingTransportServers = ["EX02"];
+    document.onPremises.receiveConnectors[1]!.TlsDomainCapabilities = [];
+    // EX01's connector is trusted, but EX01 does not receive Exchange Online's mail.
+    const [f] = run(hybridReceiveNotTrusted, document);
+    expect(f!.evidence.receivingServers).toEqual(["ex02"]);
+    expect(f!.summary).toContain("EX02\\Default Frontend EX02");
+    expect(f!.summary).not.toContain("EX01");
+  });
+
+  it("is not judged where Edge servers take the hybrid mail and their connectors are not in the document", () => {
+    const document = untrusted();
+    (document.onPremises.hybridConfiguration as Loose).EdgeTransportServers = ["EDGE01"];
+    const { findings, notChecked } = judge(hybridReceiveNotTrusted, document);
+    expect(findings).toEqual([]);
+    expect(notChecked[0]!.reason).toMatch(/arrives at the Edge Transport server EDGE01, whose receive connectors the document does not have/);
+    // With the Edge's connector collected, it is judged on it.
+    document.onPremises.receiveConnectors.push({
+      ...doc().onPremises.receiveConnectors[0]!,
+      Identity: "EDGE01\\Default internal receive connector EDGE01",
+      Name: "Default internal receive connector EDGE01",
+      Server: "EDGE01",
+      TlsDomainCapabilities: ["mail.protection.outlook.com:AcceptOorgProtocol"],
+    });
+    expect(run(hybridReceiveNotTrusted, document)).toEqual([]);
   });
 
   it("reports when no port-25 connector carries the capability, naming them, with no change proposed", () => {
@@ -581,7 +665,7 @@ describe("hybrid-receive-not-trusted", () => {
     expect(rest).toEqual([]);
     expect(f!.severity).toBe("error");
     expect(f!.subject).toEqual({ kind: "organisation", name: "contoso.onmicrosoft.com" });
-    expect(f!.summary).toContain("EX01\\Default Frontend EX01, EX02\\Default Frontend EX02");
+    expect(f!.summary).toContain("EX01\\Default Frontend EX01 (no TlsDomainCapabilities), EX02\\Default Frontend EX02 (no TlsDomainCapabilities)");
     expect(f!.changes ?? []).toEqual([]);
   });
 
@@ -599,7 +683,10 @@ describe("hybrid-receive-not-trusted", () => {
   it("does not count the capability on another domain, on a connector bound to port 2525, or on a disabled one", () => {
     const otherDomain = untrusted();
     otherDomain.onPremises.receiveConnectors[0]!.TlsDomainCapabilities = ["fabrikam.com:AcceptCloudServicesMail"];
-    expect(run(hybridReceiveNotTrusted, otherDomain)).toHaveLength(1);
+    const [other] = run(hybridReceiveNotTrusted, otherDomain);
+    expect(other!.summary).toContain(
+      "EX01\\Default Frontend EX01 (fabrikam.com:AcceptCloudServicesMail) names another domain than mail.protection.outlook.com",
+    );
 
     const on2525 = untrusted();
     on2525.onPremises.receiveConnectors.push({
@@ -609,7 +696,7 @@ describe("hybrid-receive-not-trusted", () => {
       Bindings: ["0.0.0.0:2525"],
     });
     const [f] = run(hybridReceiveNotTrusted, on2525);
-    expect((f!.evidence.port25 as { identity: string }[]).map((c) => c.identity)).toEqual([
+    expect((f!.evidence.connectors as { identity: string }[]).map((c) => c.identity)).toEqual([
       "EX01\\Default Frontend EX01",
       "EX02\\Default Frontend EX02",
     ]);
@@ -627,10 +714,12 @@ describe("connector-open-to-internet", () => {
     expect(run(connectorOpenToInternet, doc())).toEqual([]);
   });
 
-  it("reports each trusted connector open to every address when no allowlist narrows port 25", () => {
+  it("tells, as news, of each trusted connector open to every address when no allowlist narrows port 25", () => {
+    // The wizard leaves Default Frontend open, and the trust is bound to Exchange Online's certificate: not a fault, but a way past EOP.
     const findings = run(connectorOpenToInternet, withoutAllowlists());
     expect(refs(findings)).toEqual(["receive-connector EX01\\Default Frontend EX01", "receive-connector EX02\\Default Frontend EX02"]);
-    expect(findings.every((f) => f.severity === "warning" && (f.changes ?? []).length === 0)).toBe(true);
+    expect(findings.every((f) => f.severity === "info" && (f.changes ?? []).length === 0)).toBe(true);
+    expect(findings[0]!.impact).toContain("only a sender with Exchange Online's certificate gets the trust");
   });
 
   it("is not narrowed by an allowlist that lets every address in", () => {
@@ -739,7 +828,7 @@ describe("outbound-connector-drift", () => {
 describe("the hybrid rules' changes in remediation.ps1 and exchange-online-remediation.ps1", () => {
   /** A document that drifts in every way a Set- line fixes, except the certificate names the renewal test covers. */
   function drifted(): StateDocument {
-    const document = doc({ routingDomainType: "Authoritative", tlsSenderCertificateName: "legacy.contoso.com" });
+    const document = doc({ tlsSenderCertificateName: "legacy.contoso.com" });
     document.onPremises.remoteDomains[1]!.TargetDeliveryDomain = false;
     Object.assign(document.exchangeOnline.outboundConnectors[0]!, { SmartHosts: ["old.contoso.com"], TlsSettings: "EncryptionOnly" });
     return document;
@@ -751,13 +840,11 @@ describe("the hybrid rules' changes in remediation.ps1 and exchange-online-remed
     expect(check.findings.map((f) => f.rule)).toEqual([
       "tls-sender-name-mismatch",
       "outbound-connector-drift",
-      "routing-domain-not-internal-relay",
       "hybrid-remote-domain-misconfigured",
     ]);
     const onPremises = artifacts["remediation.ps1"]!;
     const online = artifacts["exchange-online-remediation.ps1"]!;
     expect(setLines(onPremises)).toEqual([
-      "Set-AcceptedDomain -Identity 'contoso.mail.onmicrosoft.com' -DomainType 'InternalRelay' -Confirm:$false",
       "Set-RemoteDomain -Identity 'Hybrid Domain - contoso.mail.onmicrosoft.com' -TargetDeliveryDomain $true -Confirm:$false",
     ]);
     expect(setLines(online)).toEqual([
@@ -777,7 +864,9 @@ describe("the hybrid rules' changes in remediation.ps1 and exchange-online-remed
   });
 
   it("says nothing is to change in Exchange Online when only the on-premises side drifts", () => {
-    const { artifacts } = evaluate(observe(doc({ routingDomainType: "Authoritative" })));
+    const onlyOnPremises = doc();
+    onlyOnPremises.onPremises.remoteDomains[1]!.TargetDeliveryDomain = false;
+    const { artifacts } = evaluate(observe(onlyOnPremises));
     expect(setLines(artifacts["exchange-online-remediation.ps1"]!)).toEqual([]);
     expect(artifacts["exchange-online-remediation.ps1"]).toContain("Nothing to change in Exchange Online.");
     expect(setLines(artifacts["remediation.ps1"]!)).toHaveLength(1);

@@ -4,7 +4,7 @@ import { egressIpBlocklisted } from "./egress-blocklist.js";
 import { tlsDomainMismatch, tlsSenderNameMismatch } from "./exchange-online-tls.js";
 import { feedStale } from "./feed-stale.js";
 import { feedSuspicious } from "./feed-suspicious.js";
-import { hybridRemoteDomainMisconfigured, routingDomainNotInternalRelay } from "./hybrid-domains.js";
+import { hybridRemoteDomainMisconfigured, routingDomainMisconfigured } from "./hybrid-domains.js";
 import { connectorOpenToInternet, hybridReceiveNotTrusted } from "./hybrid-receive.js";
 import { missingEopRange } from "./missing-eop-range.js";
 import { noEopTarget } from "./no-eop-target.js";
@@ -13,7 +13,7 @@ import { smartHostCertificateMismatch } from "./smart-host-certificate.js";
 import { smartHostNoFailover, smartHostUnresolvable } from "./smart-hosts.js";
 import { staleEopRange } from "./stale-eop-range.js";
 import { starttlsInspected, starttlsMissing, tlsVersionOutdated } from "./starttls.js";
-import { certificateRenewed, tlsCertificateNameMismatch } from "./tls-certificate-name.js";
+import { certificateRenewed, tlsCertificateNameMismatch, tlsCertificateNameMissing } from "./tls-certificate-name.js";
 
 /**
  * Every rule a check runs, in the order reports list their findings: feed
@@ -38,9 +38,10 @@ export const RULES: readonly Rule[] = [
   egressIpBlocklisted,
   hybridReceiveNotTrusted,
   outboundConnectorDrift,
-  routingDomainNotInternalRelay,
+  routingDomainMisconfigured,
   hybridRemoteDomainMisconfigured,
   certificateExpiring,
+  tlsCertificateNameMissing,
   smartHostNoFailover,
   staleEopRange,
   connectorOpenToInternet,

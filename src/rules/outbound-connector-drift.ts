@@ -15,6 +15,7 @@ import { receivingCertificates } from "../hybrid/presented.js";
 export const outboundConnectorDrift: Rule = {
   id: "outbound-connector-drift",
   needs: ["hybrid"],
+  parts: ["exchangeOnline.outboundConnectors", "onPremises.hybridConfiguration"],
   evaluate(o) {
     const hybrid = o.hybrid?.onPremises?.hybridConfiguration;
     const online = o.hybrid?.exchangeOnline?.outboundConnectors;

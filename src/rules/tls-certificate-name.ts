@@ -2,12 +2,15 @@ import { type Finding, finding, type PropertyChange } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
 import { rememberCertificates } from "../hybrid/certificate-memory.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
+import { isCloudEnabled } from "../hybrid/presented.js";
 import {
   type CertificateReference,
   certificateReferences,
   certificatesNamed,
   certificatesWithSubject,
+  mayServeSmtp,
   newest,
+  serverCertificates,
   serverKey,
   smtpCertificates,
 } from "../hybrid/references.js";
@@ -39,23 +42,47 @@ function where(ref: CertificateReference): string {
  * A connector's (or the hybrid configuration's) TlsCertificateName names an
  * issuer and subject that no current certificate with the SMTP service has
  * — the state after a renewal by another CA or with another subject — or
- * that several have. The fix names the newest certificate with the same
+ * that several have, or that a certificate has that is not enabled for SMTP.
+ * Names are looked up among all the server's certificates, as Exchange and
+ * HealthChecker do; a certificate whose services the document does not say
+ * counts as one that may serve SMTP. The fix names the newest certificate with the same
  * subject, exactly as Exchange writes it; without one nothing is proposed,
  * since another subject may not be what the other side expects.
  */
 export const tlsCertificateNameMismatch: Rule = {
   id: "tls-certificate-name-mismatch",
   needs: ["hybrid"],
+  parts: ["onPremises.exchangeCertificates"],
   evaluate(o) {
     if (!o.hybrid) return [];
     const out: Finding[] = [];
     for (const ref of certificateReferences(o.hybrid)) {
       const candidates = smtpCertificates(o.hybrid, ref.servers);
-      const found = certificatesNamed(ref.name, candidates);
+      const installed = certificatesNamed(ref.name, serverCertificates(o.hybrid, ref.servers));
+      const found = installed.filter(mayServeSmtp);
       // The same certificate on several servers is one certificate; each server choosing among its own is what is ambiguous.
       const named = [...new Map(found.map((c) => [c.thumbprint, c])).values()];
       const text = formatTlsCertificateName(ref.name);
       if (named.length > 0 && !ambiguousOnOneServer(found)) continue;
+      if (named.length === 0 && installed.length > 0) {
+        const thumbprints = [...new Set(installed.map((c) => c.thumbprint))];
+        out.push(
+          finding({
+            rule: "tls-certificate-name-mismatch",
+            severity: "error",
+            subject: subjectOf(ref),
+            summary:
+              `${where(ref)} names ${text}, which is installed (${thumbprints.join(", ")}) but not enabled for SMTP ` +
+              `(Enable-ExchangeCertificate -Thumbprint ${thumbprints[0]} -Services SMTP).`,
+            impact:
+              "The transport service cannot read the certificate's private key unless it is enabled for SMTP: TLS with that certificate fails, " +
+              "and Exchange Online's mail queues or arrives Anonymous.",
+            evidence: { tlsCertificateName: text, installed: thumbprints, servers: ref.servers },
+            substance: { name: ref.name, notSmtp: thumbprints.sort() },
+          }),
+        );
+        continue;
+      }
       if (named.length > 1) {
         out.push(
           finding({
@@ -120,6 +147,7 @@ export const tlsCertificateNameMismatch: Rule = {
 export const certificateRenewed: Rule = {
   id: "certificate-renewed",
   needs: ["hybrid"],
+  parts: ["onPremises.exchangeCertificates"],
   evaluate(o) {
     if (!o.hybrid) return [];
     const memory = rememberCertificates(o.certificateHistory, o.hybrid, o.at);
@@ -145,5 +173,46 @@ export const certificateRenewed: Rule = {
       );
     }
     return out;
+  },
+};
+
+/**
+ * A connector that carries hybrid mail names no certificate: a receive
+ * connector with a cloud-mail TLS domain capability, or a send connector
+ * enabled for cloud services mail, with TlsCertificateName empty. Exchange
+ * then picks a certificate by the connector's FQDN (the newest valid one that
+ * matches), which changes with every renewal and may not be the one Exchange
+ * Online's connectors expect; the hybrid wizard always sets the name, and
+ * HealthChecker warns on its absence for cloud-enabled connectors
+ * (TlsCertificateNameEmpty). Nothing is proposed: which certificate is meant
+ * is the admin's call.
+ */
+export const tlsCertificateNameMissing: Rule = {
+  id: "tls-certificate-name-missing",
+  needs: ["hybrid"],
+  evaluate(o) {
+    const on = o.hybrid?.onPremises;
+    const unnamed = [
+      ...(on?.receiveConnectors ?? [])
+        .filter((c) => c.enabled && !c.tlsCertificateName && isCloudEnabled(c))
+        .map((c) => ({ kind: "receive-connector", identity: c.identity, why: "takes cloud services mail" })),
+      ...(on?.sendConnectors ?? [])
+        .filter((c) => c.enabled && !c.tlsCertificateName && c.cloudServicesMailEnabled)
+        .map((c) => ({ kind: "send-connector", identity: c.identity, why: "is enabled for cloud services mail" })),
+    ];
+    return unnamed.map((c) =>
+      finding({
+        rule: "tls-certificate-name-missing",
+        severity: "warning",
+        subject: { kind: c.kind, name: c.identity },
+        summary: `${c.kind === "send-connector" ? "Send" : "Receive"} connector ${c.identity} ${c.why} but names no certificate (TlsCertificateName is empty).`,
+        impact:
+          "Exchange picks a certificate by the connector's FQDN, the newest that matches: a renewal or a new certificate can change what " +
+          "Exchange Online is shown, and its connectors check that certificate's names. Set TlsCertificateName to the certificate " +
+          "meant for hybrid mail (the Hybrid Configuration Wizard does).",
+        evidence: { connector: c.identity },
+        substance: { connector: c.identity.toLowerCase() },
+      }),
+    );
   },
 };

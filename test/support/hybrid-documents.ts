@@ -121,7 +121,7 @@ export function contosoStateDocument(s: ContosoState) {
       exchangeCertificates: ["EX01", "EX02"].flatMap((server) => s.installed.map((c) => certificateEntry(c, server))),
       acceptedDomains: [
         { Name: "contoso.com", DomainName: "contoso.com", DomainType: "Authoritative" },
-        { Name: "contoso.mail.onmicrosoft.com", DomainName: "contoso.mail.onmicrosoft.com", DomainType: s.routingDomainType ?? "InternalRelay" },
+        { Name: "contoso.mail.onmicrosoft.com", DomainName: "contoso.mail.onmicrosoft.com", DomainType: s.routingDomainType ?? "Authoritative" },
       ],
       remoteDomains: [
         { Name: "Default", DomainName: "*", TargetDeliveryDomain: false, TrustedMailInboundEnabled: false },
