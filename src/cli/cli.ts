@@ -10,8 +10,10 @@ Commands:
          The EOP SMTP set: live (version first, cached in the state store) or from a saved /endpoints response.
   diff   --from FILE --to FILE [--json]
          EOP SMTP ranges added and removed between two saved /endpoints responses.
-  check  --inventory FILE [--feed-file FILE [--feed-version V]] [--out DIR] [--json]
-         [--tenant T --instance NAME --mode exact|superset]   for raw Get-ReceiveConnector output
+  check  --inventory FILE... [--feed-file FILE [--feed-version V]] [--out DIR] [--json]
+         FILE: an inventory, a state document, or a cmdlet's raw output (ConvertTo-Json or Export-Clixml);
+         several FILEs (Get-ReceiveConnector, Get-SendConnector, Get-ExchangeCertificate… each) make one state document
+         [--tenant T --instance NAME --mode exact|superset]   for raw cmdlet output
          [--connector PATTERN]...   the receive connectors to check, e.g. "*\\Inbound from Office 365"
          [--max-removal-share 25%] [--accept-feed-version V] [--refresh]
          [--teams-webhook URL] [--mail-to ADDR]... [--no-alerts]   alerts for what changed since the last check
@@ -46,7 +48,7 @@ const OPTIONS = {
   diff: { ...COMMON, from: { type: "string" }, to: { type: "string" } },
   check: {
     ...COMMON,
-    inventory: { type: "string" },
+    inventory: { type: "string", multiple: true },
     "feed-file": { type: "string" },
     "feed-version": { type: "string" },
     out: { type: "string" },

@@ -14,6 +14,7 @@ import { parseInstance } from "../feed/instances.js";
 import { staleFeedLine } from "../feed/staleness.js";
 import { syncFeed, syncFeedFromFile } from "../feed/sync.js";
 import type { HybridState } from "../hybrid/hybrid-state.js";
+import { assembleStateDocument, needsAssembly } from "../hybrid/raw-exports.js";
 import { feedVersionSchema } from "../ids.js";
 import type { Inventory } from "../inventory/inventory.js";
 import { parseInventory } from "../inventory/parse.js";
@@ -23,7 +24,7 @@ import type { Flags } from "./cli.js";
 import { type CliIo, cliSettings, liveFeed, openStore } from "./context.js";
 import { EXIT } from "./exit.js";
 import { eopFromFile, parseEndpointsFile } from "./feed-file.js";
-import { readJsonFile, writeFiles } from "./files.js";
+import { readDocumentFile, readJsonFile, writeFiles } from "./files.js";
 
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
 
@@ -76,12 +77,28 @@ export async function diffCommand(flags: Flags, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+/**
+ * The document `check` reads: an inventory or state document, or raw
+ * cmdlet output (JSON or CLIXML). Several files, or one of raw output other
+ * than receive connectors, are one state document, collected when the
+ * oldest was written.
+ */
+async function readCheckedDocument(flags: Flags, io: CliIo): Promise<{ source: string; data: unknown }> {
+  const files = Array.isArray(flags.inventory) ? flags.inventory : [];
+  if (files.length === 0) throw new InputError("check needs --inventory FILE (repeat it for several cmdlets' exports)");
+  const documents = await Promise.all(files.map((file) => readDocumentFile(resolve(io.cwd, file))));
+  const [only] = documents;
+  if (documents.length === 1 && only && !needsAssembly(only.data)) return only;
+  const tenant = str(flags, "tenant");
+  const sources = documents.map((d) => d.source).join(", ");
+  if (tenant === undefined) throw new InputError("is raw cmdlet output, which names no tenant: give the tenant (--tenant)", { source: sources });
+  return { source: sources, data: assembleStateDocument(documents, { tenant, instance: str(flags, "instance") }) };
+}
+
 export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
-  const inventoryFile = str(flags, "inventory");
-  if (inventoryFile === undefined) throw new InputError("check needs --inventory FILE");
-  const inventoryPath = resolve(io.cwd, inventoryFile);
-  const inventory = parseInventory(await readJsonFile(inventoryPath), {
-    source: inventoryPath,
+  const { source, data } = await readCheckedDocument(flags, io);
+  const inventory = parseInventory(data, {
+    source,
     tenant: str(flags, "tenant"),
     instance: str(flags, "instance"),
     mode: str(flags, "mode"),

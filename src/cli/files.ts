@@ -1,18 +1,33 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeDirectory } from "../directory.js";
 import { decodeText } from "../encoding.js";
 import { InputError } from "../errors.js";
+import { parseDocument } from "../serialised/document.js";
 import { parseJson } from "../validation.js";
 
 /** Reads and parses a JSON file; any failure is one line naming the file. */
 export async function readJsonFile(path: string): Promise<unknown> {
-  let bytes: Buffer;
+  return parseJson(decodeText(await readBytes(path), path), path);
+}
+
+/**
+ * Reads an inventory, a state document or a cmdlet's raw output, JSON or
+ * CLIXML, with the time the file was last written (when raw output was
+ * collected); any failure is one line naming the file.
+ */
+export async function readDocumentFile(path: string): Promise<{ source: string; data: unknown; modifiedAt: Date }> {
+  const bytes = await readBytes(path);
+  const { mtime } = await stat(path);
+  return { source: path, data: parseDocument(decodeText(bytes, path), path), modifiedAt: mtime };
+}
+
+async function readBytes(path: string): Promise<Buffer> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
@@ -25,7 +40,6 @@ export async function readJsonFile(path: string): Promise<unknown> {
             : `cannot be read (${code ?? "unknown error"})`;
     throw new InputError(why, { source: path }, { cause: error });
   }
-  return parseJson(decodeText(bytes, path), path);
 }
 
 /**

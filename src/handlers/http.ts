@@ -2,6 +2,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { decodeText } from "../encoding.js";
 import { ConcurrencyError, ConfigurationError, HttpProblem, InputError, oneLine, redactUrls } from "../errors.js";
 import { readText } from "../http/body.js";
+import { isCliXml } from "../serialised/clixml.js";
+import { parseDocument } from "../serialised/document.js";
 import { describeValue, parseJson } from "../validation.js";
 import type { HandlerDeps } from "./deps.js";
 
@@ -73,13 +75,39 @@ export async function loadDeps(deps: () => Promise<HandlerDeps>): Promise<Handle
  */
 export async function readJsonRequest(request: HttpRequest, limit: number, options: { allowEmpty?: boolean } = {}): Promise<unknown> {
   const declared = request.headers.get("content-type");
-  if (declared !== null && !isJsonType(declared)) {
+  if (declared !== null && !isMediaType(declared, [JSON_TYPE])) {
     throw new HttpProblem(415, `${SOURCE}: Content-Type ${describeValue(declared)} is not accepted; ${EXPECTED_TYPE}`);
   }
   const text = await readBodyText(request, limit);
   if (text.trim() === "") return empty(options);
   if (declared === null) throw new HttpProblem(415, `${SOURCE}: has no Content-Type; ${EXPECTED_TYPE}`);
   return parseJson(text, SOURCE);
+}
+
+/** The types an Exchange document is taken in: JSON, or the CLIXML Export-Clixml writes (XML). */
+const XML_TYPES = ["application/xml", "text/xml"];
+const EXPECTED_DOCUMENT_TYPE = `expected ${JSON_TYPE}, or ${XML_TYPES.join(" or ")} for Export-Clixml output (optionally with ; charset=utf-8 or utf-16)`;
+
+/**
+ * An inventory, a state document or a cmdlet's raw output, sent as JSON or
+ * as CLIXML: read as readJsonRequest reads JSON, and an XML body must be
+ * CLIXML (as `Export-Clixml` writes it).
+ */
+export async function readDocumentRequest(request: HttpRequest, limit: number): Promise<unknown> {
+  const declared = request.headers.get("content-type");
+  const xml = declared !== null && isMediaType(declared, XML_TYPES);
+  if (declared === null || !(xml || isMediaType(declared, [JSON_TYPE]))) {
+    const what = declared === null ? "has no Content-Type" : `Content-Type ${describeValue(declared)} is not accepted`;
+    throw new HttpProblem(415, `${SOURCE}: ${what}; ${EXPECTED_DOCUMENT_TYPE}`);
+  }
+  const text = await readBodyText(request, limit);
+  if (text.trim() === "") return empty({});
+  if (xml !== isCliXml(text)) {
+    throw new InputError(xml ? "is not CLIXML (expected what Export-Clixml writes, <Objs …>)" : "is XML: send it as application/xml", {
+      source: SOURCE,
+    });
+  }
+  return parseDocument(text, SOURCE);
 }
 
 /**
@@ -95,10 +123,10 @@ export async function readJsonBody(request: HttpRequest, limit: number, options:
 /** Charsets a body may be labelled with: the encodings it is decoded from (by its byte order mark, see encoding.ts). */
 const CHARSETS = new Set(["utf-8", "utf-16", "utf-16le", "utf-16be"]);
 
-/** `application/json`, any case, with parameters; a charset, when named, one the body can be decoded from. */
-function isJsonType(contentType: string): boolean {
+/** One of `types`, any case, with parameters; a charset, when named, one the body can be decoded from. */
+function isMediaType(contentType: string, types: readonly string[]): boolean {
   const [essence = "", ...parameters] = contentType.split(";");
-  if (essence.trim().toLowerCase() !== JSON_TYPE) return false;
+  if (!types.includes(essence.trim().toLowerCase())) return false;
   return parameters.every((parameter) => {
     const [name = "", value = ""] = parameter.split("=", 2).map((part) => part.trim().toLowerCase());
     return name !== "charset" || CHARSETS.has(value.replace(/^"(.*)"$/, "$1"));

@@ -4,22 +4,23 @@ import { entryCount } from "../inventory/inventory.js";
 import { isRegistered, saveInventory } from "../inventory/inventory-store.js";
 import { parseInventory } from "../inventory/parse.js";
 import type { HandlerDeps } from "./deps.js";
-import { answer, json, loadDeps, readJsonRequest } from "./http.js";
+import { answer, json, loadDeps, readDocumentRequest } from "./http.js";
 
 /**
  * POST /api/inventory: registers or replaces a tenant's inventory. The body
- * is the documented inventory JSON, or raw `Get-ReceiveConnector |
- * ConvertTo-Json` output with `?tenant=` (and optional `?instance=`,
+ * is the documented inventory JSON, a state document, or raw
+ * `Get-ReceiveConnector` output with `?tenant=` (and optional `?instance=`,
  * `?mode=exact|superset`, and `&connector=PATTERN`, repeatable, naming the
  * receive connectors to check, as in the document's `checkConnectors`), sent as
- * `application/json` (415 otherwise). Everything is validated before the one
- * write, so a bad body changes nothing.
+ * `application/json`, or as `application/xml` when it is `Export-Clixml`
+ * output (415 otherwise). Everything is validated before the one write, so a
+ * bad body changes nothing.
  */
 export function uploadInventory(deps: () => Promise<HandlerDeps>) {
   return (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
     answer(context, async () => {
       const d = await loadDeps(deps);
-      const data = await readJsonRequest(request, d.settings.maxInventoryBytes);
+      const data = await readDocumentRequest(request, d.settings.maxInventoryBytes);
       const mode = request.query.get("mode") ?? undefined;
       const inventory = parseInventory(data, {
         source: "request body",

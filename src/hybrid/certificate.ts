@@ -111,8 +111,10 @@ const RAW_EXPECTED = "expected the certificate's DER as base64 or as an array of
 
 function readRawData(value: unknown): X509Certificate {
   let der: Buffer;
-  const bytes = typeof value === "object" && value !== null ? listItems(value) : undefined;
-  if (typeof value === "string" && /^[A-Za-z0-9+/\s]+={0,2}\s*$/.test(value)) der = Buffer.from(value, "base64");
+  // Beyond ConvertTo-Json's depth a byte[] is its numbers joined by spaces.
+  const joined = typeof value === "string" && /^\s*\d{1,3}(?:\s+\d{1,3})+\s*$/.test(value) ? value.trim().split(/\s+/).map(Number) : undefined;
+  const bytes = joined ?? (typeof value === "object" && value !== null ? listItems(value) : undefined);
+  if (joined === undefined && typeof value === "string" && /^[A-Za-z0-9+/\s]+={0,2}\s*$/.test(value)) der = Buffer.from(value, "base64");
   else if (bytes?.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) der = Buffer.from(bytes as number[]);
   else throw new InputError(`is ${describeValue(value)}: ${RAW_EXPECTED}`);
   try {

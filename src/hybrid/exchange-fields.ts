@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InputError } from "../errors.js";
 import { ACCEPTED_DOMAIN_TYPE } from "../serialised/enums.js";
-import { listItems, psBool, psEnumValue, psHost, psName } from "../serialised/values.js";
+import { psBool, psEnumValue, psHost, psName } from "../serialised/values.js";
 import type { AcceptedDomainState, CertificateName, RemoteDomainState } from "./hybrid-state.js";
 import { parseTlsCertificateName } from "./x500-name.js";
 

@@ -108,7 +108,16 @@ const rawCertificate = z.unknown().transform((v, ctx): CertificateState => {
     const cert = readCertificate(v);
     const o = v as Record<string, unknown>;
     const identity = typeof o.Identity === "string" ? o.Identity : undefined;
-    const server = typeof o.Server === "string" ? o.Server : identity?.includes("\\") ? identity.slice(0, identity.indexOf("\\")) : undefined;
+    // A certificate from a remote session without Server or Identity is the session's server's (Get-ExchangeCertificate
+    // without -Server reads the server it runs on), which PSComputerName names.
+    const server =
+      typeof o.Server === "string"
+        ? o.Server
+        : identity?.includes("\\")
+          ? identity.slice(0, identity.indexOf("\\"))
+          : typeof o.PSComputerName === "string" && o.PSComputerName.trim() !== ""
+            ? o.PSComputerName.trim()
+            : undefined;
     return {
       server,
       thumbprint: cert.thumbprint,

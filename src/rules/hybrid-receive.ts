@@ -47,11 +47,14 @@ export const hybridReceiveNotTrusted: Rule = {
   cannotJudge(o) {
     const hybrid = notHybrid(o.hybrid);
     if (hybrid) return hybrid;
-    const { edge } = receivingServers(o);
+    const { servers, edge } = receivingServers(o);
     const connectors = o.hybrid?.onPremises?.receiveConnectors ?? [];
     const edgeKeys = new Set(edge.map(serverKey));
     if (edge.length > 0 && !connectors.some((c) => edgeKeys.has(serverOf(c)))) {
       return `Exchange Online's mail arrives at the Edge Transport server${edge.length === 1 ? "" : "s"} ${edge.join(", ")}, whose receive connectors the document does not have (collect them on the Edge)`;
+    }
+    if (servers.size > 0 && !connectors.some((c) => servers.has(serverOf(c)))) {
+      return `the hybrid configuration's receiving servers (${[...servers].join(", ")}) have no receive connectors in the document`;
     }
     return undefined;
   },

@@ -837,11 +837,7 @@ describe("the hybrid rules' changes in remediation.ps1 and exchange-online-remed
   it("writes one Set- line per proposed change, on its side, with every value single-quoted", async () => {
     const { check, artifacts } = evaluate(observe(drifted()));
     const changes = check.findings.flatMap((f) => f.changes ?? []) as PropertyChange[];
-    expect(check.findings.map((f) => f.rule)).toEqual([
-      "tls-sender-name-mismatch",
-      "outbound-connector-drift",
-      "hybrid-remote-domain-misconfigured",
-    ]);
+    expect(check.findings.map((f) => f.rule)).toEqual(["tls-sender-name-mismatch", "outbound-connector-drift", "hybrid-remote-domain-misconfigured"]);
     const onPremises = artifacts["remediation.ps1"]!;
     const online = artifacts["exchange-online-remediation.ps1"]!;
     expect(setLines(onPremises)).toEqual([

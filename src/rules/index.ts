@@ -1,4 +1,5 @@
 import type { Rule } from "../core/rule.js";
+import { acceptedDomainOpenRelay } from "./accepted-domains.js";
 import { certificateExpired, certificateExpiring } from "./certificate-expiry.js";
 import { egressIpBlocklisted } from "./egress-blocklist.js";
 import { tlsDomainMismatch, tlsSenderNameMismatch } from "./exchange-online-tls.js";
@@ -9,6 +10,7 @@ import { connectorOpenToInternet, hybridReceiveNotTrusted } from "./hybrid-recei
 import { missingEopRange } from "./missing-eop-range.js";
 import { noEopTarget } from "./no-eop-target.js";
 import { outboundConnectorDrift } from "./outbound-connector-drift.js";
+import { sendConnectorToCloudMisconfigured } from "./send-connector-to-cloud.js";
 import { smartHostCertificateMismatch } from "./smart-host-certificate.js";
 import { smartHostNoFailover, smartHostUnresolvable } from "./smart-hosts.js";
 import { staleEopRange } from "./stale-eop-range.js";
@@ -38,12 +40,14 @@ export const RULES: readonly Rule[] = [
   egressIpBlocklisted,
   hybridReceiveNotTrusted,
   outboundConnectorDrift,
+  sendConnectorToCloudMisconfigured,
   routingDomainMisconfigured,
   hybridRemoteDomainMisconfigured,
   certificateExpiring,
   tlsCertificateNameMissing,
   smartHostNoFailover,
   staleEopRange,
+  acceptedDomainOpenRelay,
   connectorOpenToInternet,
   noEopTarget,
   certificateRenewed,

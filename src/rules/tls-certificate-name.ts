@@ -53,6 +53,17 @@ export const tlsCertificateNameMismatch: Rule = {
   id: "tls-certificate-name-mismatch",
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
+  cannotJudge(o) {
+    if (!o.hybrid) return undefined;
+    // Certificates that say their server, none of them of a server that a reference means: that server's were not collected.
+    const collected = new Set((o.hybrid.onPremises?.exchangeCertificates ?? []).flatMap((c) => (c.server ? [serverKey(c.server)] : [])));
+    if (collected.size === 0) return undefined;
+    const missing = new Set(
+      certificateReferences(o.hybrid).flatMap((ref) => (ref.servers.some((s) => collected.has(serverKey(s))) ? [] : ref.servers.map(serverKey))),
+    );
+    if (missing.size === 0) return undefined;
+    return `the document has no certificates of ${[...missing].join(", ")} (only of ${[...collected].join(", ")}), whose connectors name certificates`;
+  },
   evaluate(o) {
     if (!o.hybrid) return [];
     const out: Finding[] = [];
@@ -177,42 +188,36 @@ export const certificateRenewed: Rule = {
 };
 
 /**
- * A connector that carries hybrid mail names no certificate: a receive
- * connector with a cloud-mail TLS domain capability, or a send connector
- * enabled for cloud services mail, with TlsCertificateName empty. Exchange
- * then picks a certificate by the connector's FQDN (the newest valid one that
+ * A receive connector that takes cloud services mail (a cloud-mail TLS
+ * domain capability) names no certificate: TlsCertificateName is empty.
+ * Exchange then picks one by the connector's FQDN (the newest valid one that
  * matches), which changes with every renewal and may not be the one Exchange
- * Online's connectors expect; the hybrid wizard always sets the name, and
- * HealthChecker warns on its absence for cloud-enabled connectors
- * (TlsCertificateNameEmpty). Nothing is proposed: which certificate is meant
- * is the admin's call.
+ * Online's outbound connector validates. The hybrid wizard always sets the
+ * name, and HealthChecker warns on its absence for cloud-enabled receive
+ * connectors (TlsCertificateNameEmpty;
+ * Diagnostics/HealthChecker/Analyzer/Invoke-AnalyzerHybridInformation.ps1).
+ * Send connectors are send-connector-to-cloud-misconfigured's. Nothing is
+ * proposed: which certificate is meant is the admin's call.
  */
 export const tlsCertificateNameMissing: Rule = {
   id: "tls-certificate-name-missing",
   needs: ["hybrid"],
   evaluate(o) {
-    const on = o.hybrid?.onPremises;
-    const unnamed = [
-      ...(on?.receiveConnectors ?? [])
-        .filter((c) => c.enabled && !c.tlsCertificateName && isCloudEnabled(c))
-        .map((c) => ({ kind: "receive-connector", identity: c.identity, why: "takes cloud services mail" })),
-      ...(on?.sendConnectors ?? [])
-        .filter((c) => c.enabled && !c.tlsCertificateName && c.cloudServicesMailEnabled)
-        .map((c) => ({ kind: "send-connector", identity: c.identity, why: "is enabled for cloud services mail" })),
-    ];
-    return unnamed.map((c) =>
-      finding({
-        rule: "tls-certificate-name-missing",
-        severity: "warning",
-        subject: { kind: c.kind, name: c.identity },
-        summary: `${c.kind === "send-connector" ? "Send" : "Receive"} connector ${c.identity} ${c.why} but names no certificate (TlsCertificateName is empty).`,
-        impact:
-          "Exchange picks a certificate by the connector's FQDN, the newest that matches: a renewal or a new certificate can change what " +
-          "Exchange Online is shown, and its connectors check that certificate's names. Set TlsCertificateName to the certificate " +
-          "meant for hybrid mail (the Hybrid Configuration Wizard does).",
-        evidence: { connector: c.identity },
-        substance: { connector: c.identity.toLowerCase() },
-      }),
-    );
+    return (o.hybrid?.onPremises?.receiveConnectors ?? [])
+      .filter((c) => c.enabled && !c.tlsCertificateName && isCloudEnabled(c) && c.transportRole !== "HubTransport")
+      .map((c) =>
+        finding({
+          rule: "tls-certificate-name-missing",
+          severity: "warning",
+          subject: { kind: "receive-connector", name: c.identity },
+          summary: `Receive connector ${c.identity} takes cloud services mail but names no certificate (TlsCertificateName is empty).`,
+          impact:
+            "Exchange picks a certificate by the connector's FQDN, the newest that matches: a renewal or a new certificate can change what " +
+            "Exchange Online is shown, and its outbound connector checks that certificate's names. Set TlsCertificateName to the " +
+            "certificate meant for hybrid mail (the Hybrid Configuration Wizard does).",
+          evidence: { connector: c.identity, tlsDomainCapabilities: c.tlsDomainCapabilities },
+          substance: { connector: c.identity.toLowerCase() },
+        }),
+      );
   },
 };

@@ -4,7 +4,7 @@
  * (`Export-Clixml`, and `ConvertTo-Json` of them writes the number), the
  * names appearing only in each value's ToString; documents written by hand
  * or by a local session's `Select-Object` give names. Where a pair of name
- * and number appears in a real capture (../shared/fixtures/exchange-clixml),
+ * and number appears in a real capture (test/fixtures/exchange-clixml),
  * the line says "capture".
  */
 export interface ExchangeEnum {

@@ -83,8 +83,10 @@ export function identityOf(c: { Identity?: string | undefined; Name?: string | u
 }
 
 /**
- * An enum value as its names: by name (any case), by number, and for a flags
- * enum as a number, an array or comma-joined names ("Tls, Integrated"). A
+ * An enum value as its names: by name (any case), by number (bare, or as
+ * ConvertTo-Json writes a deserialised enum, `{"value": n, "Value": "names"}`),
+ * and for a flags enum as a number, an array or comma-joined names ("Tls,
+ * Integrated"). A
  * number with a bit the table lacks is refused: dropping the bit would read
  * a value this reader cannot tell as one it can.
  */
@@ -92,7 +94,10 @@ export function psEnum(definition: ExchangeEnum) {
   const byLower = new Map(definition.members.map(([n]) => [n.toLowerCase(), n]));
   const byNumber = new Map(definition.members.map(([n, v]) => [v, n]));
   const expected = `expected ${definition.members.map(([n]) => n).join(", ")}${definition.flags ? " (or several, comma-separated)" : ""}, or their numbers`;
-  return z.unknown().transform((v, ctx): string[] => {
+  return z.unknown().transform((raw, ctx): string[] => {
+    // ConvertTo-Json writes a deserialised enum as {"value": 512, "Value": "AcceptCloudServicesMail"}: the
+    // number, and the name that Deserialized.System.Enum's type data adds (cisagov/ScubaGear#135).
+    const v = isObject(raw) && (typeof raw.value === "number" || typeof raw.value === "string") ? raw.value : raw;
     if (typeof v === "number") {
       const single = byNumber.get(v);
       if (single !== undefined) return [single];

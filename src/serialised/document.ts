@@ -1,0 +1,17 @@
+import { parseJson } from "../validation.js";
+import { isCliXml, parseCliXml, plainValue } from "./clixml.js";
+
+/**
+ * The value of a document as the readers take it, whichever way the shell
+ * wrote it: JSON (`ConvertTo-Json`, or by hand), or CLIXML (`Export-Clixml`,
+ * lossless), told apart by the text itself. CLIXML holding one object (one
+ * connector, or the collector's hashtable) gives that object, as
+ * ConvertTo-Json does; several give a list.
+ *
+ * @example parseDocument(decodeText(bytes, "rc.xml"), "rc.xml")
+ */
+export function parseDocument(text: string, source: string): unknown {
+  if (!isCliXml(text)) return parseJson(text, source);
+  const values = parseCliXml(text, source).map((value) => plainValue(value, source));
+  return values.length === 1 ? values[0] : values;
+}

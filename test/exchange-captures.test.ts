@@ -1,0 +1,183 @@
+/**
+ * The checks on real Exchange output: Microsoft's own Export-Clixml captures
+ * of an Exchange 2019 lab (test/fixtures/exchange-clixml, see its
+ * SOURCES.md), read as the command line reads them, each set of cmdlets'
+ * exports made into one state document. The findings expected are the ones
+ * HealthChecker's own tests expect of these files, and where it has none,
+ * what an Exchange admin would say of them (each says why).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { evaluate } from "../src/check/evaluate.js";
+import type { Finding } from "../src/core/finding.js";
+import { assembleStateDocument } from "../src/hybrid/raw-exports.js";
+import { parseInventory } from "../src/inventory/parse.js";
+import { parseDocument } from "../src/serialised/document.js";
+import { EOP_WORLDWIDE } from "./support/feed.js";
+import { observations } from "./support/observations.js";
+
+const FIXTURES = join(import.meta.dirname, "fixtures/exchange-clixml");
+/** When the lab was captured (its objects last changed in March 2022): its certificates were current then. */
+const CAPTURED = new Date("2022-04-01T00:00:00Z");
+const TENANT = "contoso.onmicrosoft.com";
+
+function readCapture(file: string) {
+  return { source: file, data: parseDocument(readFileSync(join(FIXTURES, file), "utf8"), file), modifiedAt: CAPTURED };
+}
+
+/** The files as one state document, checked at the time of the capture. */
+function check(files: string[], at = CAPTURED) {
+  const document = assembleStateDocument(files.map(readCapture), { tenant: TENANT });
+  const inventory = parseInventory(document, { source: files.join(", ") });
+  const o = { ...observations(inventory, { eopRanges: EOP_WORLDWIDE }), at, hybrid: inventory.hybrid };
+  const { check: result } = evaluate(o);
+  return { findings: result.findings, notChecked: result.report.evidence.hybrid?.notChecked ?? [], inventory };
+}
+
+const brief = (findings: readonly Finding[]) => findings.map((f) => `${f.rule} ${f.severity} ${f.subject.name}`);
+const notCheckedRules = (n: readonly { rules: string[] }[]) => n.flatMap((x) => x.rules).sort();
+
+const EI = ["EI-GetReceiveConnector.xml", "EI-GetSendConnector.xml", "EI-GetExchangeCertificate.xml"];
+const FRONTEND = "WIN-CTD3L0RGEN4\\Default Frontend WIN-CTD3L0RGEN4";
+const MAIL_TO_O365 = "Mail to O365";
+
+describe("Microsoft's captures of an Exchange 2019 server, as Export-Clixml wrote them", () => {
+  it("accepts every capture alone", () => {
+    for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith(".xml"))) {
+      const { inventory } = check([file]);
+      expect(inventory.hybrid, file).toBeDefined();
+    }
+  });
+
+  it("reads the receive connectors as Exchange shows them: roles, bindings, capabilities, certificate names, ranges", () => {
+    const { inventory } = check(["EI-GetReceiveConnector.xml"]);
+    const connectors = inventory.hybrid!.onPremises!.receiveConnectors!;
+    expect(connectors.map((c) => [c.identity, c.transportRole, c.ports])).toEqual([
+      ["WIN-CTD3L0RGEN4\\Default WIN-CTD3L0RGEN4", "HubTransport", [2525]],
+      ["WIN-CTD3L0RGEN4\\Client Proxy WIN-CTD3L0RGEN4", "HubTransport", [465]],
+      [FRONTEND, "FrontendTransport", [25]],
+      ["WIN-CTD3L0RGEN4\\Outbound Proxy Frontend WIN-CTD3L0RGEN4", "FrontendTransport", [717]],
+      ["WIN-CTD3L0RGEN4\\Client Frontend WIN-CTD3L0RGEN4", "FrontendTransport", [587]],
+    ]);
+    const frontend = connectors[2]!;
+    expect(frontend.tlsDomainCapabilities).toEqual([{ domain: "fabrikam.com", capabilities: ["AcceptCloudServicesMail"] }]);
+    expect(frontend.tlsCertificateName).toEqual({ issuer: "CN=WIN-CTD3L0RGEN4", subject: "CN=WIN-CTD3L0RGEN4" });
+    expect(frontend.permissionGroups).toEqual(["AnonymousUsers", "ExchangeServers", "ExchangeLegacyServers"]);
+    expect(frontend.authMechanism).toEqual(["Tls", "Integrated", "BasicAuth", "BasicAuthRequireTLS", "ExchangeServer"]);
+    expect(frontend.remoteIPRanges).toEqual(["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0.0.0.0-255.255.255.255"]);
+  });
+
+  it("reads the send connector's smart host by its name, not its 0.0.0.0 address", () => {
+    const { inventory } = check(["EI-GetSendConnector.xml"]);
+    const [send] = inventory.hybrid!.onPremises!.sendConnectors!;
+    expect(send).toMatchObject({
+      identity: MAIL_TO_O365,
+      smartHosts: ["microsoft-com.mail.protection.outlook.com"],
+      addressSpaces: ["*"],
+      cloudServicesMailEnabled: true,
+      sourceTransportServers: ["WIN-CTD3L0RGEN4"],
+      sourceIPAddress: "0.0.0.0",
+      tlsCertificateName: { issuer: "CN=localhost", subject: "CN=localhost" },
+    });
+    expect(send!.tlsAuthLevel).toBeUndefined();
+  });
+
+  it("reads certificates that carry only RawData from their DER, their services unknown", () => {
+    const { inventory } = check(["EI-GetExchangeCertificate.xml"]);
+    const certificates = inventory.hybrid!.onPremises!.exchangeCertificates!;
+    expect(certificates.map((c) => [c.subject, c.thumbprint.slice(0, 8), c.services, c.fromRawData])).toEqual([
+      ["CN=Microsoft Exchange Server Auth Certificate", expect.any(String), undefined, true],
+      ["CN=WIN-CTD3L0RGEN4", "611C687D", undefined, true],
+      ["CN=localhost", "E267D459", undefined, true],
+      expect.arrayContaining([undefined, true]),
+    ]);
+  });
+
+  it("finds both connectors' TlsCertificateName among the installed certificates, as HealthChecker expects (611C687D…, E267D459…)", () => {
+    const { findings } = check(EI);
+    expect(findings.filter((f) => f.rule.startsWith("tls-certificate-name") || f.rule.startsWith("certificate-"))).toEqual([]);
+  });
+
+  it("says of the EI set what an Exchange admin would, and which checks its parts cannot feed", () => {
+    const { findings, notChecked } = check(EI);
+    expect(brief(findings)).toEqual([
+      // Default Frontend trusts fabrikam.com (the documentation's example), not mail.protection.outlook.com: EOP's mail is Anonymous.
+      "hybrid-receive-not-trusted error contoso.onmicrosoft.com",
+      // HealthChecker: "TlsAuthLevel not set to CertificateValidation or DomainValidation".
+      `send-connector-to-cloud-misconfigured warning ${MAIL_TO_O365}`,
+      // Every receive connector accepts any address: nothing shows that EOP can deliver.
+      "no-eop-target warning contoso.onmicrosoft.com",
+    ]);
+    expect(findings[0]!.summary).toContain(
+      `${FRONTEND} (fabrikam.com:AcceptCloudServicesMail) names another domain than mail.protection.outlook.com`,
+    );
+    expect(notCheckedRules(notChecked)).toEqual([
+      "hybrid-remote-domain-misconfigured",
+      "outbound-connector-drift",
+      "routing-domain-misconfigured",
+      "tls-domain-mismatch",
+      "tls-sender-name-mismatch",
+    ]);
+    expect(notChecked.map((n) => n.reason)).toContain("the state document has no onPremises.acceptedDomains (Get-AcceptedDomain)");
+  });
+
+  it("finds the receive connector's certificate missing from the incomplete set, as HealthChecker does (TlsCertificateNotFound)", () => {
+    const { findings } = check(["EI-GetReceiveConnector.xml", "EI-GetSendConnector.xml", "EI-GetExchangeCertificateIncomplete.xml"]);
+    const names = findings.filter((f) => f.rule === "tls-certificate-name-mismatch");
+    expect(brief(names)).toEqual([`tls-certificate-name-mismatch error ${FRONTEND}`]);
+  });
+
+  it("finds two certificates answering the send connector's name in the multiple-matches set (E267D459…, 03221367…)", () => {
+    const { findings } = check(["EI-GetReceiveConnector.xml", "EI-GetSendConnector.xml", "EI-GetExchangeCertificateMultipleMatches.xml"]);
+    const [several, ...rest] = findings.filter((f) => f.rule === "tls-certificate-name-mismatch");
+    expect(rest).toEqual([]);
+    expect(several!.severity).toBe("warning");
+    expect(several!.subject.name).toBe(MAIL_TO_O365);
+    expect((several!.evidence.certificates as { thumbprint: string }[]).map((c) => c.thumbprint.slice(0, 8)).sort()).toEqual([
+      "03221367",
+      "E267D459",
+    ]);
+  });
+
+  it("warns of a cloud-enabled receive connector without a certificate name, as HealthChecker does (TlsCertificateNameEmpty)", () => {
+    const { findings } = check(["EI-GetReceiveConnectorEmptyTlsCertificateName.xml", "EI-GetSendConnector.xml", "EI-GetExchangeCertificate.xml"]);
+    expect(brief(findings.filter((f) => f.rule === "tls-certificate-name-missing"))).toEqual([`tls-certificate-name-missing warning ${FRONTEND}`]);
+  });
+
+  it("takes the send connector that relays to Microsoft 365 with an FQDN and certificate validation as set up right", () => {
+    const { findings } = check(["EI-GetSendConnectorConfiguredToRelayToM365.xml", "EI-GetExchangeCertificate.xml"]);
+    expect(findings.filter((f) => f.rule === "send-connector-to-cloud-misconfigured")).toEqual([]);
+  });
+
+  it("reports the wildcard accepted domain of the bad set as an open relay, as HealthChecker does, and nothing in the good set", () => {
+    expect(brief(check(["E19-GetAcceptedDomain_Bad.xml"]).findings.filter((f) => f.rule === "accepted-domain-open-relay"))).toEqual([
+      "accepted-domain-open-relay error Bad Accepted Domain",
+    ]);
+    expect(check(["E19-GetAcceptedDomain.xml"]).findings.filter((f) => f.rule === "accepted-domain-open-relay")).toEqual([]);
+  });
+
+  it("judges the E19 set with its hybrid configuration, and leaves what the document cannot show unchecked", () => {
+    const { findings, notChecked } = check([
+      "E19-GetReceiveConnector.xml",
+      "E19-GetSendConnector.xml",
+      "E19-GetExchangeCertificate.xml",
+      "E19-GetHybridConfiguration.xml",
+      "E19-GetAcceptedDomain.xml",
+    ]);
+    expect(brief(findings)).toEqual([
+      `send-connector-to-cloud-misconfigured warning ${MAIL_TO_O365}`,
+      // The hybrid wizard adds the routing domain as an accepted domain; this organisation has none for contoso.
+      "routing-domain-misconfigured warning contoso.mail.onmicrosoft.com",
+      "no-eop-target warning contoso.onmicrosoft.com",
+    ]);
+    // The hybrid configuration names its receiving server ex-02, whose connectors this capture does not have.
+    expect(notChecked.find((n) => n.rules.includes("hybrid-receive-not-trusted"))?.reason).toBe(
+      "the hybrid configuration's receiving servers (ex-02) have no receive connectors in the document",
+    );
+    // The certificates were captured on another server (PSComputerName solo-e19a) than the connectors that name them.
+    expect(notChecked.find((n) => n.rules.includes("tls-certificate-name-mismatch"))?.reason).toBe(
+      "the document has no certificates of win-ctd3l0rgen4, ex-02 (only of solo-e19a), whose connectors name certificates",
+    );
+  });
+});
