@@ -6,45 +6,25 @@
  * HealthChecker's own tests expect of these files, and where it has none,
  * what an Exchange admin would say of them (each says why).
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { evaluate } from "../src/check/evaluate.js";
 import type { Finding } from "../src/core/finding.js";
-import { assembleStateDocument } from "../src/hybrid/raw-exports.js";
-import { parseInventory } from "../src/inventory/parse.js";
 import { parseDocument } from "../src/serialised/document.js";
-import { EOP_WORLDWIDE } from "./support/feed.js";
-import { observations } from "./support/observations.js";
+import { CAPTURE_FILES, CAPTURE_SETS, CAPTURED, captureText, checkExports } from "./support/exchange-captures.js";
 
-const FIXTURES = join(import.meta.dirname, "fixtures/exchange-clixml");
-/** When the lab was captured (its objects last changed in March 2022): its certificates were current then. */
-const CAPTURED = new Date("2022-04-01T00:00:00Z");
-const TENANT = "contoso.onmicrosoft.com";
-
-function readCapture(file: string) {
-  return { source: file, data: parseDocument(readFileSync(join(FIXTURES, file), "utf8"), file), modifiedAt: CAPTURED };
-}
-
-/** The files as one state document, checked at the time of the capture. */
-function check(files: string[], at = CAPTURED) {
-  const document = assembleStateDocument(files.map(readCapture), { tenant: TENANT });
-  const inventory = parseInventory(document, { source: files.join(", ") });
-  const o = { ...observations(inventory, { eopRanges: EOP_WORLDWIDE }), at, hybrid: inventory.hybrid };
-  const { check: result } = evaluate(o);
-  return { findings: result.findings, notChecked: result.report.evidence.hybrid?.notChecked ?? [], inventory };
+function check(files: readonly string[]) {
+  return checkExports(files.map((file) => ({ source: file, data: parseDocument(captureText(file), file), modifiedAt: CAPTURED })));
 }
 
 const brief = (findings: readonly Finding[]) => findings.map((f) => `${f.rule} ${f.severity} ${f.subject.name}`);
 const notCheckedRules = (n: readonly { rules: string[] }[]) => n.flatMap((x) => x.rules).sort();
 
-const EI = ["EI-GetReceiveConnector.xml", "EI-GetSendConnector.xml", "EI-GetExchangeCertificate.xml"];
+const EI = CAPTURE_SETS.EI!;
 const FRONTEND = "WIN-CTD3L0RGEN4\\Default Frontend WIN-CTD3L0RGEN4";
 const MAIL_TO_O365 = "Mail to O365";
 
 describe("Microsoft's captures of an Exchange 2019 server, as Export-Clixml wrote them", () => {
   it("accepts every capture alone", () => {
-    for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith(".xml"))) {
+    for (const file of CAPTURE_FILES) {
       const { inventory } = check([file]);
       expect(inventory.hybrid, file).toBeDefined();
     }

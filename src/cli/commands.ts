@@ -201,6 +201,7 @@ function checkJson(report: CheckReport, outDir: string) {
       ...rest,
     })),
     targets: report.evidence.inventory.targets,
+    ...(report.evidence.hybrid ? { hybrid: report.evidence.hybrid } : {}),
     outDir,
     files: report.artifacts.map((a) => a.file),
   };
@@ -209,9 +210,11 @@ function checkJson(report: CheckReport, outDir: string) {
 export function humanSummary(report: CheckReport, outDir: string): string {
   const [headline, ...rest] = report.summary;
   const width = Math.max(...report.artifacts.map((a) => a.file.length)) + 2;
+  const notChecked = report.evidence.hybrid?.notChecked ?? [];
   const lines = [
     headline,
     ...rest.map((l) => `  - ${l}`),
+    ...(notChecked.length > 0 ? ["", "Not checked:", ...notChecked.map((n) => `  - ${n.rules.join(", ")}: ${n.reason}`)] : []),
     "",
     `Files in ${outDir}:`,
     ...report.artifacts.map((a) => `  ${a.file.padEnd(width)}${a.description}`),
