@@ -4,8 +4,10 @@
  */
 import { X509Certificate } from "node:crypto";
 import { InputError, type InputLocation } from "../errors.js";
+import { cutShortError, cutShortText } from "../serialised/cut-short.js";
+import { readDate } from "../serialised/dates.js";
 import { ALLOWED_SERVICES } from "../serialised/enums.js";
-import { cutShortError, cutShortText, listItems, readDate } from "../serialised/values.js";
+import { listItems } from "../serialised/values.js";
 import { describeValue, hasUnsafeCharacters, printable, UNSAFE_CHARACTERS } from "../validation.js";
 import { HOST_NAME, hostKey } from "./host-names.js";
 import { commonNames, exchangeName } from "./x500-name.js";

@@ -144,6 +144,36 @@ describe("parseInventory: the documented shape", () => {
 });
 
 describe("parseInventory: raw Get-ReceiveConnector | ConvertTo-Json output", () => {
+  it("reads IPRange bounds that are deserialised IPAddress objects, and Identity as the object or its text", () => {
+    const address = (text: string, n: number) => ({ Address: n, AddressFamily: 2, ScopeId: null, IsIPv6Multicast: false, IPAddressToString: text });
+    const raw = [
+      {
+        Identity: { Name: "Inbound from Office 365", DistinguishedName: "CN=Inbound from Office 365,CN=SMTP Receive Connectors,CN=EX01" },
+        Name: "Inbound from Office 365",
+        Server: { Name: "EX01" },
+        RemoteIPRanges: [
+          { LowerBound: address("40.92.0.0", 23592), UpperBound: address("40.93.255.255", 4294925608), RangeFormat: 0, Expression: "40.92.0.0/15" },
+          // Beyond the depth of a live session's object, only the bounds' own properties are left.
+          { LowerBound: { Address: 16777343, AddressFamily: "InterNetwork" }, UpperBound: { Address: 16777343, AddressFamily: "InterNetwork" } },
+        ],
+      },
+      // Beyond ConvertTo-Json's depth, the identity and the ranges are their text.
+      { Identity: "EX02\\Inbound from Office 365", RemoteIPRanges: "40.107.0.0/16 104.47.0.0/17" },
+    ];
+    const inv = parseInventory(raw, { source: "rc.json", tenant: "contoso.onmicrosoft.com" });
+    expect(inv.receiveConnectors.map((c) => [c.identity, c.remoteIPRanges])).toEqual([
+      ["EX01\\Inbound from Office 365", ["40.92.0.0/15", "127.0.0.1"]],
+      ["EX02\\Inbound from Office 365", ["40.107.0.0/16", "104.47.0.0/17"]],
+    ]);
+  });
+
+  it("names the bound that is no address", () => {
+    const raw = [{ Identity: "EX01\\A", RemoteIPRanges: [{ LowerBound: { Port: 25 }, UpperBound: "40.93.255.255" }] }];
+    expect(() => parseInventory(raw, { source: "rc.json", tenant: "contoso.onmicrosoft.com" })).toThrow(
+      "rc.json: [0].RemoteIPRanges[0].LowerBound: is an object: expected an IP address",
+    );
+  });
+
   it("reads the objects, taking Expression from each IPRange", () => {
     const inv = parseInventory(example("get-receiveconnector.json"), { source: "rc.json", tenant: "contoso.onmicrosoft.com", mode: "exact" });
     expect(inv.receiveConnectors).toHaveLength(2);

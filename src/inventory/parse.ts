@@ -4,7 +4,8 @@ import { type Instance, parseInstance } from "../feed/instances.js";
 import { isStateDocument, readStateDocument } from "../hybrid/state-document.js";
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
-import { cutShortError, cutShortText, identityOf, ipRangeText, isObject, listItems, psName } from "../serialised/values.js";
+import { cutShortError, cutShortText } from "../serialised/cut-short.js";
+import { identityOf, ipRangeText, isObject, listItems, psName } from "../serialised/values.js";
 import { hasUnsafeCharacters, UNSAFE_CHARACTERS, validate } from "../validation.js";
 import { type Inventory, type TargetMode, targetModeSchema, targetsOf } from "./inventory.js";
 

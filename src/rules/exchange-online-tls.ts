@@ -19,7 +19,9 @@ function describe(certs: readonly CertificateState[]): string {
  * certificate the on-premises send connector presents against its
  * TlsSenderCertificateName (subject or a SAN; `*.contoso.com` allowed). When
  * none of the presented certificates matches, hybrid mail arrives as
- * Anonymous or is refused. The fix sets the name the certificate has.
+ * Anonymous or is refused. The fix sets the name the certificate has, as the
+ * wizard does (`New-InboundConnector … -TLSSenderCertificateName
+ * 'mail.contoso.ca'` in a real wizard log, SammyKrosoft/Hybrid-Config-Wiz-Checks).
  */
 export const tlsSenderNameMismatch: Rule = {
   id: "tls-sender-name-mismatch",
@@ -73,6 +75,9 @@ export const tlsSenderNameMismatch: Rule = {
  * DomainValidation, checks the on-premises server's certificate against its
  * TlsDomain. When no certificate on-premises presents for cloud mail has that
  * name, Exchange Online refuses the TLS session and mail to on-premises queues.
+ * The wizard sets DomainValidation with the certificate's name
+ * (`New-OutboundConnector … -TLSSettings DomainValidation -TLSDomain
+ * 'mail.contoso.ca'`, the same log).
  */
 export const tlsDomainMismatch: Rule = {
   id: "tls-domain-mismatch",

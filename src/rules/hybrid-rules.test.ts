@@ -737,6 +737,14 @@ describe("connector-open-to-internet", () => {
     expect(run(connectorOpenToInternet, document)).toEqual([]);
   });
 
+  it("sees the trust when Capabilities is the number a local session writes (512, AcceptCloudServicesMail)", () => {
+    const document = withoutAllowlists();
+    for (const c of document.onPremises.receiveConnectors as Loose[]) {
+      c.TlsDomainCapabilities = [{ Domain: "mail.protection.outlook.com", Capabilities: 512, SmtpX509Identifier: null }];
+    }
+    expect(run(connectorOpenToInternet, document)).toHaveLength(2);
+  });
+
   it("sees an open connector in the serialised IPRange objects a remote session writes", () => {
     const document = withoutAllowlists();
     (document.onPremises.receiveConnectors[0] as Loose).RemoteIPRanges = [
@@ -820,6 +828,50 @@ describe("outbound-connector-drift", () => {
       Object.assign(document.exchangeOnline.outboundConnectors[0]!, { SmartHosts: ["old.contoso.com"], TlsSettings: "EncryptionOnly" }, change);
       expect(run(outboundConnectorDrift, document)).toEqual([]);
     }
+  });
+});
+
+// ---- parts not collected ----------------------------------------------------
+
+describe("a state document without its certificates", () => {
+  it("checks no certificate name, expiry or renewal, says so once, and reads nothing as missing", () => {
+    const document = doc();
+    (document.onPremises as Loose).exchangeCertificates = undefined;
+    const { check } = evaluate(observe(document));
+    expect(check.findings.map((f) => f.rule)).toEqual([]);
+    expect(check.report.evidence.hybrid?.notChecked).toEqual([
+      {
+        reason: "the state document has no onPremises.exchangeCertificates (Get-ExchangeCertificate)",
+        rules: [
+          "certificate-expired",
+          "tls-certificate-name-mismatch",
+          "tls-sender-name-mismatch",
+          "tls-domain-mismatch",
+          "certificate-expiring",
+          "certificate-renewed",
+        ],
+      },
+    ]);
+  });
+
+  it("keeps what each connector's certificate was, for the next check that has them", () => {
+    const memory: CertificateMemory = { "send-connector|x": { thumbprints: ["A"] } };
+    const document = doc();
+    (document.onPremises as Loose).exchangeCertificates = undefined;
+    expect(rememberCertificates(memory, observe(document).hybrid!, AT)).toBe(memory);
+  });
+});
+
+// ---- a working hybrid --------------------------------------------------------
+
+describe("a hybrid as the wizard leaves it", () => {
+  it("gives no finding and leaves nothing unchecked: the contoso document has every part, set up as a real wizard log shows", () => {
+    // SammyKrosoft/Hybrid-Config-Wiz-Checks: the routing domain Authoritative, Default Frontend open with the capability and
+    // the certificate, the send connector with DomainValidation to mail.protection.outlook.com, both remote domains.
+    const { check } = evaluate(observe(doc()));
+    expect(check.findings.map((f) => `${f.rule} ${f.subject.name}`)).toEqual([]);
+    expect(check.report.evidence.hybrid?.notChecked).toEqual([]);
+    expect(check.report.status).toBe("in-sync");
   });
 });
 

@@ -11,6 +11,10 @@ import { receivingCertificates } from "../hybrid/presented.js";
  * add what is missing (smart hosts and domains are added, never replaced),
  * and DomainValidation is proposed only when the on-premises certificate has
  * the smart host's name, so the change cannot stop mail that flows today.
+ * What the wizard sets: `New-OutboundConnector -RecipientDomains 'Contoso.ca'
+ * -SmartHosts 'mail.contoso.ca' -TLSSettings DomainValidation` with the hybrid
+ * configuration's `-Domains` and `-OnPremisesSmartHost` (a real wizard log,
+ * SammyKrosoft/Hybrid-Config-Wiz-Checks).
  */
 export const outboundConnectorDrift: Rule = {
   id: "outbound-connector-drift",
