@@ -31,6 +31,7 @@ describe("parseCliXml", () => {
           "<I64>9007199254740991</I64>",
           "<B>true</B>",
           "<Db>NaN</Db>",
+          "<Db>-INF</Db>",
           "<DT>2021-08-06T15:56:14.1234567-05:00</DT>",
           "<BA>AAEC</BA>",
           "<G>3e7c2964-a6ef-4f43-b318-b3a23880dcbc</G>",
@@ -50,6 +51,7 @@ describe("parseCliXml", () => {
       9007199254740991,
       true,
       Number.NaN,
+      Number.NEGATIVE_INFINITY,
       "2021-08-06T15:56:14.1234567-05:00",
       "AAEC",
       "3e7c2964-a6ef-4f43-b318-b3a23880dcbc",
@@ -104,6 +106,17 @@ describe("parseCliXml", () => {
     expect(refusal(objs('<Obj RefId="0"><Props><SS N="Password">01000000d08c9ddf</SS></Props></Obj>'))).toBe(
       "x.xml: line 2: <SS>: is a SecureString, a secret: export the objects without it",
     );
+  });
+
+  it("keeps properties named like Object's own members, and __proto__, as data", () => {
+    const [odd] = parseCliXml(
+      objs('<Obj RefId="0"><Props><S N="__proto__">x</S><S N="constructor">c</S><S N="toString">t</S></Props></Obj>'),
+      "x.xml",
+    );
+    const plain = plainValue(odd!, "x.xml") as Record<string, unknown>;
+    expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
+    expect(Object.keys(plain)).toEqual(["__proto__", "constructor", "toString"]);
+    expect(plain.constructor).toBe("c");
   });
 
   it("refuses a cycle when the objects are turned into values", () => {

@@ -103,7 +103,9 @@ class CliXmlReader {
     if (NUMBER_TAGS.has(name)) {
       const value = Number(text);
       if (text.trim() === "" || !Number.isFinite(value)) {
-        if (/^(?:-?INF|NaN)$/.test(text) && (name === "Db" || name === "Sg")) return { kind: "number", value: Number.NaN, tag: name };
+        // xs:double's special values, as CLIXML writes them.
+        const special = { INF: Number.POSITIVE_INFINITY, "-INF": Number.NEGATIVE_INFINITY, NaN: Number.NaN }[text];
+        if (special !== undefined && (name === "Db" || name === "Sg")) return { kind: "number", value: special, tag: name };
         this.fail(element, `${printable(JSON.stringify(text.slice(0, 40)))} is not a number`);
       }
       return { kind: "number", value, tag: name };
@@ -207,16 +209,21 @@ export function plainValue(value: PsValue, source: string, seen: Set<PsObject> =
     if (base?.kind === "list") return base.items.map((item) => plainValue(item, source, seen));
     if (base?.kind === "dictionary") {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of base.entries) out[keyText(k)] = plainValue(v, source, seen);
+      for (const [k, v] of base.entries) setOwn(out, keyText(k), plainValue(v, source, seen));
       return out;
     }
     if (base !== undefined) return plainPrimitive(base);
     const out: Record<string, unknown> = {};
-    for (const p of value.properties) if (!(p.name in out)) out[p.name] = plainValue(p.value, source, seen);
+    for (const p of value.properties) if (!Object.hasOwn(out, p.name)) setOwn(out, p.name, plainValue(p.value, source, seen));
     return out;
   } finally {
     seen.delete(value);
   }
+}
+
+/** An own property, as JSON.parse makes one: a key such as `__proto__` from outside is data, never the prototype. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function plainPrimitive(p: PsPrimitive): unknown {
