@@ -178,6 +178,15 @@ describe("POST /api/inventory with Export-Clixml output", () => {
     expect(hybrid.notCollected).toEqual([{ part: "onPremises.acceptedDomains", reason: "Get-AcceptedDomain: access denied" }]);
   });
 
+  it("refuses raw output of other cmdlets than Get-ReceiveConnector, saying what to send", async () => {
+    const { status, body } = await upload(captureText("EI-GetExchangeCertificate.xml"), "application/xml", `?tenant=${TENANT}`);
+    expect(status).toBe(400);
+    expect(body.error).toBe(
+      "request body: is raw cmdlet output other than Get-ReceiveConnector's: send a state document (the collector writes one), " +
+        "or give each cmdlet's export to check --inventory, which makes them one",
+    );
+  });
+
   it("refuses XML that is not CLIXML, and CLIXML sent as JSON, in one line", async () => {
     expect(await upload("<html><body/></html>", "text/xml")).toEqual({
       status: 400,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InputError, InvalidRangeError } from "../errors.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
+import { needsAssembly } from "../hybrid/raw-exports.js";
 import { isStateDocument, readStateDocument } from "../hybrid/state-document.js";
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
@@ -109,6 +110,13 @@ const rawReceiveConnector = z.looseObject({
  */
 export function parseInventory(data: unknown, options: ParseInventoryOptions): Inventory {
   if (isStateDocument(data)) return parseStateDocument(data, options);
+  if (needsAssembly(data)) {
+    throw new InputError(
+      "is raw cmdlet output other than Get-ReceiveConnector's: send a state document (the collector writes one), or give " +
+        "each cmdlet's export to check --inventory, which makes them one",
+      { source: options.source },
+    );
+  }
   return parseTargets(data, options);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { ExchangeEnum } from "./enums.js";
+import { RECEIVE_AUTH_MECHANISMS, TLS_AUTH_LEVEL } from "./enums.js";
 import {
   ipRangeText,
   listItems,
@@ -95,29 +95,11 @@ describe("psName", () => {
 });
 
 describe("psEnum", () => {
-  const tlsAuthLevel: ExchangeEnum = {
-    type: "Microsoft.Exchange.Data.TlsAuthLevel",
-    flags: false,
-    members: [
-      ["EncryptionOnly", 1],
-      ["CertificateValidation", 2],
-      ["DomainValidation", 4],
-    ],
-  };
-  const authMechanisms: ExchangeEnum = {
-    type: "Microsoft.Exchange.Data.Directory.SystemConfiguration.AuthMechanisms",
-    flags: true,
-    members: [
-      ["None", 0],
-      ["Tls", 1],
-      ["Integrated", 2],
-      ["BasicAuth", 4],
-    ],
-  };
-  const levels = psEnum(tlsAuthLevel);
-  const auth = psEnum(authMechanisms);
+  const levels = psEnum(TLS_AUTH_LEVEL);
+  const auth = psEnum(RECEIVE_AUTH_MECHANISMS);
   const expected = "expected EncryptionOnly, CertificateValidation, DomainValidation, or their numbers";
-  const expectedFlags = "expected None, Tls, Integrated, BasicAuth (or several, comma-separated), or their numbers";
+  const expectedFlags =
+    "expected None, Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer, ExternalAuthoritative (or several, comma-separated), or their numbers";
 
   it("reads names in any case, in Exchange's spelling", () => {
     expect(levels.parse("DomainValidation")).toEqual(["DomainValidation"]);
@@ -158,9 +140,9 @@ describe("psEnum", () => {
   });
 
   it("refuses a flags number with a bit it does not know", () => {
-    // 9 is Tls plus an unknown bit 8: reading it as Tls alone would hide a value the enum cannot name.
-    expect(refusal(auth, 9)).toEqual([`9 is not a value of AuthMechanisms: ${expectedFlags}`]);
-    expect(refusal(auth, 8)).toEqual([`8 is not a value of AuthMechanisms: ${expectedFlags}`]);
+    // 65 is Tls plus an unknown bit 64: reading it as Tls alone would hide a value the enum cannot name.
+    expect(refusal(auth, 65)).toEqual([`65 is not a value of AuthMechanisms: ${expectedFlags}`]);
+    expect(refusal(auth, 64)).toEqual([`64 is not a value of AuthMechanisms: ${expectedFlags}`]);
     expect(refusal(auth, 1.5)).toEqual([`1.5 is not a value of AuthMechanisms: ${expectedFlags}`]);
   });
 });
