@@ -14,6 +14,9 @@
  * 3. Full check (bench/full-check.ts in a child process, median of 3): a
  *    200,000-entry allowlist in superset mode (goal: under 1 s and 300 MiB
  *    peak RSS) and, for reference, the same list in exact mode.
+ * 5. (printed after section 1) Exchange exports (bench/exchange-exports.ts):
+ *    400 receive connectors as Export-Clixml wrote them against the same as
+ *    JSON, read into the raw inventory `check` takes.
  * 4. Against Python (bench/versus-python.ts): the full check of 200,000
  *    entries over four allowlists (two exact, two superset) against
  *    bench/check.py, a stdlib `ipaddress` script, each in its own process,
@@ -34,6 +37,7 @@ import { fileURLToPath } from "node:url";
 import { excludeCidr, mergeCidr, parseCidr } from "cidr-tools";
 import ipaddr from "ipaddr.js";
 import { parseRange, RangeSet } from "../src/ip/index.js";
+import { exchangeExportsSection } from "./exchange-exports.js";
 import { startupSection } from "./startup.js";
 import { versusPythonSection } from "./versus-python.js";
 import { allowlistEntries, largeInventory } from "./workload.js";
@@ -96,6 +100,8 @@ compare("Drift of the allowlist against the EOP set (missing = EOP − allowlist
 
 const everyForm = measure(() => RangeSet.parse(mixed).toCidrs().length);
 console.log(`\nEvery form Exchange accepts, a-b ranges included (no library above reads them): ${fmt(everyForm.ms)} for parse, merge and cover`);
+
+exchangeExportsSection(root, measure, fmt);
 
 startupSection(root);
 

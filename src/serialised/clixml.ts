@@ -24,7 +24,8 @@ export type PsPrimitive =
   | { kind: "date"; value: string }
   /** xs:duration, as a TimeSpan is written (`PT9.0269026S`). */
   | { kind: "duration"; value: string }
-  | { kind: "bytes"; value: Buffer }
+  /** A byte array as CLIXML writes it, base64: decoded only where wanted (bytesOf), as SerializationData never is. */
+  | { kind: "bytes"; base64: string }
   | { kind: "guid"; value: string }
   | { kind: "version"; value: string };
 
@@ -119,11 +120,7 @@ class CliXmlReader {
     if (name === "TS") return { kind: "duration", value: text };
     if (name === "G") return { kind: "guid", value: text };
     if (name === "Version") return { kind: "version", value: text };
-    if (name === "BA") {
-      const compact = text.replace(/\s+/g, "");
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) this.fail(element, "is not base64");
-      return { kind: "bytes", value: Buffer.from(compact, "base64") };
-    }
+    if (name === "BA") return { kind: "bytes", base64: /\s/.test(text) ? text.replace(/\s+/g, "") : text };
     if (name === "SS") this.fail(element, "is a SecureString, a secret: export the objects without it");
     return this.fail(element, "is not a CLIXML value (expected Obj, Ref, S, I32, B, DT, BA, Nil or another primitive)");
   }
@@ -186,6 +183,11 @@ class CliXmlReader {
   }
 }
 
+/** The bytes of a byte array. */
+export function bytesOf(p: Extract<PsPrimitive, { kind: "bytes" }>): Buffer {
+  return Buffer.from(p.base64, "base64");
+}
+
 /** CLIXML writes characters XML cannot hold, and `_x` itself, as `_xHHHH_` (MS-PSRP 2.2.5.3.2). */
 export function decodeCliXmlString(text: string): string {
   return text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
@@ -231,7 +233,7 @@ function plainPrimitive(p: PsPrimitive): unknown {
     case "nil":
       return null;
     case "bytes":
-      return p.value.toString("base64");
+      return p.base64;
     case "bool":
     case "number":
       return p.value;

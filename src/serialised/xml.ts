@@ -77,7 +77,7 @@ class XmlParser {
   /** White space and comments between elements. */
   private misc(): void {
     for (;;) {
-      while (this.at < this.text.length && /\s/.test(this.text[this.at]!)) this.at++;
+      this.skipSpace();
       if (!this.text.startsWith("<!--", this.at)) return;
       const end = this.text.indexOf("-->", this.at + 4);
       if (end < 0) this.fail("a comment is not closed");
@@ -99,7 +99,7 @@ class XmlParser {
       attributes[m[1]!] = this.decode(m[2] ?? m[3] ?? "", this.at);
       this.at = ATTRIBUTE.lastIndex;
     }
-    while (/\s/.test(this.text[this.at] ?? "")) this.at++;
+    this.skipSpace();
     const element: XmlElement = { name, attributes, children: [], text: "", line: this.line(start) };
     if (this.text.startsWith("/>", this.at)) {
       this.at += 2;
@@ -111,16 +111,18 @@ class XmlParser {
     for (;;) {
       const next = this.text.indexOf("<", this.at);
       if (next < 0) this.fail(`<${name}> (line ${element.line}) is not closed before the end of the text`);
-      text += this.decode(this.text.slice(this.at, next), this.at);
+      // The white space between children is most of a CLIXML file: it is skipped, not copied.
+      if (next > this.at && !this.onlySpace(this.at, next)) text += this.decode(this.text.slice(this.at, next), this.at);
+      else if (next > this.at && element.children.length === 0) text += this.text.slice(this.at, next);
       this.at = next;
       if (this.text.startsWith("</", this.at)) {
         this.at += 2;
         const closing = this.name();
         if (closing !== name) this.fail(`</${printable(closing)}> closes <${name}> (line ${element.line})`);
-        while (/\s/.test(this.text[this.at] ?? "")) this.at++;
+        this.skipSpace();
         if (this.text[this.at] !== ">") this.fail(`</${name}> is not closed`);
         this.at++;
-        element.text = text;
+        element.text = element.children.length > 0 && this.isSpace(text) ? "" : text;
         return element;
       }
       if (this.text.startsWith("<!--", this.at)) {
@@ -138,6 +140,20 @@ class XmlParser {
         element.children.push(this.element(depth + 1));
       }
     }
+  }
+
+  private skipSpace(): void {
+    while (isSpaceCode(this.text.charCodeAt(this.at))) this.at++;
+  }
+
+  private onlySpace(from: number, to: number): boolean {
+    for (let i = from; i < to; i++) if (!isSpaceCode(this.text.charCodeAt(i))) return false;
+    return true;
+  }
+
+  private isSpace(text: string): boolean {
+    for (let i = 0; i < text.length; i++) if (!isSpaceCode(text.charCodeAt(i))) return false;
+    return true;
   }
 
   private name(): string {
@@ -158,4 +174,9 @@ class XmlParser {
       return String.fromCodePoint(code);
     });
   }
+}
+
+/** XML's white space: space, tab, carriage return, line feed. */
+function isSpaceCode(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
 }

@@ -1,4 +1,4 @@
-import type { PsObject, PsPrimitive, PsValue } from "../../src/serialised/clixml.js";
+import { bytesOf, type PsObject, type PsPrimitive, type PsValue } from "../../src/serialised/clixml.js";
 
 /**
  * What `Import-Clixml <file> | ConvertTo-Json -Depth N` writes, in Windows
@@ -302,8 +302,8 @@ class Converter {
         return { kind: "guid", value: p.value.toLowerCase() };
       case "bytes":
         // byte[] is IEnumerable: a list of numbers, or beyond the depth its items joined with " ".
-        if (depth > this.depth) return str([...p.value].join(" "));
-        return { kind: "list", items: [...p.value].map((b) => int(b)) };
+        if (depth > this.depth) return str([...bytesOf(p)].join(" "));
+        return { kind: "list", items: [...bytesOf(p)].map((b) => int(b)) };
       case "duration": {
         const ticks = durationTicks(p.value);
         if (depth > this.depth) return str(timeSpanText(ticks));

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { evaluate } from "../../src/check/evaluate.js";
 import { assembleStateDocument, type RawExport } from "../../src/hybrid/raw-exports.js";
 import { parseInventory } from "../../src/inventory/parse.js";
-import type { PsObject, PsValue } from "../../src/serialised/clixml.js";
+import { bytesOf, type PsObject, type PsValue } from "../../src/serialised/clixml.js";
 import { EOP_WORLDWIDE } from "./feed.js";
 import { observations } from "./observations.js";
 
@@ -65,7 +65,7 @@ export function liveCertificate(value: PsValue): PsValue {
   if (value.kind !== "object" || !value.typeNames.includes(LIVE_CERTIFICATE)) return value;
   const raw = value.properties.find((p) => p.name === "RawData")?.value;
   if (raw?.kind !== "bytes") return value;
-  const x509 = new X509Certificate(raw.value);
+  const x509 = new X509Certificate(bytesOf(raw));
   const text = (v: string) => ({ kind: "string" as const, value: v });
   const date = (v: string) => ({ kind: "date" as const, value: new Date(v).toISOString().replace(".000Z", "Z") });
   const name = (v: string | undefined) => (v ?? "").split("\n").reverse().join(", ");

@@ -1,19 +1,18 @@
 /**
- * The same captures as exchange-captures.test.ts, as an admin's
+ * Microsoft's captures (test/support/exchange-captures.ts) as an admin's
  * `… | ConvertTo-Json -Depth N` writes them in Windows PowerShell 5.1 and in
  * PowerShell 7 (test/support/convert-to-json.ts follows both cmdlets' code),
  * at every depth from 2 to 10: each is accepted, and the check finds exactly
  * what it finds on the CLIXML itself.
  */
 import { describe, expect, it } from "vitest";
-import type { Finding } from "../src/core/finding.js";
-import { parseCliXml } from "../src/serialised/clixml.js";
-import { parseDocument } from "../src/serialised/document.js";
-import { convertToJson, type PowerShellFlavour } from "./support/convert-to-json.js";
-import { CAPTURE_SETS, CAPTURED, captureText, checkExports, liveCertificate } from "./support/exchange-captures.js";
+import type { Finding } from "../../src/core/finding.js";
+import { parseCliXml } from "../../src/serialised/clixml.js";
+import { parseDocument } from "../../src/serialised/document.js";
+import { convertToJson, type PowerShellFlavour } from "./convert-to-json.js";
+import { CAPTURE_SETS, CAPTURED, captureText, checkExports, liveCertificate } from "./exchange-captures.js";
 
 const DEPTHS = [2, 3, 4, 5, 6, 7, 8, 9, 10];
-const FLAVOURS: PowerShellFlavour[] = ["5.1", "7"];
 
 const seen = (findings: readonly Finding[]) =>
   findings.map((f) => ({ rule: f.rule, severity: f.severity, subject: f.subject, digest: f.digest, summary: f.summary }));
@@ -38,13 +37,20 @@ function fromJson(files: readonly string[], flavour: PowerShellFlavour, depth: n
   return checkExports(exports);
 }
 
-describe.each(FLAVOURS)("the captures converted by ConvertTo-Json in PowerShell %s", (flavour) => {
-  it.each(Object.entries(CAPTURE_SETS))("finds in the %s set what it finds in the CLIXML, at -Depth 2 to 10", (_name, files) => {
-    const expected = fromCliXml(files);
-    for (const depth of DEPTHS) {
-      const got = fromJson(files, flavour, depth);
-      expect(seen(got.findings), `-Depth ${depth}`).toEqual(seen(expected.findings));
-      expect(got.notChecked, `-Depth ${depth}`).toEqual(expected.notChecked);
-    }
+/**
+ * The sets converted by ConvertTo-Json in one flavour at -Depth 2 to 10, each
+ * found to give what its CLIXML gives; one test file per flavour, so that
+ * they run side by side.
+ */
+export function convertedCapturesSuite(flavour: PowerShellFlavour): void {
+  describe(`the captures converted by ConvertTo-Json in PowerShell ${flavour}`, () => {
+    it.each(Object.entries(CAPTURE_SETS))("finds in the %s set what it finds in the CLIXML, at -Depth 2 to 10", (_name, files) => {
+      const expected = fromCliXml(files);
+      for (const depth of DEPTHS) {
+        const got = fromJson(files, flavour, depth);
+        expect(seen(got.findings), `-Depth ${depth}`).toEqual(seen(expected.findings));
+        expect(got.notChecked, `-Depth ${depth}`).toEqual(expected.notChecked);
+      }
+    });
   });
-});
+}
