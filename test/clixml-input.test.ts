@@ -129,6 +129,32 @@ describe("check --inventory with Export-Clixml files", () => {
     );
   });
 
+  it("says what is wrong with the files an admin mixes up, before asking for a tenant", async () => {
+    const state = new URL("../examples/hybrid/state-after-renewal.json", import.meta.url).pathname;
+    const send = join(CAPTURES, "EI-GetSendConnector.xml");
+    expect((await run(["check", "--inventory", state, "--inventory", send, "--feed-file", FEED])).stderr).toMatch(
+      /state-after-renewal\.json: is an inventory or a state document: give it alone, or give only raw cmdlet output/,
+    );
+    const packageJson = new URL("../package.json", import.meta.url).pathname;
+    expect((await run(["check", "--inventory", packageJson, "--tenant", TENANT, "--feed-file", FEED])).stderr).toMatch(
+      /package\.json: is not an inventory \("tenant" and its targets\), a state document \("collectedAt"\) or raw cmdlet output: expected the objects of Get-ReceiveConnector/,
+    );
+    const empty = join(dir, "empty.json");
+    writeFileSync(empty, "\uFEFF\r\n");
+    expect((await run(["check", "--inventory", empty, "--feed-file", FEED])).stderr).toMatch(/empty\.json: is empty: expected JSON or CLIXML/);
+  });
+
+  it("takes an empty export (a cmdlet that found nothing) beside the others, and refuses exports that are all empty", async () => {
+    const none = join(dir, "hybrid.xml");
+    writeFileSync(none, '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04" />');
+    const rc = join(CAPTURES, "EI-GetReceiveConnector.xml");
+    const taken = await run(["check", "--inventory", rc, "--inventory", none, "--tenant", TENANT, "--feed-file", FEED, "--json"]);
+    expect(taken.stderr).toBe("");
+    expect(JSON.parse(taken.stdout).hybrid).toBeDefined();
+    const refused = await run(["check", "--inventory", none, "--inventory", none, "--tenant", TENANT, "--feed-file", FEED]);
+    expect(refused.stderr).toMatch(/hybrid\.xml, .*hybrid\.xml: hold no objects \(every export is empty\)/);
+  });
+
   it("says where a CLIXML file is broken, by line", async () => {
     const broken = join(dir, "broken.xml");
     writeFileSync(broken, captureText("EI-GetSendConnector.xml").replace('<B N="Enabled">true</B>', '<B N="Enabled">true</I32>'));

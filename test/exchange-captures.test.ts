@@ -93,6 +93,7 @@ describe("Microsoft's captures of an Exchange 2019 server, as Export-Clixml wrot
       `${FRONTEND} (fabrikam.com:AcceptCloudServicesMail) names another domain than mail.protection.outlook.com`,
     );
     expect(notCheckedRules(notChecked)).toEqual([
+      "accepted-domain-open-relay",
       "hybrid-remote-domain-misconfigured",
       "outbound-connector-drift",
       "routing-domain-misconfigured",
@@ -120,6 +121,32 @@ describe("Microsoft's captures of an Exchange 2019 server, as Export-Clixml wrot
     ]);
   });
 
+  it("takes the expired twin of the multiple-matches set, checked today, as a leftover beside the valid one", () => {
+    // E267D459… expired on 6 August 2026; 03221367… has the same issuer and subject and is valid until March 2027.
+    const today = new Date("2026-12-08T00:00:00Z");
+    const { findings } = checkExports(
+      ["EI-GetReceiveConnector.xml", "EI-GetSendConnector.xml", "EI-GetExchangeCertificateMultipleMatches.xml"].map((file) => ({
+        source: file,
+        data: parseDocument(captureText(file), file),
+        modifiedAt: today,
+      })),
+      today,
+    );
+    const localhost = findings.filter((f) => f.subject.name.startsWith("CN=localhost"));
+    expect(brief(localhost)).toEqual(["certificate-expired info CN=localhost (E267D459A0FB53D0EF225C11FAC062D522648C09)"]);
+    expect(localhost[0]!.summary).toContain("a valid certificate with the same issuer and subject is installed, and Exchange uses that one");
+    // Only one of the two is valid now: the name is no longer ambiguous.
+    expect(findings.filter((f) => f.rule === "tls-certificate-name-mismatch")).toEqual([]);
+  });
+
+  it("does not judge certificates that nothing in the document names", () => {
+    const { findings, notChecked } = check(["EI-GetExchangeCertificate.xml"]);
+    expect(findings).toEqual([]);
+    expect(notChecked.find((n) => n.rules.includes("certificate-expired"))?.reason).toBe(
+      "nothing in the document names a certificate (it has no connectors and no hybrid configuration)",
+    );
+  });
+
   it("warns of a cloud-enabled receive connector without a certificate name, as HealthChecker does (TlsCertificateNameEmpty)", () => {
     const { findings } = check(["EI-GetReceiveConnectorEmptyTlsCertificateName.xml", "EI-GetSendConnector.xml", "EI-GetExchangeCertificate.xml"]);
     expect(brief(findings.filter((f) => f.rule === "tls-certificate-name-missing"))).toEqual([`tls-certificate-name-missing warning ${FRONTEND}`]);
@@ -130,11 +157,14 @@ describe("Microsoft's captures of an Exchange 2019 server, as Export-Clixml wrot
     expect(findings.filter((f) => f.rule === "send-connector-to-cloud-misconfigured")).toEqual([]);
   });
 
-  it("reports the wildcard accepted domain of the bad set as an open relay, as HealthChecker does, and nothing in the good set", () => {
-    expect(brief(check(["E19-GetAcceptedDomain_Bad.xml"]).findings.filter((f) => f.rule === "accepted-domain-open-relay"))).toEqual([
+  it("reports the wildcard accepted domain of the bad set as an open relay, as HealthChecker does, and *.com as one too", () => {
+    const relays = (file: string) => brief(check([file]).findings.filter((f) => f.rule === "accepted-domain-open-relay"));
+    expect(relays("E19-GetAcceptedDomain_Bad.xml")).toEqual([
       "accepted-domain-open-relay error Bad Accepted Domain",
+      // Beyond HealthChecker, which looks for * alone: InternalRelay for *.com relays mail for every .com domain.
+      "accepted-domain-open-relay error Wild .com",
     ]);
-    expect(check(["E19-GetAcceptedDomain.xml"]).findings.filter((f) => f.rule === "accepted-domain-open-relay")).toEqual([]);
+    expect(relays("E19-GetAcceptedDomain.xml")).toEqual(["accepted-domain-open-relay error Wild .com"]);
   });
 
   it("judges the E19 set with its hybrid configuration, and leaves what the document cannot show unchecked", () => {
@@ -149,6 +179,7 @@ describe("Microsoft's captures of an Exchange 2019 server, as Export-Clixml wrot
       `send-connector-to-cloud-misconfigured warning ${MAIL_TO_O365}`,
       // The hybrid wizard adds the routing domain as an accepted domain; this organisation has none for contoso.
       "routing-domain-misconfigured warning contoso.mail.onmicrosoft.com",
+      "accepted-domain-open-relay error Wild .com",
       "no-eop-target warning contoso.onmicrosoft.com",
     ]);
     // The hybrid configuration names its receiving server ex-02, whose connectors this capture does not have.

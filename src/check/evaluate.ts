@@ -10,7 +10,7 @@ import type { FeedState } from "../feed/feed-state.js";
 import { describeVersion } from "../feed/snapshot.js";
 import { type FeedSyncReport, feedStaleness, tooOldFeedLine } from "../feed/staleness.js";
 import { rememberCertificates } from "../hybrid/certificate-memory.js";
-import { partUnavailable } from "../hybrid/deployment.js";
+import { hybridDeployment, partUnavailable } from "../hybrid/deployment.js";
 import type { HybridState } from "../hybrid/hybrid-state.js";
 import { RangeSet } from "../ip/index.js";
 import { type Artifacts, OUTPUTS, renderOutputs, writtenOutputs } from "../outputs/index.js";
@@ -184,10 +184,12 @@ function targetReports(o: Observations, findings: readonly Finding[]): TargetRep
 
 /** Where each side of the hybrid came from: when the document was collected, and whether Exchange Online was read live. */
 function hybridEvidence(h: HybridState, notChecked: NotChecked[]): HybridEvidence {
+  const { hybrid, why } = hybridDeployment(h);
   return {
     collectedAt: h.collectedAt,
     onPremises: h.onPremises !== undefined,
     exchangeOnline: h.exchangeOnline && { source: h.exchangeOnline.source, liveReadError: h.exchangeOnline.liveReadError },
+    deployment: { hybrid: hybrid ?? null, why },
     notChecked,
   };
 }

@@ -14,7 +14,7 @@ import { parseInstance } from "../feed/instances.js";
 import { staleFeedLine } from "../feed/staleness.js";
 import { syncFeed, syncFeedFromFile } from "../feed/sync.js";
 import type { HybridState } from "../hybrid/hybrid-state.js";
-import { assembleStateDocument, needsAssembly } from "../hybrid/raw-exports.js";
+import { assembleStateDocument, needsAssembly, refuseDocuments } from "../hybrid/raw-exports.js";
 import { feedVersionSchema } from "../ids.js";
 import type { Inventory } from "../inventory/inventory.js";
 import { parseInventory } from "../inventory/parse.js";
@@ -89,6 +89,7 @@ async function readCheckedDocument(flags: Flags, io: CliIo): Promise<{ source: s
   const documents = await Promise.all(files.map((file) => readDocumentFile(resolve(io.cwd, file))));
   const [only] = documents;
   if (documents.length === 1 && only && !needsAssembly(only.data)) return only;
+  refuseDocuments(documents);
   const tenant = str(flags, "tenant");
   const sources = documents.map((d) => d.source).join(", ");
   if (tenant === undefined) throw new InputError("is raw cmdlet output, which names no tenant: give the tenant (--tenant)", { source: sources });

@@ -90,6 +90,8 @@ export interface HybridEvidence {
   onPremises: boolean;
   /** `admin-api` when read live at the check; `document` with `liveReadError` when that read failed and the document stood in. */
   exchangeOnline?: { source: "document" | "admin-api"; liveReadError?: string | undefined } | undefined;
+  /** Whether the organisation has a hybrid deployment, as the document shows it (null: it cannot tell), and what says so. */
+  deployment: { hybrid: boolean | null; why: string };
   /** The rules that did not run because what they judge was not collected (or cannot be told), each reason once. */
   notChecked: NotChecked[];
 }

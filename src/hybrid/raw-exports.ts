@@ -21,7 +21,7 @@ const SIGNATURES: readonly (readonly [StatePart, (o: Record<string, unknown>) =>
   ["onPremises.remoteDomains", (o) => "TargetDeliveryDomain" in o || "TrustedMailInboundEnabled" in o || "AllowedOOFType" in o],
 ];
 
-const EXPECTED = `expected the objects of ${[...new Set(SIGNATURES.map(([part]) => PART_CMDLETS[part].replace(/ \(.*\)$/, "")))].join(", ")}`;
+export const RAW_EXPECTED = `expected the objects of ${[...new Set(SIGNATURES.map(([part]) => PART_CMDLETS[part].replace(/ \(.*\)$/, "")))].join(", ")}`;
 
 /**
  * Whether a document is raw cmdlet output that only a state document can
@@ -32,6 +32,22 @@ export function needsAssembly(data: unknown): boolean {
   if (!Array.isArray(data) && (!isObject(data) || isStateDocument(data) || "tenant" in data)) return false;
   const parts = listItems(data).map((item) => (isObject(item) ? SIGNATURES.find(([, matches]) => matches(item))?.[0] : undefined));
   return parts.length > 0 && parts.every((p) => p !== undefined) && parts.some((p) => p !== "onPremises.receiveConnectors");
+}
+
+/**
+ * Refuses an inventory or a state document among raw exports: each is a
+ * whole document of its own.
+ *
+ * @throws InputError naming the file.
+ */
+export function refuseDocuments(exports: readonly Pick<RawExport, "source" | "data">[]): void {
+  for (const { source, data } of exports) {
+    if (isStateDocument(data) || (isObject(data) && ("tenant" in data || "receiveConnectors" in data || "allowlists" in data))) {
+      throw new InputError("is an inventory or a state document: give it alone, or give only raw cmdlet output (Export-Clixml or ConvertTo-Json)", {
+        source,
+      });
+    }
+  }
 }
 
 /** A file of a cmdlet's raw output: where it came from, its value, and when it was written (its modification time). */
@@ -52,18 +68,16 @@ export interface RawExport {
  * @throws InputError naming the file and the entry that no cmdlet of these wrote.
  */
 export function assembleStateDocument(exports: readonly RawExport[], context: { tenant: string; instance?: string | undefined }) {
+  refuseDocuments(exports);
+  // An empty export (a cmdlet that found nothing) adds nothing; which cmdlet wrote it cannot be told.
+  if (exports.every((e) => listItems(e.data).length === 0)) {
+    throw new InputError("hold no objects (every export is empty)", { source: exports.map((e) => e.source).join(", ") });
+  }
   const parts = new Map<StatePart, unknown[]>();
   for (const { source, data } of exports) {
-    if (isStateDocument(data) || (isObject(data) && ("tenant" in data || "receiveConnectors" in data || "allowlists" in data))) {
-      throw new InputError("is an inventory or a state document: give it alone, or give only raw cmdlet output (Export-Clixml or ConvertTo-Json)", {
-        source,
-      });
-    }
-    const items = listItems(data);
-    if (items.length === 0) throw new InputError("holds no objects (the export is empty)", { source });
-    items.forEach((item, i) => {
+    listItems(data).forEach((item, i) => {
       const part = isObject(item) ? SIGNATURES.find(([, matches]) => matches(item))?.[0] : undefined;
-      if (part === undefined) throw new InputError(`is not an object this check reads: ${EXPECTED}`, { source, path: `[${i}]` });
+      if (part === undefined) throw new InputError(`is not an object this check reads: ${RAW_EXPECTED}`, { source, path: `[${i}]` });
       parts.set(part, [...(parts.get(part) ?? []), item]);
     });
   }

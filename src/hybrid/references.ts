@@ -110,3 +110,29 @@ export function newest(certificates: readonly CertificateState[]): CertificateSt
 export function serverKey(server: string): string {
   return server.toLowerCase().split(".")[0] ?? server.toLowerCase();
 }
+
+/**
+ * Why the certificates that connectors and the hybrid configuration name
+ * cannot be judged from this state, or undefined when they can: nothing
+ * that names a certificate was collected, or the certificates were
+ * collected from other servers than those that name them (certificates say
+ * their server; a server whose certificates are missing is not one without).
+ */
+export function namedCertificatesUnknown(state: HybridState): string | undefined {
+  const on = state.onPremises;
+  if (on?.receiveConnectors === undefined && on?.sendConnectors === undefined && on?.hybridConfiguration === undefined) {
+    return "nothing in the document names a certificate (it has no connectors and no hybrid configuration)";
+  }
+  const collected = new Set((on?.exchangeCertificates ?? []).flatMap((c) => (c.server ? [serverKey(c.server)] : [])));
+  if (collected.size === 0) return undefined;
+  const missing = new Set(
+    certificateReferences(state).flatMap((ref) => (ref.servers.some((s) => collected.has(serverKey(s))) ? [] : ref.servers.map(serverKey))),
+  );
+  if (missing.size === 0) return undefined;
+  return `the document has no certificates of ${[...missing].join(", ")} (only of ${[...collected].join(", ")}), whose connectors name certificates`;
+}
+
+/** Whether a certificate is valid at `at`: Exchange finds only valid certificates by a name. */
+export function isCurrent(c: Pick<CertificateState, "notBefore" | "notAfter">, at: Date): boolean {
+  return Date.parse(c.notAfter) > at.getTime() && (c.notBefore === undefined || Date.parse(c.notBefore) <= at.getTime());
+}

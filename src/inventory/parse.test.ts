@@ -226,7 +226,7 @@ describe("strict documents and options that do not apply", () => {
       {},
       "i.json: lists no receive connectors and no allowlists: there is nothing to check",
     ],
-    ["an empty export", [], { tenant: "contoso.onmicrosoft.com" }, "i.json: has no receive connectors (the export is empty)"],
+    ["an empty export", [], { tenant: "contoso.onmicrosoft.com" }, "i.json: holds no objects (the export is empty)"],
     [
       "a tenant option that contradicts the document",
       base,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InputError, InvalidRangeError } from "../errors.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
-import { needsAssembly } from "../hybrid/raw-exports.js";
+import { needsAssembly, RAW_EXPECTED } from "../hybrid/raw-exports.js";
 import { isStateDocument, readStateDocument } from "../hybrid/state-document.js";
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
@@ -151,8 +151,14 @@ function parseTargets(
   const option = options.optionName ?? ((name) => `--${name} / ?${name}=`);
   const rawMode: TargetMode = options.mode === undefined ? "superset" : validate(targetModeSchema, options.mode, option("mode"));
   const connectors = (options.connectors ?? []).map((p) => validate(connectorPattern, p, option("connector")));
-  if (Array.isArray(data) && data.length === 0) throw new InputError("has no receive connectors (the export is empty)", { source });
+  if (Array.isArray(data) && data.length === 0) throw new InputError("holds no objects (the export is empty)", { source });
   const raw = rawConnectorList(data);
+  // Neither an inventory's nor raw output's shape: say what the file should be, not which field of an inventory it lacks.
+  if (!raw && !(isObject(data) && ["tenant", "receiveConnectors", "allowlists", "checkConnectors"].some((key) => key in data))) {
+    throw new InputError(`is not an inventory ("tenant" and its targets), a state document ("collectedAt") or raw cmdlet output: ${RAW_EXPECTED}`, {
+      source,
+    });
+  }
   let inventory: Inventory;
   if (raw) {
     if (options.tenant === undefined) {

@@ -1,8 +1,9 @@
-import type { CheckReport, FeedEvidence, NotChecked, Output, TargetReport, TransitionReport } from "../core/check.js";
+import type { CheckReport, FeedEvidence, HybridEvidence, Output, TargetReport, TransitionReport } from "../core/check.js";
 import { type Change, type Finding, subjectKindName } from "../core/finding.js";
 import { describeVersion } from "../feed/snapshot.js";
 import { html, Markup } from "./html-markup.js";
 import { CSS } from "./html-style.js";
+import { hybridEvidenceText } from "./hybrid-evidence.js";
 
 const TARGET_COLUMNS: readonly [string, boolean][] = [
   ["Target", false],
@@ -113,7 +114,7 @@ ${
 <ul class="resolved">${resolved.map(resolvedItem)}</ul>
 </section>`
 }
-${notCheckedSection(report.evidence.hybrid?.notChecked ?? [])}
+${report.evidence.hybrid && hybridSection(report.evidence.hybrid)}
 <section id="targets" aria-labelledby="targets-h">
 <h2 id="targets-h">Targets</h2>
 <div class="table-wrap" role="region" aria-labelledby="targets-h" tabindex="0">
@@ -140,15 +141,26 @@ ${report.evidence.inventory.targets.map(targetRow)}
   },
 };
 
-/** The rules the state document could not feed, each reason once: absent parts are said, never taken for "nothing found". */
-function notCheckedSection(notChecked: readonly NotChecked[]): Markup | false {
-  return (
-    notChecked.length > 0 &&
-    html`<section id="not-checked" aria-labelledby="not-checked-h">
-<h2 id="not-checked-h">Not checked</h2>
-<ul class="not-checked">${notChecked.map((n) => html`<li>${n.reason}: ${n.rules.map((r, i) => html`${i > 0 && ", "}<code>${r}</code>`)}</li>`)}</ul>
-</section>`
-  );
+/**
+ * Where the state document's sides came from, whether the organisation is
+ * hybrid and why, and the rules the document could not feed, each reason
+ * once: absent parts are said, never taken for "nothing found".
+ */
+function hybridSection(h: HybridEvidence): Markup {
+  const text = hybridEvidenceText(h);
+  return html`<section id="state-document" aria-labelledby="state-document-h">
+<h2 id="state-document-h">State document</h2>
+<dl class="facts">
+<dt>Collected</dt><dd>${time(h.collectedAt)}; on-premises ${h.onPremises ? "included" : "not included"}</dd>
+<dt>Exchange Online</dt><dd>${text.exchangeOnline}</dd>
+<dt>Hybrid deployment</dt><dd>${text.deployment}</dd>
+</dl>
+${
+  h.notChecked.length > 0 &&
+  html`<h3 id="not-checked-h">Not checked</h3>
+<ul class="not-checked" aria-labelledby="not-checked-h">${h.notChecked.map((n) => html`<li>${n.reason}: ${n.rules.map((r, i) => html`${i > 0 && ", "}<code>${r}</code>`)}</li>`)}</ul>`
+}
+</section>`;
 }
 
 function feedSection(report: CheckReport, feed: FeedEvidence): Markup {

@@ -1,6 +1,7 @@
 import type { CheckReport, Output, TargetReport } from "../core/check.js";
 import { type Finding, subjectKindName } from "../core/finding.js";
 import { describeVersion } from "../feed/snapshot.js";
+import { hybridEvidenceText } from "./hybrid-evidence.js";
 
 /**
  * Text from outside as inert Markdown: no emphasis, links, HTML, code spans
@@ -26,16 +27,11 @@ export function mdCode(text: string, inTable = false): string {
 /** Where the state document's sides came from, when the check had one. */
 function hybridRows(h: CheckReport["evidence"]["hybrid"]): string[] {
   if (!h) return [];
-  const online = !h.exchangeOnline
-    ? "not in the document"
-    : h.exchangeOnline.source === "admin-api"
-      ? "read live from the admin endpoint"
-      : h.exchangeOnline.liveReadError
-        ? `from the document: the live read failed (${h.exchangeOnline.liveReadError})`
-        : "from the document";
+  const text = hybridEvidenceText(h);
   return [
     `| State document | collected ${h.collectedAt}; on-premises ${h.onPremises ? "included" : "not included"} |`,
-    `| Exchange Online | ${mdText(online)} |`,
+    `| Exchange Online | ${mdText(text.exchangeOnline)} |`,
+    `| Hybrid deployment | ${mdText(text.deployment)} |`,
   ];
 }
 

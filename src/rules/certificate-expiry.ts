@@ -3,24 +3,35 @@ import { DEFAULT_CERTIFICATE_DAYS, type Observations } from "../core/observation
 import type { Rule } from "../core/rule.js";
 import { daysLeft } from "../hybrid/certificate.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
-import { certificateReferences, certificatesNamed, serverCertificates } from "../hybrid/references.js";
+import { certificateReferences, certificatesNamed, isCurrent, namedCertificatesUnknown, serverCertificates } from "../hybrid/references.js";
 
 /** Days before expiry from which an expiring certificate is an error. */
 const URGENT_DAYS = 7;
 
+interface NamedCertificate {
+  certificate: CertificateState;
+  servers: string[];
+  namedBy: string[];
+  /** Every reference that names it also finds a valid certificate: the one Exchange uses; this one is a leftover. */
+  replaced: boolean;
+}
+
 /** Each certificate a connector or the hybrid configuration names, once, with who names it and the servers it is on. */
-function namedCertificates(o: Observations): { certificate: CertificateState; servers: string[]; namedBy: string[] }[] {
-  const byThumbprint = new Map<string, { certificate: CertificateState; servers: Set<string>; namedBy: Set<string> }>();
+function namedCertificates(o: Observations): NamedCertificate[] {
+  const byThumbprint = new Map<string, { certificate: CertificateState; servers: Set<string>; namedBy: Set<string>; replaced: boolean }>();
   if (!o.hybrid) return [];
   for (const ref of certificateReferences(o.hybrid)) {
-    for (const c of certificatesNamed(ref.name, serverCertificates(o.hybrid, ref.servers))) {
-      const entry = byThumbprint.get(c.thumbprint) ?? { certificate: c, servers: new Set<string>(), namedBy: new Set<string>() };
+    const named = certificatesNamed(ref.name, serverCertificates(o.hybrid, ref.servers));
+    const valid = named.some((c) => isCurrent(c, o.at));
+    for (const c of named) {
+      const entry = byThumbprint.get(c.thumbprint) ?? { certificate: c, servers: new Set<string>(), namedBy: new Set<string>(), replaced: true };
       if (c.server) entry.servers.add(c.server);
       entry.namedBy.add(`${ref.kind.replace("-", " ")} ${ref.identity}`);
+      entry.replaced &&= valid;
       byThumbprint.set(c.thumbprint, entry);
     }
   }
-  return [...byThumbprint.values()].map((e) => ({ certificate: e.certificate, servers: [...e.servers].sort(), namedBy: [...e.namedBy].sort() }));
+  return [...byThumbprint.values()].map((e) => ({ ...e, servers: [...e.servers].sort(), namedBy: [...e.namedBy].sort() }));
 }
 
 /** `send connector X names` / `send connector X, hybrid configuration name`. */
@@ -46,6 +57,7 @@ export const certificateExpiring: Rule = {
   id: "certificate-expiring",
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
+  cannotJudge: (o) => (o.hybrid ? namedCertificatesUnknown(o.hybrid) : undefined),
   evaluate(o) {
     const days = [...(o.certificateDays ?? DEFAULT_CERTIFICATE_DAYS)].sort((a, b) => a - b);
     const out: Finding[] = [];
@@ -81,20 +93,26 @@ export const certificateExpired: Rule = {
   id: "certificate-expired",
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
+  cannotJudge: (o) => (o.hybrid ? namedCertificatesUnknown(o.hybrid) : undefined),
   evaluate(o) {
     return namedCertificates(o)
       .filter(({ certificate: c }) => Date.parse(c.notAfter) <= o.at.getTime())
-      .map(({ certificate: c, servers, namedBy }) =>
+      .map(({ certificate: c, servers, namedBy, replaced }) =>
         finding({
           rule: "certificate-expired",
-          severity: "error",
+          // Exchange finds only valid certificates by a name: with a valid one beside it, an expired one is a leftover.
+          severity: replaced ? "info" : "error",
           subject: subjectOf(c),
-          summary: `The certificate ${c.subject} (issued by ${c.issuer}) that ${namers(namedBy)} expired ${c.notAfter.slice(0, 10)}.`,
-          impact:
-            "Exchange Online does not accept TLS with an expired certificate: hybrid mail between the sides queues (451 4.4.395 or 454 4.7.5) or " +
-            "arrives Anonymous. Renew it now and set TlsCertificateName where it is named.",
-          evidence: evidenceOf(c, servers, namedBy),
-          substance: { thumbprint: c.thumbprint },
+          summary: replaced
+            ? `The certificate ${c.subject} (issued by ${c.issuer}) that ${namers(namedBy)} expired ${c.notAfter.slice(0, 10)}; ` +
+              "a valid certificate with the same issuer and subject is installed, and Exchange uses that one."
+            : `The certificate ${c.subject} (issued by ${c.issuer}) that ${namers(namedBy)} expired ${c.notAfter.slice(0, 10)}.`,
+          impact: replaced
+            ? "Nothing stops today; the expired certificate only clutters the store. Remove it once the valid one is confirmed in use."
+            : "Exchange Online does not accept TLS with an expired certificate: hybrid mail between the sides queues (451 4.4.395 or 454 4.7.5) or " +
+              "arrives Anonymous. Renew it now and set TlsCertificateName where it is named.",
+          evidence: { ...evidenceOf(c, servers, namedBy), replaced },
+          substance: { thumbprint: c.thumbprint, replaced },
         }),
       );
   },

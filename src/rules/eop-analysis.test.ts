@@ -20,6 +20,21 @@ const target = (over: Partial<InventoryTarget>): InventoryTarget => ({
 });
 
 describe("analyseTarget", () => {
+  it("judges no address of a family the feed has nothing of (a feed saved with NoIPv6=true)", () => {
+    const ipv4Only = RangeSet.parse(["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17"]);
+    const a = analyseTarget(
+      target({
+        entries: ["40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "65.55.88.0/24", "2a01:111:f400::/48", "2a01:111:f403::/48"],
+      }),
+      ipv4Only,
+      { allowRemovals: true },
+    );
+    // The IPv6 EOP ranges stay: the feed says nothing of them. The stale IPv4 range goes.
+    expect(a.stale.toCidrs()).toEqual(["65.55.88.0/24"]);
+    expect(a.remove).toEqual(["65.55.88.0/24"]);
+    expect(a.missing.isEmpty).toBe(true);
+  });
+
   it("uses coverage semantics: two /16s cover the /15, in any form", () => {
     const a = analyseTarget(
       target({

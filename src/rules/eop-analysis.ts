@@ -44,8 +44,11 @@ export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: A
   });
   const entries = ParsedEntries.parse(target.entries);
   if (target.mode === "superset") return unchanged(eop.subtract(RangeSet.fromParsed(entries)), RangeSet.empty);
-  // Loopback and private addresses stay unless listed as removable, as if protected.
-  const protectedSet = RangeSet.parse(target.protected).union(LOCAL_RANGES.subtract(RangeSet.parse(target.removable)));
+  // Loopback and private addresses stay unless listed as removable, as if protected; so does a whole address family
+  // the feed has nothing of (a saved /endpoints answer asked with NoIPv6=true), which says nothing of what EOP uses there.
+  const protectedSet = RangeSet.parse(target.protected)
+    .union(LOCAL_RANGES.subtract(RangeSet.parse(target.removable)))
+    .union(unjudgedFamilies(eop));
   if (!options.allowRemovals) {
     const coverage = RangeSet.fromParsed(entries);
     return unchanged(eop.subtract(coverage), coverage.subtract(eop).subtract(protectedSet));
@@ -75,6 +78,13 @@ export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: A
   if (stale.isEmpty) return unchanged(missing, stale);
   const toAdd = eop.subtract(kept.build());
   return { target, missing, stale, remove, held, add: toAdd.toCidrs(), addBack: toAdd.subtract(missing).toCidrs() };
+}
+
+const FAMILIES = [RangeSet.parse(["0.0.0.0/0"]), RangeSet.parse(["::/0"])];
+
+/** Every address of each family the EOP set has no range of. */
+function unjudgedFamilies(eop: RangeSet): RangeSet {
+  return FAMILIES.filter((family) => !family.overlaps(eop)).reduce((all, family) => all.union(family), RangeSet.empty);
 }
 
 const analyses = new WeakMap<Observations, TargetAnalysis[]>();

@@ -296,7 +296,7 @@ describe("tls-certificate-name-mismatch", () => {
     for (const f of findings) {
       expect(f.severity).toBe("warning");
       expect(f.changes ?? []).toEqual([]);
-      expect(f.summary).toContain("which 2 SMTP certificates have");
+      expect(f.summary).toContain("which 2 valid certificates on one server have");
     }
     expect((findings[0]!.evidence.certificates as { thumbprint: string }[]).map((c) => c.thumbprint).sort()).toEqual(
       [certA.thumbprint, twin.thumbprint].sort(),
@@ -837,8 +837,12 @@ describe("a state document without its certificates", () => {
   it("checks no certificate name, expiry or renewal, says so once, and reads nothing as missing", () => {
     const document = doc();
     (document.onPremises as Loose).exchangeCertificates = undefined;
-    const { check } = evaluate(observe(document));
+    const { check, artifacts } = evaluate(observe(document));
     expect(check.findings.map((f) => f.rule)).toEqual([]);
+    const reason = "the state document has no onPremises.exchangeCertificates (Get-ExchangeCertificate)";
+    expect(artifacts["report.md"]).toContain(`## Not checked\n\n- ${reason}: \`certificate-expired\`, \`tls-certificate-name-mismatch\``);
+    expect(artifacts["report.md"]).toContain("| Hybrid deployment | yes: the organisation has a hybrid configuration |");
+    expect(artifacts["report.html"]).toContain(`<li>${reason}: <code>certificate-expired</code>, <code>tls-certificate-name-mismatch</code>`);
     expect(check.report.evidence.hybrid?.notChecked).toEqual([
       {
         reason: "the state document has no onPremises.exchangeCertificates (Get-ExchangeCertificate)",

@@ -2,6 +2,7 @@ import { finding } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
 import type { SendConnectorState } from "../hybrid/hybrid-state.js";
 import { EOP_TLS_DOMAIN } from "../hybrid/presented.js";
+import { normaliseName } from "../hybrid/x500-name.js";
 
 /** EOP's smart hosts, `{tenant}.mail.protection.outlook.com` and the sovereign clouds' equivalents. */
 const EOP_HOST = /\.mail\.protection\.(?:outlook\.com|outlook\.de|partner\.outlook\.cn|office365\.us)$/;
@@ -21,13 +22,17 @@ function toExchangeOnline(c: SendConnectorState): boolean {
  * not enabled for cloud services mail; neither an FQDN nor a certificate name
  * (the server's own, possibly internal, FQDN then picks the certificate);
  * TLS without certificate validation; or domain validation against another
- * domain than Exchange Online's. Nothing is proposed: turning on
+ * domain than Exchange Online's. Beyond HealthChecker, a self-signed
+ * certificate (issuer and subject alike) on a connector enabled for cloud
+ * services mail: Exchange Online takes the organisation's mail as its own
+ * only with a certificate from a public CA (hybrid deployment prerequisites). Nothing is proposed: turning on
  * CloudServicesMailEnabled or validation before Exchange Online's inbound
  * connector expects this certificate would stop mail that flows today.
  */
 export const sendConnectorToCloudMisconfigured: Rule = {
   id: "send-connector-to-cloud-misconfigured",
   needs: ["hybrid"],
+  parts: ["onPremises.sendConnectors"],
   evaluate(o) {
     return (o.hybrid?.onPremises?.sendConnectors ?? [])
       .filter((c) => c.enabled && toExchangeOnline(c))
@@ -42,6 +47,10 @@ export const sendConnectorToCloudMisconfigured: Rule = {
         }
         if (c.tlsAuthLevel === "DomainValidation" && !SERVICE_DOMAIN.test(c.tlsDomain ?? "")) {
           problems.push(`it validates TLS against ${c.tlsDomain ?? "no TlsDomain"}, not ${EOP_TLS_DOMAIN}`);
+        }
+        const name = c.tlsCertificateName;
+        if (c.cloudServicesMailEnabled && name && normaliseName(name.issuer) === normaliseName(name.subject)) {
+          problems.push(`the certificate it names (${name.subject}) is self-signed, which Exchange Online does not accept as the organisation's`);
         }
         if (problems.length === 0) return [];
         return [

@@ -8,7 +8,9 @@ import {
   certificateReferences,
   certificatesNamed,
   certificatesWithSubject,
+  isCurrent,
   mayServeSmtp,
+  namedCertificatesUnknown,
   newest,
   serverCertificates,
   serverKey,
@@ -53,24 +55,17 @@ export const tlsCertificateNameMismatch: Rule = {
   id: "tls-certificate-name-mismatch",
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
-  cannotJudge(o) {
-    if (!o.hybrid) return undefined;
-    // Certificates that say their server, none of them of a server that a reference means: that server's were not collected.
-    const collected = new Set((o.hybrid.onPremises?.exchangeCertificates ?? []).flatMap((c) => (c.server ? [serverKey(c.server)] : [])));
-    if (collected.size === 0) return undefined;
-    const missing = new Set(
-      certificateReferences(o.hybrid).flatMap((ref) => (ref.servers.some((s) => collected.has(serverKey(s))) ? [] : ref.servers.map(serverKey))),
-    );
-    if (missing.size === 0) return undefined;
-    return `the document has no certificates of ${[...missing].join(", ")} (only of ${[...collected].join(", ")}), whose connectors name certificates`;
-  },
+  cannotJudge: (o) => (o.hybrid ? namedCertificatesUnknown(o.hybrid) : undefined),
   evaluate(o) {
     if (!o.hybrid) return [];
     const out: Finding[] = [];
     for (const ref of certificateReferences(o.hybrid)) {
       const candidates = smtpCertificates(o.hybrid, ref.servers);
       const installed = certificatesNamed(ref.name, serverCertificates(o.hybrid, ref.servers));
-      const found = installed.filter(mayServeSmtp);
+      const usable = installed.filter(mayServeSmtp);
+      // Exchange finds only valid certificates by a name; an expired one is certificate-expired's to tell.
+      const found = usable.filter((c) => isCurrent(c, o.at));
+      if (found.length === 0 && usable.length > 0) continue;
       // The same certificate on several servers is one certificate; each server choosing among its own is what is ambiguous.
       const named = [...new Map(found.map((c) => [c.thumbprint, c])).values()];
       const text = formatTlsCertificateName(ref.name);
@@ -100,10 +95,10 @@ export const tlsCertificateNameMismatch: Rule = {
             rule: "tls-certificate-name-mismatch",
             severity: "warning",
             subject: subjectOf(ref),
-            summary: `${where(ref)} names ${text}, which ${named.length} SMTP certificates have (${named.map((c) => c.thumbprint).join(", ")}).`,
+            summary: `${where(ref)} names ${text}, which ${named.length} valid certificates on one server have (${named.map((c) => c.thumbprint).join(", ")}).`,
             impact:
-              "Exchange picks one of them on each connection: once the older one expires or is removed, TLS with the other side may stop. " +
-              "Remove the old certificate from the SMTP service (or the server) when the new one works.",
+              "Exchange picks one of them on each connection, and which one is not defined: once one of them expires or is removed, or if the " +
+              "other side expects the other, TLS may stop. Remove the old certificate from the SMTP service (or the server) when the new one works.",
             evidence: {
               tlsCertificateName: text,
               certificates: named.map((c) => ({ thumbprint: c.thumbprint, notAfter: c.notAfter, server: c.server })),
@@ -159,6 +154,7 @@ export const certificateRenewed: Rule = {
   id: "certificate-renewed",
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
+  cannotJudge: (o) => (o.hybrid ? namedCertificatesUnknown(o.hybrid) : undefined),
   evaluate(o) {
     if (!o.hybrid) return [];
     const memory = rememberCertificates(o.certificateHistory, o.hybrid, o.at);
@@ -202,6 +198,7 @@ export const certificateRenewed: Rule = {
 export const tlsCertificateNameMissing: Rule = {
   id: "tls-certificate-name-missing",
   needs: ["hybrid"],
+  parts: ["onPremises.receiveConnectors"],
   evaluate(o) {
     return (o.hybrid?.onPremises?.receiveConnectors ?? [])
       .filter((c) => c.enabled && !c.tlsCertificateName && isCloudEnabled(c) && c.transportRole !== "HubTransport")

@@ -1,3 +1,4 @@
+import { InputError } from "../errors.js";
 import { parseJson } from "../validation.js";
 import { isCliXml, parseCliXml, plainValue } from "./clixml.js";
 
@@ -11,6 +12,7 @@ import { isCliXml, parseCliXml, plainValue } from "./clixml.js";
  * @example parseDocument(decodeText(bytes, "rc.xml"), "rc.xml")
  */
 export function parseDocument(text: string, source: string): unknown {
+  if (text.replace(/^\uFEFF/, "").trim() === "") throw new InputError("is empty: expected JSON or CLIXML (Export-Clixml)", { source });
   if (!isCliXml(text)) return parseJson(text, source);
   const values = parseCliXml(text, source).map((value) => plainValue(value, source));
   return values.length === 1 ? values[0] : values;

@@ -44,7 +44,8 @@ export interface ListOptions {
 
 /** The items of a list however it was written; null or absent is an empty list. */
 export function listItems(value: unknown, options: ListOptions = {}): unknown[] {
-  if (value === null || value === undefined) return [];
+  // An empty list beyond ConvertTo-Json's depth is its text: "".
+  if (value === null || value === undefined || (typeof value === "string" && value.trim() === "")) return [];
   if (Array.isArray(value)) return value;
   if (isObject(value) && isWrapper(value)) return value.value;
   if (options.joined && typeof value === "string") return value.split(/[\s,]+/).filter(Boolean);
