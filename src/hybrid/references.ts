@@ -106,6 +106,17 @@ export function newest(certificates: readonly CertificateState[]): CertificateSt
   return [...certificates].sort((a, b) => b.notAfter.localeCompare(a.notAfter))[0];
 }
 
+/**
+ * The certificate a reference should name after a renewal it missed: the
+ * newest that is valid now, and from a CA unless the one named was itself
+ * self-signed. A certificate not yet valid, or a self-signed one beside a
+ * CA's, would break TLS with the other side if named.
+ */
+export function renewalFor(name: CertificateName, candidates: readonly CertificateState[], at: Date): CertificateState | undefined {
+  const selfSignedNamed = isSelfSigned(name);
+  return newest(certificatesWithSubject(name, candidates).filter((c) => isCurrent(c, at) && (selfSignedNamed || !isSelfSigned(c))));
+}
+
 /** `EX01`, `ex01.contoso.com` and `EX01.CONTOSO.COM` are one server. */
 export function serverKey(server: string): string {
   return server.toLowerCase().split(".")[0] ?? server.toLowerCase();
@@ -135,4 +146,9 @@ export function namedCertificatesUnknown(state: HybridState): string | undefined
 /** Whether a certificate is valid at `at`: Exchange finds only valid certificates by a name. */
 export function isCurrent(c: Pick<CertificateState, "notBefore" | "notAfter">, at: Date): boolean {
   return Date.parse(c.notAfter) > at.getTime() && (c.notBefore === undefined || Date.parse(c.notBefore) <= at.getTime());
+}
+
+/** Issued by itself: no CA vouches for it, and Exchange Online's validation refuses it. */
+export function isSelfSigned(c: Pick<CertificateState, "issuer" | "subject">): boolean {
+  return normaliseName(c.issuer) === normaliseName(c.subject);
 }

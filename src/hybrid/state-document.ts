@@ -2,6 +2,7 @@ import { z } from "zod";
 import { InputError } from "../errors.js";
 import { probeResultSchema } from "../probe/probe-result.js";
 import { HYBRID_FEATURE, PERMISSION_GROUPS, RECEIVE_AUTH_MECHANISMS, SERVER_ROLE, TLS_AUTH_LEVEL } from "../serialised/enums.js";
+import { refusePrivateKeys } from "../serialised/private-keys.js";
 import {
   identityOf,
   listItems,
@@ -29,7 +30,6 @@ import {
   type ReceiveConnectorState,
   type SendConnectorState,
 } from "./hybrid-state.js";
-import { refusePrivateKeys } from "./private-keys.js";
 
 /**
  * The on-prem state document the collector writes, one per tenant:

@@ -6,6 +6,7 @@ import { isStateDocument, readStateDocument } from "../hybrid/state-document.js"
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
 import { cutShortError, cutShortText } from "../serialised/cut-short.js";
+import { refusePrivateKeys } from "../serialised/private-keys.js";
 import { identityOf, ipRangeText, isObject, listItems, psName } from "../serialised/values.js";
 import { hasUnsafeCharacters, UNSAFE_CHARACTERS, validate } from "../validation.js";
 import { type Inventory, type TargetMode, targetModeSchema, targetsOf } from "./inventory.js";
@@ -109,6 +110,7 @@ const rawReceiveConnector = z.looseObject({
  * with its file and position, never later in a run.
  */
 export function parseInventory(data: unknown, options: ParseInventoryOptions): Inventory {
+  refusePrivateKeys(data, options.source);
   if (isStateDocument(data)) return parseStateDocument(data, options);
   if (needsAssembly(data)) {
     throw new InputError(

@@ -314,6 +314,20 @@ describe("tls-certificate-name-mismatch", () => {
     expect(run(tlsCertificateNameMismatch, own)).toEqual([]);
   });
 
+  it("proposes the renewal that is valid now and from a CA: never one not yet valid, nor a self-signed one beside it", () => {
+    const subject: [string, string][] = [
+      ["C", "US"],
+      ["O", "Contoso Ltd"],
+      ["CN", "mail.contoso.com"],
+    ];
+    const notYet = pki.leaf(pki.ca1, "mail.contoso.com", { from: 30, to: 800 }, SANS);
+    const selfSigned = makeCertificate({ subject, sans: SANS, notBefore: daysFrom(AT, -1), notAfter: daysFrom(AT, 900) });
+    const old = pki.leaf(pki.ca1, "mail.contoso.com", { from: -400, to: -5 }, SANS);
+    const findings = run(tlsCertificateNameMismatch, doc({ installed: [certB, notYet, selfSigned], named: old }));
+    expect(findings).toHaveLength(REFERENCES.length);
+    for (const f of findings) expect((f.changes?.[0] as PropertyChange).value).toBe(tlsName(certB));
+  });
+
   it("counts only certificates enabled for SMTP, and says when the named one is installed without it", () => {
     // The named certificate is installed but bound to IIS only: Exchange cannot use it for TLS on port 25.
     const iisOnly = doc();
@@ -802,10 +816,28 @@ describe("outbound-connector-drift", () => {
     document.exchangeOnline.outboundConnectors[0]!.TlsSettings = "EncryptionOnly";
     const [f] = run(outboundConnectorDrift, document);
     expect(f!.severity).toBe("warning");
+    // TlsDomain first: alone it changes nothing; DomainValidation without it would have no name to check.
     expect(f!.changes).toEqual([
-      expect.objectContaining({ parameter: "TlsSettings", value: "DomainValidation" }),
       expect.objectContaining({ parameter: "TlsDomain", value: "mail.contoso.com" }),
+      expect.objectContaining({ parameter: "TlsSettings", value: "DomainValidation" }),
     ]);
+  });
+
+  it("proposes no DomainValidation when the certificate with the name is self-signed or expired: Exchange Online would refuse it", () => {
+    const selfSigned = makeCertificate({
+      subject: [["CN", "mail.contoso.com"]],
+      sans: SANS,
+      notBefore: daysFrom(AT, -1),
+      notAfter: daysFrom(AT, 300),
+    });
+    const expired = pki.leaf(pki.ca2, "mail.contoso.com", { from: -400, to: -1 }, SANS);
+    for (const cert of [selfSigned, expired]) {
+      const document = doc({ installed: [cert], named: cert });
+      document.exchangeOnline.outboundConnectors[0]!.TlsSettings = "EncryptionOnly";
+      const [f] = run(outboundConnectorDrift, document);
+      expect(f!.summary).toContain("its TLS is EncryptionOnly");
+      expect(f!.changes ?? []).toEqual([]);
+    }
   });
 
   it("reports EncryptionOnly without that change when the certificate does not have the smart host's name", () => {
@@ -902,8 +934,8 @@ describe("the hybrid rules' changes in remediation.ps1 and exchange-online-remed
     expect(setLines(online)).toEqual([
       `Set-InboundConnector -Identity '${INBOUND}' -TlsSenderCertificateName 'mail.contoso.com' -Confirm:$false`,
       `Set-OutboundConnector -Identity '${OUTBOUND}' -SmartHosts @('old.contoso.com', 'mail.contoso.com') -Confirm:$false`,
-      `Set-OutboundConnector -Identity '${OUTBOUND}' -TlsSettings 'DomainValidation' -Confirm:$false`,
       `Set-OutboundConnector -Identity '${OUTBOUND}' -TlsDomain 'mail.contoso.com' -Confirm:$false`,
+      `Set-OutboundConnector -Identity '${OUTBOUND}' -TlsSettings 'DomainValidation' -Confirm:$false`,
     ]);
     // Every change the findings propose is written, on the side it belongs to.
     expect(changes.filter((c) => c.side === "on-premises")).toHaveLength(setLines(onPremises).length);

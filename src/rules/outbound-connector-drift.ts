@@ -2,6 +2,7 @@ import { type Finding, finding, type PropertyChange } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
 import { certificateMatchesDomain } from "../hybrid/host-names.js";
 import { receivingCertificates } from "../hybrid/presented.js";
+import { isCurrent, isSelfSigned } from "../hybrid/references.js";
 
 /**
  * Exchange Online's outbound connector to on-premises no longer matches the
@@ -10,7 +11,8 @@ import { receivingCertificates } from "../hybrid/presented.js";
  * domains, or its TLS is weaker than the wizard's DomainValidation. Fixes
  * add what is missing (smart hosts and domains are added, never replaced),
  * and DomainValidation is proposed only when the on-premises certificate has
- * the smart host's name, so the change cannot stop mail that flows today.
+ * the smart host's name, is current and is not self-signed, so the change
+ * cannot stop mail that flows today.
  * What the wizard sets: `New-OutboundConnector -RecipientDomains 'Contoso.ca'
  * -SmartHosts 'mail.contoso.ca' -TLSSettings DomainValidation` with the hybrid
  * configuration's `-Domains` and `-OnPremisesSmartHost` (a real wizard log,
@@ -50,9 +52,10 @@ export const outboundConnectorDrift: Rule = {
       }
       if (c.tlsSettings !== "DomainValidation" && c.tlsSettings !== "CertificateValidation") {
         problems.push(`its TLS is ${c.tlsSettings ?? "not set"}, not the wizard's DomainValidation`);
-        if (smartHost && presented.some((cert) => certificateMatchesDomain(cert, smartHost))) {
-          changes.push(set("TlsSettings", "DomainValidation"), set("TlsDomain", smartHost));
-        }
+        // Exchange Online validates the chain as well as the name: only a current certificate from a CA (not self-signed) passes.
+        const passes = presented.some((cert) => certificateMatchesDomain(cert, smartHost ?? "") && isCurrent(cert, o.at) && !isSelfSigned(cert));
+        // TlsDomain first: set alone it changes nothing, while DomainValidation without it would have no name to check.
+        if (smartHost && passes) changes.push(set("TlsDomain", smartHost), set("TlsSettings", "DomainValidation"));
       }
       if (problems.length === 0) continue;
       out.push(

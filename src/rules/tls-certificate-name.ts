@@ -7,11 +7,10 @@ import {
   type CertificateReference,
   certificateReferences,
   certificatesNamed,
-  certificatesWithSubject,
   isCurrent,
   mayServeSmtp,
   namedCertificatesUnknown,
-  newest,
+  renewalFor,
   serverCertificates,
   serverKey,
   smtpCertificates,
@@ -63,14 +62,14 @@ export const tlsCertificateNameMismatch: Rule = {
       const candidates = smtpCertificates(o.hybrid, ref.servers);
       const installed = certificatesNamed(ref.name, serverCertificates(o.hybrid, ref.servers));
       const usable = installed.filter(mayServeSmtp);
-      // Exchange finds only valid certificates by a name; an expired one is certificate-expired's to tell.
+      // Exchange finds only valid certificates by a name; an expired one is certificate-expired's to tell, one not yet valid is none.
       const found = usable.filter((c) => isCurrent(c, o.at));
-      if (found.length === 0 && usable.length > 0) continue;
+      if (found.length === 0 && usable.some((c) => Date.parse(c.notAfter) <= o.at.getTime())) continue;
       // The same certificate on several servers is one certificate; each server choosing among its own is what is ambiguous.
       const named = [...new Map(found.map((c) => [c.thumbprint, c])).values()];
       const text = formatTlsCertificateName(ref.name);
       if (named.length > 0 && !ambiguousOnOneServer(found)) continue;
-      if (named.length === 0 && installed.length > 0) {
+      if (usable.length === 0 && installed.length > 0) {
         const thumbprints = [...new Set(installed.map((c) => c.thumbprint))];
         out.push(
           finding({
@@ -108,7 +107,7 @@ export const tlsCertificateNameMismatch: Rule = {
         );
         continue;
       }
-      const renewed = newest(certificatesWithSubject(ref.name, candidates));
+      const renewed = renewalFor(ref.name, candidates, o.at);
       const changes: PropertyChange[] = renewed
         ? [
             {

@@ -119,6 +119,27 @@ describe("parseCliXml", () => {
     expect(plain.constructor).toBe("c");
   });
 
+  it("refuses references that would expand without bound, at once, and chains deeper than XML could nest", () => {
+    // Object L refers ten times to object L-1: 2 KB of text that would expand to 10^8 values.
+    let body = '<Obj RefId="0"><Props><S N="A">a</S></Props></Obj>';
+    for (let level = 1; level <= 8; level++) {
+      const refs = Array.from({ length: 10 }, (_, i) => `<Ref N="P${i}" RefId="${level - 1}" />`).join("");
+      body += `<Obj RefId="${level}"><Props>${refs}</Props></Obj>`;
+    }
+    const bomb = objs(`<Obj RefId="100"><LST>${body}</LST></Obj>`);
+    const started = performance.now();
+    expect(() => parseDocument(bomb, "bomb.xml")).toThrow(
+      "bomb.xml: repeats its objects by reference so often that reading them would not end: it is not what Export-Clixml writes",
+    );
+    expect(performance.now() - started).toBeLessThan(5000);
+
+    let chain = '<Obj RefId="0"><Props><S N="A">a</S></Props></Obj>';
+    for (let i = 1; i <= 400; i++) chain += `<Obj RefId="${i}"><Props><Ref N="Next" RefId="${i - 1}" /></Props></Obj>`;
+    expect(() => parseDocument(objs(`<Obj RefId="9999"><LST>${chain}</LST></Obj>`), "chain.xml")).toThrow(
+      "chain.xml: nests objects more than 256 deep",
+    );
+  });
+
   it("refuses a cycle when the objects are turned into values", () => {
     const [loop] = parseCliXml(objs('<Obj RefId="0"><Props><Ref N="Self" RefId="0" /></Props></Obj>'), "x.xml");
     expect(() => plainValue(loop!, "x.xml")).toThrow("x.xml: refers to itself: CLIXML with a cycle cannot be read as JSON");

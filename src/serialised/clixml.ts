@@ -1,5 +1,6 @@
 import { InputError } from "../errors.js";
 import { printable } from "../validation.js";
+import { holdsPrivateKey, isKeyProperty, privateKeyError } from "./private-keys.js";
 import { parseXml, type XmlElement } from "./xml.js";
 
 /**
@@ -95,7 +96,10 @@ class CliXmlReader {
     const name = element.name;
     const text = decodeCliXmlString(element.text);
     if (name === "Nil") return { kind: "nil" };
-    if (STRING_TAGS.has(name)) return { kind: "string", value: text };
+    if (STRING_TAGS.has(name)) {
+      if (holdsPrivateKey(text)) throw privateKeyError(this.source, `line ${element.line}`);
+      return { kind: "string", value: text };
+    }
     if (name === "C") return { kind: "char", value: String.fromCharCode(this.integer(element, text)) };
     if (name === "B") {
       if (text !== "true" && text !== "false") this.fail(element, `${printable(JSON.stringify(text))} is not true or false`);
@@ -169,9 +173,14 @@ class CliXmlReader {
   }
 
   private property(member: XmlElement, extended: boolean): PsProperty {
-    const name = member.attributes.N;
-    if (name === undefined) this.fail(member, 'has no name (the attribute N="…")');
-    return { name: decodeCliXmlString(name), value: this.value(member), extended };
+    const raw = member.attributes.N;
+    if (raw === undefined) this.fail(member, 'has no name (the attribute N="…")');
+    const name = decodeCliXmlString(raw);
+    const value = this.value(member);
+    // Checked here, where every member is seen: an object that is a list or a value keeps no members as JSON.
+    const carried = value.kind === "nil" || value.kind === "bool" ? null : value.kind === "string" ? value.value : value;
+    if (isKeyProperty(name, carried) || holdsPrivateKey(name)) throw privateKeyError(this.source, `line ${member.line}: ${printable(name)}`);
+    return { name, value, extended };
   }
 
   private entry(en: XmlElement): [PsValue, PsValue] {
@@ -194,6 +203,17 @@ export function decodeCliXmlString(text: string): string {
 }
 
 const OBJECT_CYCLE = "refers to itself: CLIXML with a cycle cannot be read as JSON";
+/** As deep as the XML itself may nest: references cannot build deeper values than the text could. */
+const MAX_VALUE_DEPTH = 256;
+
+export interface PlainValueOptions {
+  /**
+   * The most values it may make. A reference repeats a whole object, so a few
+   * kilobytes of references to references would expand without bound;
+   * parseDocument allows what the text's size could hold, many times over.
+   */
+  budget?: number;
+}
 
 /**
  * What `ConvertTo-Json` writes for a value at unlimited depth, as JSON.parse
@@ -201,26 +221,39 @@ const OBJECT_CYCLE = "refers to itself: CLIXML with a cycle cannot be read as JS
  * PowerShell added), lists as arrays, dictionaries as objects, an enum or
  * other wrapped primitive as the primitive (an enum's number), dates as the
  * ISO text, bytes as base64 (which the readers take as RawData does).
+ *
+ * @throws InputError for a cycle, for nesting deeper than XML could, and past the budget.
  */
-export function plainValue(value: PsValue, source: string, seen: Set<PsObject> = new Set()): unknown {
-  if (value.kind !== "object") return plainPrimitive(value);
-  if (seen.has(value)) throw new InputError(OBJECT_CYCLE, { source });
-  seen.add(value);
-  try {
-    const base = value.base;
-    if (base?.kind === "list") return base.items.map((item) => plainValue(item, source, seen));
-    if (base?.kind === "dictionary") {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of base.entries) setOwn(out, keyText(k), plainValue(v, source, seen));
-      return out;
+export function plainValue(value: PsValue, source: string, options: PlainValueOptions = {}): unknown {
+  const seen = new Set<PsObject>();
+  let remaining = options.budget ?? Number.POSITIVE_INFINITY;
+  const plain = (v: PsValue, depth: number): unknown => {
+    if (--remaining < 0) {
+      throw new InputError("repeats its objects by reference so often that reading them would not end: it is not what Export-Clixml writes", {
+        source,
+      });
     }
-    if (base !== undefined) return plainPrimitive(base);
-    const out: Record<string, unknown> = {};
-    for (const p of value.properties) if (!Object.hasOwn(out, p.name)) setOwn(out, p.name, plainValue(p.value, source, seen));
-    return out;
-  } finally {
-    seen.delete(value);
-  }
+    if (v.kind !== "object") return plainPrimitive(v);
+    if (depth > MAX_VALUE_DEPTH) throw new InputError(`nests objects more than ${MAX_VALUE_DEPTH} deep`, { source });
+    if (seen.has(v)) throw new InputError(OBJECT_CYCLE, { source });
+    seen.add(v);
+    try {
+      const base = v.base;
+      if (base?.kind === "list") return base.items.map((item) => plain(item, depth + 1));
+      if (base?.kind === "dictionary") {
+        const out: Record<string, unknown> = {};
+        for (const [k, item] of base.entries) setOwn(out, keyText(k), plain(item, depth + 1));
+        return out;
+      }
+      if (base !== undefined) return plainPrimitive(base);
+      const out: Record<string, unknown> = {};
+      for (const p of v.properties) if (!Object.hasOwn(out, p.name)) setOwn(out, p.name, plain(p.value, depth + 1));
+      return out;
+    } finally {
+      seen.delete(v);
+    }
+  };
+  return plain(value, 0);
 }
 
 /** An own property, as JSON.parse makes one: a key such as `__proto__` from outside is data, never the prototype. */
@@ -243,7 +276,7 @@ function plainPrimitive(p: PsPrimitive): unknown {
 }
 
 function keyText(key: PsValue): string {
-  if (key.kind === "object") return key.toString ?? String(plainValue(key, ""));
+  if (key.kind === "object") return key.toString ?? String(plainValue(key, "", { budget: 1000 }));
   const plain = plainPrimitive(key);
   return String(plain);
 }

@@ -35,6 +35,18 @@ describe("parseXml", () => {
     expect(refusal("{}")).toBe("f.xml: line 1: is not XML: expected an element such as <Objs>");
   });
 
+  it("refuses characters XML does not allow, and keeps names, and so messages, short", () => {
+    expect(refusal("<a>&#0;</a>")).toBe('f.xml: line 1: "&#0;" is not a character XML allows');
+    expect(refusal("<a>&#xD800;</a>")).toBe('f.xml: line 1: "&#xD800;" is not a character XML allows');
+    expect(parseXml("<a>&#x0000000041;</a>", "f.xml").text).toBe("A");
+    expect(refusal(`<${"n".repeat(5000)}/>`)).toBe("f.xml: line 1: expected an element name (of at most 100 characters)");
+  });
+
+  it("refuses more elements than any Exchange export holds, before memory runs out", () => {
+    const many = `<Objs>${"<Nil/>".repeat(2_000_001)}</Objs>`;
+    expect(refusal(many)).toBe("f.xml: line 1: has more than 2,000,000 elements, more than any Exchange export");
+  });
+
   it("refuses a document type declaration, with which XML bombs are built", () => {
     expect(refusal('<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')).toBe(
       "f.xml: line 2: has a document type declaration, which CLIXML never has",

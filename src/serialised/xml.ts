@@ -11,17 +11,23 @@ import { printable } from "../validation.js";
 export interface XmlElement {
   name: string;
   attributes: Readonly<Record<string, string>>;
-  children: XmlElement[];
+  children: readonly XmlElement[];
   /** The element's own text (outside its children), entities decoded. */
   text: string;
   /** 1-based line where the element starts, for error messages. */
   line: number;
 }
 
-const NAME = /[A-Za-z_][\w.:-]*/y;
-const ATTRIBUTE = /\s+([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
+/** Names are short in CLIXML; a bound keeps every message that quotes one short too. */
+const NAME = /[A-Za-z_][\w.:-]{0,99}(?![\w.:-])/y;
+const ATTRIBUTE = /\s+([A-Za-z_][\w.:-]{0,99})\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
 const ENTITIES: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 const MAX_DEPTH = 256;
+/** Far more than any Exchange export at the upload limit holds (about one element in 60 bytes), and a bound on memory. */
+export const MAX_ELEMENTS = 2_000_000;
+/** Shared by the many elements without attributes or children, so that each costs no empty array or object of its own. */
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+const NO_CHILDREN: readonly XmlElement[] = Object.freeze([]);
 
 /** @throws InputError naming the source and line of the first thing that is not well-formed. */
 export function parseXml(text: string, source: string): XmlElement {
@@ -30,6 +36,7 @@ export function parseXml(text: string, source: string): XmlElement {
 
 class XmlParser {
   private at = 0;
+  private elements = 0;
   constructor(
     private readonly text: string,
     private readonly source: string,
@@ -87,20 +94,22 @@ class XmlParser {
 
   private element(depth: number): XmlElement {
     if (depth > MAX_DEPTH) this.fail(`nests elements more than ${MAX_DEPTH} deep`);
+    if (++this.elements > MAX_ELEMENTS) this.fail(`has more than ${MAX_ELEMENTS.toLocaleString("en")} elements, more than any Exchange export`);
     const start = this.at;
     this.at++; // "<"
     const name = this.name();
-    const attributes: Record<string, string> = {};
+    let attributes = NO_ATTRIBUTES as Record<string, string>;
     for (;;) {
       ATTRIBUTE.lastIndex = this.at;
       const m = ATTRIBUTE.exec(this.text);
       if (!m) break;
-      if (m[1]! in attributes) this.fail(`<${name}> repeats the attribute ${m[1]}`);
+      if (attributes === NO_ATTRIBUTES) attributes = {};
+      if (Object.hasOwn(attributes, m[1]!)) this.fail(`<${name}> repeats the attribute ${m[1]}`);
       attributes[m[1]!] = this.decode(m[2] ?? m[3] ?? "", this.at);
       this.at = ATTRIBUTE.lastIndex;
     }
     this.skipSpace();
-    const element: XmlElement = { name, attributes, children: [], text: "", line: this.line(start) };
+    const element: XmlElement = { name, attributes, children: NO_CHILDREN, text: "", line: this.line(start) };
     if (this.text.startsWith("/>", this.at)) {
       this.at += 2;
       return element;
@@ -108,12 +117,13 @@ class XmlParser {
     if (this.text[this.at] !== ">") this.fail(`<${name}> is not closed where expected`);
     this.at++;
     let text = "";
+    let children: XmlElement[] | undefined;
     for (;;) {
       const next = this.text.indexOf("<", this.at);
       if (next < 0) this.fail(`<${name}> (line ${element.line}) is not closed before the end of the text`);
       // The white space between children is most of a CLIXML file: it is skipped, not copied.
       if (next > this.at && !this.onlySpace(this.at, next)) text += this.decode(this.text.slice(this.at, next), this.at);
-      else if (next > this.at && element.children.length === 0) text += this.text.slice(this.at, next);
+      else if (next > this.at && !children) text += this.text.slice(this.at, next);
       this.at = next;
       if (this.text.startsWith("</", this.at)) {
         this.at += 2;
@@ -122,7 +132,7 @@ class XmlParser {
         this.skipSpace();
         if (this.text[this.at] !== ">") this.fail(`</${name}> is not closed`);
         this.at++;
-        element.text = element.children.length > 0 && this.isSpace(text) ? "" : text;
+        element.text = children && this.isSpace(text) ? "" : text;
         return element;
       }
       if (this.text.startsWith("<!--", this.at)) {
@@ -137,7 +147,9 @@ class XmlParser {
       } else if (this.text.startsWith("<?", this.at) || this.text.startsWith("<!", this.at)) {
         this.fail("has a declaration or processing instruction inside an element");
       } else {
-        element.children.push(this.element(depth + 1));
+        const child = this.element(depth + 1);
+        if (children) children.push(child);
+        else element.children = children = [child];
       }
     }
   }
@@ -159,18 +171,21 @@ class XmlParser {
   private name(): string {
     NAME.lastIndex = this.at;
     const m = NAME.exec(this.text);
-    if (!m) this.fail("expected an element name");
+    if (!m) this.fail("expected an element name (of at most 100 characters)");
     this.at = NAME.lastIndex;
     return m[0];
   }
 
   private decode(raw: string, at: number): string {
     if (!raw.includes("&")) return raw;
-    return raw.replace(/&([^;&\s]{0,10});?/g, (whole, ref: string) => {
+    return raw.replace(/&([^;&\s]{0,16});?/g, (whole, ref: string) => {
       if (!whole.endsWith(";")) this.fail(`an unescaped "&" (expected &amp;)`, at);
-      if (ref in ENTITIES) return ENTITIES[ref]!;
+      if (Object.hasOwn(ENTITIES, ref)) return ENTITIES[ref]!;
       const code = /^#x([0-9a-f]+)$/i.test(ref) ? Number.parseInt(ref.slice(2), 16) : /^#\d+$/.test(ref) ? Number(ref.slice(1)) : undefined;
-      if (code === undefined || code > 0x10ffff) this.fail(`${printable(JSON.stringify(whole))} is not an XML entity this reader knows`, at);
+      if (code === undefined) this.fail(`${printable(JSON.stringify(whole))} is not an XML entity this reader knows`, at);
+      // XML's characters: no NUL, no surrogate halves, nothing past U+10FFFF.
+      if (code === 0 || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff)
+        this.fail(`${printable(JSON.stringify(whole))} is not a character XML allows`, at);
       return String.fromCodePoint(code);
     });
   }
