@@ -188,7 +188,8 @@ describe("Microsoft's captures of an Exchange 2019 server, as Export-Clixml wrot
     );
     // The certificates were captured on another server (PSComputerName solo-e19a) than the connectors that name them.
     expect(notChecked.find((n) => n.rules.includes("tls-certificate-name-mismatch"))?.reason).toBe(
-      "the document has no certificates of win-ctd3l0rgen4, ex-02 (only of solo-e19a), whose connectors name certificates",
+      "the document has no certificates of win-ctd3l0rgen4, ex-02 (it has those of solo-e19a), which Mail to O365, " +
+        "WIN-CTD3L0RGEN4\\Default Frontend WIN-CTD3L0RGEN4, Hybrid Configuration name",
     );
   });
 });

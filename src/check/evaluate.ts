@@ -99,7 +99,8 @@ function transitionReport(t: Transition): TransitionReport {
  * Runs every rule whose observation parts are present. A rule whose state
  * document parts were not collected (or not whole), or that says it cannot
  * judge, does not run: it is listed as not checked, each reason once, and is
- * never taken to have found nothing.
+ * never taken to have found nothing. One that can judge only some subjects
+ * runs on them and is listed too.
  */
 function runRules(observations: Observations, rules: readonly Rule[]): { findings: Finding[]; notChecked: NotChecked[] } {
   const order = new Map(rules.map((r, i) => [r.id, i]));
@@ -108,10 +109,21 @@ function runRules(observations: Observations, rules: readonly Rule[]): { finding
   for (const rule of rules) {
     if (!rule.needs.every((part) => observations[part] !== undefined)) continue;
     const hybrid = observations.hybrid;
-    const missing = hybrid ? (rule.parts ?? []).map((part) => partUnavailable(hybrid, part)).find((why) => why !== undefined) : undefined;
+    const missing = hybrid
+      ? [
+          ...(rule.parts ?? []).map((part) => partUnavailable(hybrid, part)),
+          ...(rule.wholeParts ?? []).map((part) => partUnavailable(hybrid, part, true)),
+        ].find((why) => why !== undefined)
+      : undefined;
     const why = missing ?? rule.cannotJudge?.(observations);
-    if (why !== undefined) unchecked.set(why, [...(unchecked.get(why) ?? []), rule.id]);
-    else findings.push(...rule.evaluate(observations));
+    const note = (reason: string) => unchecked.set(reason, [...(unchecked.get(reason) ?? []), rule.id]);
+    if (why !== undefined) {
+      note(why);
+      continue;
+    }
+    const partly = rule.partlyJudged?.(observations);
+    if (partly !== undefined) note(partly);
+    findings.push(...rule.evaluate(observations));
   }
   const notChecked = [...unchecked].map(([reason, ids]) => ({ reason, rules: ids }));
   return { findings: sortFindings(findings, order), notChecked };

@@ -18,7 +18,15 @@ export interface Rule {
    * checked and why: a part that is absent is never read as empty.
    */
   parts?: readonly StatePart[];
+  /** Parts it needs whole, every server's share read: it judges what is absent, which a missing server may hold. */
+  wholeParts?: readonly StatePart[];
   /** Why it cannot judge these observations (it needs a hybrid deployment the document does not show…), or undefined. */
   cannotJudge?(observations: Observations): string | undefined;
+  /**
+   * Why it judges only some of its subjects (a server's certificates were not
+   * collected…), or undefined: it runs on the rest, and the report lists the
+   * reason; its open findings stay open rather than read as resolved.
+   */
+  partlyJudged?(observations: Observations): string | undefined;
   evaluate(observations: Observations): Finding[];
 }

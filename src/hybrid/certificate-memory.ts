@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { partUnavailable } from "./deployment.js";
 import type { HybridState } from "./hybrid-state.js";
-import { certificateReferences, certificatesNamed, certificatesWithSubject, serverCertificates } from "./references.js";
+import { certificatesNamed, certificatesWithSubject, judgedReferences, referencesWithoutCertificates, serverCertificates } from "./references.js";
 
 /**
  * Which certificate each reference (a connector, the hybrid configuration)
@@ -27,7 +27,12 @@ export function rememberCertificates(previous: CertificateMemory | undefined, st
   // Certificates that were not collected this time say nothing of what changed: the memory stays as it was.
   if (partUnavailable(state, "onPremises.exchangeCertificates")) return previous ?? {};
   const next: CertificateMemory = {};
-  for (const ref of certificateReferences(state)) {
+  // A reference whose server's certificates are missing keeps what it meant before.
+  for (const ref of referencesWithoutCertificates(state).references) {
+    const before = previous?.[ref.key];
+    if (before) next[ref.key] = before;
+  }
+  for (const ref of judgedReferences(state)) {
     const candidates = serverCertificates(state, ref.servers);
     const named = certificatesNamed(ref.name, candidates);
     const meant = named.length > 0 ? named : certificatesWithSubject(ref.name, candidates);

@@ -25,12 +25,13 @@ function partValue(state: HybridState, part: StatePart): unknown {
  * Why a part of the state cannot be judged, or undefined when it can: it was
  * not collected (absent, which is not "none": an empty list or a null
  * hybrid configuration was read and found empty), or the collector says it
- * could not read all of it (a server it could not reach), so that what is
- * missing might be exactly what a rule looks for.
+ * could not read it. A server's share that could not be read counts only
+ * where the rule needs the part `whole` (it judges what is absent, and the
+ * missing server might hold exactly that); otherwise the rest is judged.
  */
-export function partUnavailable(state: HybridState, part: StatePart): string | undefined {
+export function partUnavailable(state: HybridState, part: StatePart, whole = false): string | undefined {
   const side = part.split(".")[0];
-  const gaps = (state.notCollected ?? []).filter((n) => n.part === part || n.part === side);
+  const gaps = (state.notCollected ?? []).filter((n) => (n.part === part || n.part === side) && (whole || n.server === undefined));
   if (gaps.length > 0) {
     const said = gaps.map((n) => (n.server ? `${n.server}: ${n.reason}` : n.reason));
     return `${part} (${PART_CMDLETS[part]}) was not read whole: ${said.join("; ")}`;

@@ -134,13 +134,38 @@ export function namedCertificatesUnknown(state: HybridState): string | undefined
   if (on?.receiveConnectors === undefined && on?.sendConnectors === undefined && on?.hybridConfiguration === undefined) {
     return "nothing in the document names a certificate (it has no connectors and no hybrid configuration)";
   }
-  const collected = new Set((on?.exchangeCertificates ?? []).flatMap((c) => (c.server ? [serverKey(c.server)] : [])));
-  if (collected.size === 0) return undefined;
-  const missing = new Set(
-    certificateReferences(state).flatMap((ref) => (ref.servers.some((s) => collected.has(serverKey(s))) ? [] : ref.servers.map(serverKey))),
+  return undefined;
+}
+
+/**
+ * The references whose servers' certificates the document lacks, and why in
+ * one line: the collector could not read a server's (`notCollected` with a
+ * server), or the certificates say their servers and none is one of the
+ * reference's (they were exported on another server). Each is left
+ * unjudged; the others are judged as usual.
+ */
+export function referencesWithoutCertificates(state: HybridState): { references: CertificateReference[]; reason: string | undefined } {
+  const gaps = new Set(
+    (state.notCollected ?? [])
+      .filter((n) => n.server !== undefined && (n.part === "onPremises.exchangeCertificates" || n.part === "onPremises"))
+      .map((n) => serverKey(n.server!)),
   );
-  if (missing.size === 0) return undefined;
-  return `the document has no certificates of ${[...missing].join(", ")} (only of ${[...collected].join(", ")}), whose connectors name certificates`;
+  const collected = new Set((state.onPremises?.exchangeCertificates ?? []).flatMap((c) => (c.server ? [serverKey(c.server)] : [])));
+  const lacking = (server: string) => gaps.has(serverKey(server)) || (collected.size > 0 && !collected.has(serverKey(server)));
+  const references = certificateReferences(state).filter((ref) => ref.servers.some(lacking));
+  if (references.length === 0) return { references, reason: undefined };
+  const missing = [...new Set(references.flatMap((ref) => ref.servers.filter(lacking).map(serverKey)))];
+  const have = collected.size > 0 ? ` (it has those of ${[...collected].join(", ")})` : "";
+  return {
+    references,
+    reason: `the document has no certificates of ${missing.join(", ")}${have}, which ${references.map((r) => r.identity).join(", ")} name`,
+  };
+}
+
+/** The references whose certificates the document has: those the certificate rules judge. */
+export function judgedReferences(state: HybridState): CertificateReference[] {
+  const unjudged = new Set(referencesWithoutCertificates(state).references.map((r) => r.key));
+  return certificateReferences(state).filter((ref) => !unjudged.has(ref.key));
 }
 
 /** Whether a certificate is valid at `at`: Exchange finds only valid certificates by a name. */

@@ -3,7 +3,14 @@ import { DEFAULT_CERTIFICATE_DAYS, type Observations } from "../core/observation
 import type { Rule } from "../core/rule.js";
 import { daysLeft } from "../hybrid/certificate.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
-import { certificateReferences, certificatesNamed, isCurrent, namedCertificatesUnknown, serverCertificates } from "../hybrid/references.js";
+import {
+  certificatesNamed,
+  isCurrent,
+  judgedReferences,
+  namedCertificatesUnknown,
+  referencesWithoutCertificates,
+  serverCertificates,
+} from "../hybrid/references.js";
 
 /** Days before expiry from which an expiring certificate is an error. */
 const URGENT_DAYS = 7;
@@ -20,7 +27,7 @@ interface NamedCertificate {
 function namedCertificates(o: Observations): NamedCertificate[] {
   const byThumbprint = new Map<string, { certificate: CertificateState; servers: Set<string>; namedBy: Set<string>; replaced: boolean }>();
   if (!o.hybrid) return [];
-  for (const ref of certificateReferences(o.hybrid)) {
+  for (const ref of judgedReferences(o.hybrid)) {
     const named = certificatesNamed(ref.name, serverCertificates(o.hybrid, ref.servers));
     const valid = named.some((c) => isCurrent(c, o.at));
     for (const c of named) {
@@ -58,6 +65,7 @@ export const certificateExpiring: Rule = {
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
   cannotJudge: (o) => (o.hybrid ? namedCertificatesUnknown(o.hybrid) : undefined),
+  partlyJudged: (o) => (o.hybrid ? referencesWithoutCertificates(o.hybrid).reason : undefined),
   evaluate(o) {
     const days = [...(o.certificateDays ?? DEFAULT_CERTIFICATE_DAYS)].sort((a, b) => a - b);
     const out: Finding[] = [];
@@ -94,6 +102,7 @@ export const certificateExpired: Rule = {
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
   cannotJudge: (o) => (o.hybrid ? namedCertificatesUnknown(o.hybrid) : undefined),
+  partlyJudged: (o) => (o.hybrid ? referencesWithoutCertificates(o.hybrid).reason : undefined),
   evaluate(o) {
     return namedCertificates(o)
       .filter(({ certificate: c }) => Date.parse(c.notAfter) <= o.at.getTime())

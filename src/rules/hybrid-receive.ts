@@ -43,7 +43,7 @@ function receivingServers(o: Observations): { servers: Set<string>; edge: string
 export const hybridReceiveNotTrusted: Rule = {
   id: "hybrid-receive-not-trusted",
   needs: ["hybrid"],
-  parts: ["onPremises.receiveConnectors"],
+  wholeParts: ["onPremises.receiveConnectors"],
   cannotJudge(o) {
     const hybrid = notHybrid(o.hybrid);
     if (hybrid) return hybrid;

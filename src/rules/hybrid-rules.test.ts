@@ -890,6 +890,39 @@ describe("a state document without its certificates", () => {
     ]);
   });
 
+  it("judges the references whose servers' certificates it has, and lists the others, when one server's are missing", () => {
+    // The connectors name certificate A; only B is installed (a renewal they missed). An Edge send connector names A too.
+    const document = doc({ installed: [certB], named: certA });
+    document.onPremises.sendConnectors.push({
+      ...document.onPremises.sendConnectors[0]!,
+      Identity: "EdgeSync - Inbound to Office 365",
+      Name: "EdgeSync - Inbound to Office 365",
+      SourceTransportServers: ["EDGE01"],
+    });
+    const { check } = evaluate(observe(document));
+    const mismatched = check.findings.filter((f) => f.rule === "tls-certificate-name-mismatch").map((f) => `${f.subject.kind} ${f.subject.name}`);
+    expect(mismatched.sort()).toEqual(REFERENCES);
+    const partly = check.report.evidence.hybrid?.notChecked.find((n) => n.rules.includes("tls-certificate-name-mismatch"));
+    expect(partly?.reason).toBe(
+      "the document has no certificates of edge01 (it has those of ex01, ex02), which EdgeSync - Inbound to Office 365 name",
+    );
+  });
+
+  it("reports an expiring certificate on EX01 although the collector could not read EX02's", () => {
+    const soon = pki.leaf(pki.ca1, "mail.contoso.com", { from: -300, to: 5 }, SANS);
+    const document = {
+      ...doc({ installed: [soon], named: soon }),
+      notCollected: [{ part: "onPremises.exchangeCertificates", server: "EX02", reason: "EX02 did not answer" }],
+    };
+    document.onPremises.exchangeCertificates = document.onPremises.exchangeCertificates.filter((c) => c.Server === "EX01");
+    const { check } = evaluate(observe(document));
+    expect(check.findings.map((f) => `${f.rule} ${f.severity}`)).toContain("certificate-expiring error");
+    // What names a certificate on EX02 too (the send connector, the hybrid configuration) waits for EX02's certificates.
+    expect(check.report.evidence.hybrid?.notChecked.map((n) => n.reason)).toEqual([
+      `the document has no certificates of ex02 (it has those of ex01), which ${SEND}, EX02\\Default Frontend EX02, Hybrid Configuration name`,
+    ]);
+  });
+
   it("keeps what each connector's certificate was, for the next check that has them", () => {
     const memory: CertificateMemory = { "send-connector|x": { thumbprints: ["A"] } };
     const document = doc();

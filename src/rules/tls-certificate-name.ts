@@ -8,8 +8,10 @@ import {
   certificateReferences,
   certificatesNamed,
   isCurrent,
+  judgedReferences,
   mayServeSmtp,
   namedCertificatesUnknown,
+  referencesWithoutCertificates,
   renewalFor,
   serverCertificates,
   serverKey,
@@ -55,10 +57,11 @@ export const tlsCertificateNameMismatch: Rule = {
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
   cannotJudge: (o) => (o.hybrid ? namedCertificatesUnknown(o.hybrid) : undefined),
+  partlyJudged: (o) => (o.hybrid ? referencesWithoutCertificates(o.hybrid).reason : undefined),
   evaluate(o) {
     if (!o.hybrid) return [];
     const out: Finding[] = [];
-    for (const ref of certificateReferences(o.hybrid)) {
+    for (const ref of judgedReferences(o.hybrid)) {
       const candidates = smtpCertificates(o.hybrid, ref.servers);
       const installed = certificatesNamed(ref.name, serverCertificates(o.hybrid, ref.servers));
       const usable = installed.filter(mayServeSmtp);
@@ -154,11 +157,12 @@ export const certificateRenewed: Rule = {
   needs: ["hybrid"],
   parts: ["onPremises.exchangeCertificates"],
   cannotJudge: (o) => (o.hybrid ? namedCertificatesUnknown(o.hybrid) : undefined),
+  partlyJudged: (o) => (o.hybrid ? referencesWithoutCertificates(o.hybrid).reason : undefined),
   evaluate(o) {
     if (!o.hybrid) return [];
     const memory = rememberCertificates(o.certificateHistory, o.hybrid, o.at);
     const out: Finding[] = [];
-    for (const ref of certificateReferences(o.hybrid)) {
+    for (const ref of judgedReferences(o.hybrid)) {
       const m = memory[ref.key];
       if (!m?.changedAt || o.at.getTime() - Date.parse(m.changedAt) > RENEWAL_SHOWN_MS) continue;
       out.push(
