@@ -40,11 +40,14 @@ export function parseJson(text: string, source: string): unknown {
 }
 
 // Control characters and Unicode line separators would let a name break out of a comment or a line in
-// the scripts and reports we write; bidirectional controls and zero-width characters make a name read
-// as another one (`EX01\Inbound` that is not). Names from outside refuse all of them.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
-const UNSAFE_TEXT_ALL = new RegExp(UNSAFE_TEXT.source, "g");
+// the scripts and reports we write; bidirectional controls, zero-width and invisible characters (soft
+// hyphen, fillers, variation selectors, tags) make a name read as another one (`EX01\Inbound` that is
+// not); a lone surrogate becomes U+FFFD in UTF-8 and no longer names the object. Names from outside
+// refuse all of them.
+const UNSAFE_TEXT =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]|\p{Cs}/u;
+const UNSAFE_TEXT_ALL = new RegExp(UNSAFE_TEXT.source, "gu");
 
 /** What names refuse, in words for error messages. */
 export const UNSAFE_CHARACTERS = "control, bidirectional or zero-width characters or line breaks";
@@ -55,7 +58,7 @@ export function hasUnsafeCharacters(text: string): boolean {
 
 /** Text for a message, with every unsafe character shown as `\uXXXX`. */
 export function printable(text: string): string {
-  return text.replace(UNSAFE_TEXT_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(UNSAFE_TEXT_ALL, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, "0")}`);
 }
 
 /** A value described for an error message: its type, or a short quote of a string. */

@@ -46,7 +46,7 @@ function readServices(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   let flags = 0;
   if (typeof value === "number") {
-    if (!Number.isInteger(value) || value < 0 || (value & ~ALL_SERVICE_FLAGS) !== 0)
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff || (value & ~ALL_SERVICE_FLAGS) !== 0)
       throw new InputError(`${value} is not an AllowedServices value: ${SERVICES_EXPECTED}`);
     flags = value;
   } else {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TENANT_CONNECTOR_SOURCE, TENANT_CONNECTOR_TYPE, TLS_AUTH_LEVEL } from "../serialised/enums.js";
-import { psEnum, psEnumValue, psHost, psList } from "../serialised/values.js";
+import { psEnum, psEnumValue, psHost, psList, safeText } from "../serialised/values.js";
 import { validate } from "../validation.js";
 import { bool, named, optionalHost, rawAcceptedDomain, rawRemoteDomain } from "./exchange-fields.js";
 import type { ExchangeOnlineState, InboundConnectorState, OutboundConnectorState } from "./hybrid-state.js";
@@ -12,10 +12,10 @@ const rawInboundConnector = z
     ...named,
     Enabled: bool(true),
     ConnectorType: psEnumValue(TENANT_CONNECTOR_TYPE),
-    TlsSenderCertificateName: z.preprocess((v) => (v === null || v === "" ? undefined : v), z.string().trim().toLowerCase().optional()),
+    TlsSenderCertificateName: z.preprocess((v) => (v === null || v === "" ? undefined : v), safeText(z.string().trim()).toLowerCase().optional()),
     RequireTls: bool(false),
-    SenderIPAddresses: psList(z.string(), { joined: true }).default([]),
-    SenderDomains: psList(z.string(), { joined: true }).default([]),
+    SenderIPAddresses: psList(safeText(z.string()), { joined: true }).default([]),
+    SenderDomains: psList(safeText(z.string()), { joined: true }).default([]),
     CloudServicesMailEnabled: bool(false),
     ConnectorSource: z.preprocess((v) => (v === null ? undefined : v), psEnum(TENANT_CONNECTOR_SOURCE).optional()),
   })

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { probeResultSchema } from "../probe/probe-result.js";
+import { safeText } from "../serialised/values.js";
 
 /**
  * Both sides of a tenant's hybrid as the rules read them: the on-premises
@@ -145,10 +146,12 @@ export const STATE_PARTS = [
 export type StatePart = (typeof STATE_PARTS)[number];
 
 /** A part, or one server's share of it, that the collector could not read, and why (one line). */
+const line = safeText(z.string());
 export const notCollectedSchema = z.object({
   part: z.enum([...STATE_PARTS, "onPremises", "exchangeOnline"]),
-  server: z.string().optional(),
-  reason: z.string(),
+  server: line.optional(),
+  /** One line, as reports and the command line show it. */
+  reason: line,
 });
 export type NotCollected = z.infer<typeof notCollectedSchema>;
 

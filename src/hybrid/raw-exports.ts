@@ -78,7 +78,9 @@ export function assembleStateDocument(exports: readonly RawExport[], context: { 
     listItems(data).forEach((item, i) => {
       const part = isObject(item) ? SIGNATURES.find(([, matches]) => matches(item))?.[0] : undefined;
       if (part === undefined) throw new InputError(`is not an object this check reads: ${RAW_EXPECTED}`, { source, path: `[${i}]` });
-      parts.set(part, [...(parts.get(part) ?? []), item]);
+      const items = parts.get(part);
+      if (items) items.push(item);
+      else parts.set(part, [item]);
     });
   }
   const side = (name: "onPremises" | "exchangeOnline") => {

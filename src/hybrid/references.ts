@@ -114,7 +114,8 @@ export function newest(certificates: readonly CertificateState[]): CertificateSt
  */
 export function renewalFor(name: CertificateName, candidates: readonly CertificateState[], at: Date): CertificateState | undefined {
   const selfSignedNamed = isSelfSigned(name);
-  return newest(certificatesWithSubject(name, candidates).filter((c) => isCurrent(c, at) && (selfSignedNamed || !isSelfSigned(c))));
+  const nameable = (c: CertificateState) => !/<[IS]>/i.test(c.issuer + c.subject);
+  return newest(certificatesWithSubject(name, candidates).filter((c) => isCurrent(c, at) && (selfSignedNamed || !isSelfSigned(c)) && nameable(c)));
 }
 
 /** `EX01`, `ex01.contoso.com` and `EX01.CONTOSO.COM` are one server. */

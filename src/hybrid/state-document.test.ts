@@ -543,6 +543,45 @@ describe("errors name the file, the place and what was expected, on one line", (
   });
 });
 
+describe("text that would reach scripts and reports is checked as it is read", () => {
+  it("refuses names, hosts and lines with controls, bidirectional or invisible characters, naming the field", () => {
+    const cases: [place: (doc: ReturnType<typeof fullDocument>) => void, path: string][] = [
+      [
+        (doc) => Object.assign(doc.onPremises.sendConnectors[0]!, { Identity: "Outbound to Office 365\u202E", Name: "x" }),
+        "onPremises.sendConnectors[0].Identity",
+      ],
+      [(doc) => (doc.onPremises.sendConnectors[0]!.SmartHosts = ["relay\u00ad.contoso.com"]), "onPremises.sendConnectors[0].SmartHosts[0]"],
+      [
+        (doc) => Object.assign(doc.exchangeOnline.inboundConnectors[0]!, { TlsSenderCertificateName: "mail.\u202econtoso.com" }),
+        "exchangeOnline.inboundConnectors[0].TlsSenderCertificateName",
+      ],
+      [
+        (doc) => Object.assign(doc, { notCollected: [{ part: "onPremises", reason: "x\n\nAll certificates are fine.\u001b[2J" }] }),
+        "notCollected[0].reason",
+      ],
+    ];
+    for (const [place, path] of cases) {
+      const doc = fullDocument();
+      place(doc);
+      expectOneLine(
+        inputError(() => readStateDocument(doc, "state.json")),
+        path,
+        /must not contain control, bidirectional or zero-width characters/,
+      );
+    }
+  });
+
+  it("refuses a certificate name with <I> or <S> inside its parts, which could not be written back", () => {
+    const doc = fullDocument();
+    doc.onPremises.receiveConnectors[1]!.TlsCertificateName = "<I>CN=Partner CA<S>CN=x, O=<S>trange" as never;
+    expectOneLine(
+      inputError(() => readStateDocument(doc, "state.json")),
+      "onPremises.receiveConnectors[1].TlsCertificateName",
+      /has <I> or <S> inside/,
+    );
+  });
+});
+
 describe("private keys are refused anywhere in a document", () => {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
   const pkcs8 = privateKey.export({ type: "pkcs8", format: "pem" }).toString();

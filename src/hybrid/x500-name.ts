@@ -228,11 +228,22 @@ function parseExchangeName(text: string): Rdn[] | undefined {
  * @example normaliseName("cn = mail.contoso.com; o=Contoso;st=WA") // "CN=mail.contoso.com, O=Contoso, S=WA"
  */
 export function normaliseName(text: string): string {
+  const known = normalised.get(text);
+  if (known !== undefined) return known;
   const rdns = parseExchangeName(text);
-  if (rdns === undefined) return text.trim().replace(/\s+/g, " ");
   const sortKey = (a: NameAttribute) => `${a.key}=${a.value}`;
-  return formatName(rdns.map((rdn) => [...rdn].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))));
+  const result =
+    rdns === undefined
+      ? text.trim().replace(/\s+/g, " ")
+      : formatName(rdns.map((rdn) => [...rdn].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))));
+  // Names repeat across every reference and certificate of a check: each is parsed once.
+  if (normalised.size >= NORMALISED_KEPT) normalised.clear();
+  normalised.set(text, result);
+  return result;
 }
+
+const NORMALISED_KEPT = 10_000;
+const normalised = new Map<string, string>();
 
 /** Whether two X.500 texts name the same thing, by normaliseName. */
 export function sameName(a: string, b: string): boolean {
@@ -270,18 +281,23 @@ function checkedNamePart(value: unknown, what: string): string {
  * // { issuer: "CN=R3, O=Let's Encrypt, C=US", subject: "CN=mail.contoso.com" }
  */
 export function parseTlsCertificateName(value: unknown, location: InputLocation = {}): TlsCertificateName {
+  // A name with <I> or <S> inside its parts could not be written back as Exchange takes it.
+  const writable = (name: TlsCertificateName): TlsCertificateName => {
+    if (/<[IS]>/i.test(name.issuer + name.subject)) throw new InputError(`has <I> or <S> inside its issuer or subject: ${TLS_NAME_EXPECTED}`);
+    return name;
+  };
   try {
     if (typeof value === "string") {
       const match = /^\s*<I>([\s\S]*?)<S>([\s\S]*)$/i.exec(value);
       if (!match) throw new InputError(`${printable(JSON.stringify(value.slice(0, 80)))} is not a certificate name: ${TLS_NAME_EXPECTED}`);
-      return { issuer: checkedNamePart(match[1], "issuer"), subject: checkedNamePart(match[2], "subject") };
+      return writable({ issuer: checkedNamePart(match[1], "issuer"), subject: checkedNamePart(match[2], "subject") });
     }
     if (typeof value === "object" && value !== null && !Array.isArray(value)) {
       const o = value as Record<string, unknown>;
-      return {
+      return writable({
         issuer: checkedNamePart(o.CertificateIssuer, "CertificateIssuer"),
         subject: checkedNamePart(o.CertificateSubject, "CertificateSubject"),
-      };
+      });
     }
     throw new InputError(`is ${describeValue(value)}: ${TLS_NAME_EXPECTED}`);
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { CheckReport, Output, TargetReport } from "../core/check.js";
 import { type Finding, subjectKindName } from "../core/finding.js";
 import { describeVersion } from "../feed/snapshot.js";
+import { printable } from "../validation.js";
 import { hybridEvidenceText } from "./hybrid-evidence.js";
 
 /**
@@ -10,7 +11,10 @@ import { hybridEvidenceText } from "./hybrid-evidence.js";
  * @example mdText("EX01\\*Inbound*") // "EX01\\\\\\*Inbound\\*"
  */
 export function mdText(text: string): string {
-  return text.replace(/[\\`*_[\]<>|~#!]/g, "\\$&").replace(/&/g, "&amp;");
+  // Line breaks and controls are shown as escapes: no text from outside can open a paragraph or drive a terminal.
+  return printable(text)
+    .replace(/[\\`*_[\]<>|~#!]/g, "\\$&")
+    .replace(/&/g, "&amp;");
 }
 
 /**

@@ -100,7 +100,9 @@ describe("parseCliXml", () => {
     expect(refusal("<Root/>")).toBe("x.xml: line 1: expected <Objs>, the root element Export-Clixml writes");
     expect(refusal(objs("<Obj RefId='0'>\r\n<Props><S>no name</S></Props></Obj>"))).toBe('x.xml: line 3: <S>: has no name (the attribute N="…")');
     expect(refusal(objs('<Ref RefId="9" />'))).toBe('x.xml: line 2: <Ref>: refers to object "9", which was not given before it');
-    expect(refusal(objs("<I32>twelve</I32>"))).toBe('x.xml: line 2: <I32>: "twelve" is not a number');
+    expect(refusal(objs("<I32>twelve</I32>"))).toBe('x.xml: line 2: <I32>: "twelve" is not an integer');
+    expect(refusal(objs("<I32>0x10</I32>"))).toBe('x.xml: line 2: <I32>: "0x10" is not an integer');
+    expect(refusal(objs("<Db>twelve</Db>"))).toBe('x.xml: line 2: <Db>: "twelve" is not a number');
     expect(refusal(objs("<DT>08/06/2021</DT>"))).toBe('x.xml: line 2: <DT>: "08/06/2021" is not an xs:dateTime');
     expect(refusal(objs("<Widget />"))).toMatch(/^x\.xml: line 2: <Widget>: is not a CLIXML value/);
     expect(refusal(objs('<Obj RefId="0"><Props><SS N="Password">01000000d08c9ddf</SS></Props></Obj>'))).toBe(

@@ -50,6 +50,7 @@ export interface PsObject {
 export type PsValue = PsPrimitive | PsObject;
 
 const NUMBER_TAGS = new Set(["By", "SB", "U16", "I16", "U32", "I32", "U64", "I64", "Sg", "Db", "D"]);
+const INTEGER_TAGS = new Set(["By", "SB", "U16", "I16", "U32", "I32", "U64", "I64"]);
 const STRING_TAGS = new Set(["S", "URI", "XD", "SBK"]);
 const LIST_TAGS = new Set(["LST", "IE", "STK", "QUE"]);
 
@@ -106,6 +107,8 @@ class CliXmlReader {
       return { kind: "bool", value: text === "true" };
     }
     if (NUMBER_TAGS.has(name)) {
+      if (INTEGER_TAGS.has(name) && !/^[+-]?\d+$/.test(text.trim()))
+        this.fail(element, `${printable(JSON.stringify(text.slice(0, 40)))} is not an integer`);
       const value = Number(text);
       if (text.trim() === "" || !Number.isFinite(value)) {
         // xs:double's special values, as CLIXML writes them.

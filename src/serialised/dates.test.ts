@@ -28,5 +28,7 @@ describe("readDate", () => {
     expect(() => readDate("31/04/2026")).toThrow("is not a date");
     expect(() => readDate("soon")).toThrow("is not a date");
     expect(() => readDate(42)).toThrow("is number 42");
+    expect(() => readDate("/Date(99999999999999999999)/")).toThrow("is not a date");
+    expect(() => readDate("2026-08-06T15:56:14+99:99")).toThrow("is not a date");
   });
 });

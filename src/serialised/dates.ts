@@ -30,16 +30,20 @@ export function readDate(value: unknown): Date {
   }
   if (typeof value !== "string") throw new InputError(`is ${describeValue(value)}: ${DATE_EXPECTED}`);
   const text = value.trim();
-  const msDate = /^\\?\/Date\((-?\d+)(?:[+-]\d{4})?\)\\?\/$/.exec(text);
-  if (msDate) return new Date(Number(msDate[1]));
+  const msDate = /^\\?\/Date\((-?\d{1,15})(?:[+-]\d{4})?\)\\?\/$/.exec(text);
+  // 15 digits reach the year 33658; beyond them a Date is no longer a time.
+  if (msDate && Number.isFinite(new Date(Number(msDate[1])).getTime())) return new Date(Number(msDate[1]));
   const iso = ISO_DATE.exec(text);
   if (iso) {
     const [year, month, day, hours, minutes, seconds] = iso.slice(1, 7).map((part) => Number(part ?? 0));
     const millis = Number((iso[7] ?? "").padEnd(3, "0").slice(0, 3));
     const zone = iso[8] ?? "Z";
-    const offset = zone.toUpperCase() === "Z" ? 0 : (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+    const [offsetHours, offsetMinutes] = [Number(zone.slice(1, 3)), Number(zone.slice(-2))];
+    const offset = zone.toUpperCase() === "Z" ? 0 : (zone[0] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
     const at = utc(year!, month!, day!, hours!, minutes!, seconds!, millis);
-    if (at) return new Date(at.getTime() - offset * 60_000);
+    // Offsets run from -12:00 to +14:00.
+    const zoneExists = zone.toUpperCase() === "Z" || (offsetHours <= 14 && offsetMinutes < 60);
+    if (at && zoneExists) return new Date(at.getTime() - offset * 60_000);
   }
   const culture = cultureDate(text);
   if (culture === "ambiguous") {

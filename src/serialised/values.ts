@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { InputError } from "../errors.js";
-import { describeValue, printable } from "../validation.js";
+import { describeValue, hasUnsafeCharacters, printable, UNSAFE_CHARACTERS } from "../validation.js";
 import { type ExchangeEnum, SMTP_RECEIVE_CAPABILITIES } from "./enums.js";
 
 /**
@@ -70,8 +70,17 @@ export const psBool = z.preprocess(
  */
 export const psName = z.preprocess(
   (v) => (isObject(v) ? (v.Name ?? v.name ?? v.DistinguishedName ?? v) : v),
-  z.string({ message: "expected a name (a string, or an object with Name)" }).trim().min(1, { message: "expected a non-empty name" }),
+  safeText(z.string({ message: "expected a name (a string, or an object with Name)" }).trim().min(1, { message: "expected a non-empty name" })),
 );
+
+/**
+ * Text from outside that reaches scripts, reports and alerts: refused when it
+ * holds a character that could break out of a line or read as another name,
+ * here where it is read, not later where it is written.
+ */
+export function safeText<T extends z.ZodType<string, unknown>>(schema: T) {
+  return schema.refine((t) => !hasUnsafeCharacters(t), { message: `must not contain ${UNSAFE_CHARACTERS}` });
+}
 
 /**
  * A connector's identity as Exchange writes it, `SERVER\\Name`: the Identity
@@ -102,7 +111,8 @@ export function psEnum(definition: ExchangeEnum) {
     if (typeof v === "number") {
       const single = byNumber.get(v);
       if (single !== undefined) return [single];
-      if (definition.flags && Number.isInteger(v) && v > 0) {
+      // Bit operations read 32 bits: a larger number would lose its high bits unseen.
+      if (definition.flags && Number.isInteger(v) && v > 0 && v <= 0x7fffffff) {
         const set = definition.members.filter(([, bit]) => bit !== 0 && (v & bit) === bit);
         if (set.reduce((all, [, bit]) => all | bit, 0) === v) return set.map(([name]) => name);
       }
@@ -136,8 +146,15 @@ export function psEnum(definition: ExchangeEnum) {
   });
 }
 
-/** One value of a single-valued enum. */
-export const psEnumValue = (definition: ExchangeEnum) => psEnum(definition).transform((v) => v[0]);
+/** One value of a single-valued enum; empty text is not one. */
+export const psEnumValue = (definition: ExchangeEnum) =>
+  psEnum(definition).transform((v, ctx) => {
+    if (v[0] === undefined) {
+      ctx.addIssue({ code: "custom", message: `is empty: expected ${definition.members.map(([n]) => n).join(", ")}, or their numbers` });
+      return z.NEVER;
+    }
+    return v[0];
+  });
 
 function shortType(definition: ExchangeEnum): string {
   return definition.type.slice(definition.type.lastIndexOf(".") + 1).replace(/^.*\+/, "");
@@ -194,7 +211,7 @@ export const psHost = z.preprocess(
           .toLowerCase()
       : text;
   },
-  z.string({ message: "expected a host name" }).min(1, { message: "expected a host name" }),
+  safeText(z.string({ message: "expected a host name" }).min(1, { message: "expected a host name" })),
 );
 
 /** A send connector's address space: `smtp:contoso.mail.onmicrosoft.com;1` or `{Type, Address, Cost}` → the domain. */
@@ -207,10 +224,7 @@ export const psAddressSpace = z.preprocess(
       .replace(/^[a-z0-9]+:/i, "")
       .replace(/;\d+$/, "");
   },
-  z
-    .string({ message: "expected an address space such as smtp:contoso.mail.onmicrosoft.com;1" })
-    .min(1)
-    .transform((s) => s.toLowerCase()),
+  safeText(z.string({ message: "expected an address space such as smtp:contoso.mail.onmicrosoft.com;1" }).min(1)).transform((s) => s.toLowerCase()),
 );
 
 /** A receive connector's binding, `0.0.0.0:25` / `[::]:25` or `{Address, Port}` → its port. */
