@@ -46,6 +46,7 @@ export function parseJson(text: string, source: string): unknown {
 // refuse all of them.
 const UNSAFE_TEXT =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: the combining characters are listed to be refused, not combined.
   /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]|\p{Cs}/u;
 const UNSAFE_TEXT_ALL = new RegExp(UNSAFE_TEXT.source, "gu");
 

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { daysFrom, makeCertificate } from "../../test/support/certificates.js";
 import { inputError } from "../../test/support/failure.js";
 import { daysLeft, readCertificate } from "./certificate.js";
+import { formatTlsCertificateName, parseTlsCertificateName } from "./certificate-name.js";
 import { certificateMatchesDomain, nameMatches } from "./host-names.js";
-import { exchangeName, formatTlsCertificateName, normaliseName, parseTlsCertificateName, sameName } from "./x500-name.js";
+import { exchangeName, normaliseName, sameName } from "./x500-name.js";
 
 const now = new Date("2026-06-01T12:00:00Z");
 const later = new Date("2027-06-01T12:00:00Z");

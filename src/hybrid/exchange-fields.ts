@@ -2,8 +2,8 @@ import { z } from "zod";
 import { InputError } from "../errors.js";
 import { ACCEPTED_DOMAIN_TYPE } from "../serialised/enums.js";
 import { psBool, psEnumValue, psHost, psName } from "../serialised/values.js";
+import { parseTlsCertificateName } from "./certificate-name.js";
 import type { AcceptedDomainState, CertificateName, RemoteDomainState } from "./hybrid-state.js";
-import { parseTlsCertificateName } from "./x500-name.js";
 
 /*
  * The pieces every Exchange object of a state document is read with, on

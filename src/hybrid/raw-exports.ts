@@ -34,6 +34,16 @@ export function needsAssembly(data: unknown): boolean {
   return parts.length > 0 && parts.every((p) => p !== undefined) && parts.some((p) => p !== "onPremises.receiveConnectors");
 }
 
+/** Refuses raw output of other cmdlets given where one document is taken (an upload): only check --inventory makes them one. */
+export function refuseRawWithoutReceiveConnectors(data: unknown, source: string): void {
+  if (!needsAssembly(data)) return;
+  throw new InputError(
+    "is raw cmdlet output other than Get-ReceiveConnector's: send a state document (the collector writes one), or give " +
+      "each cmdlet's export to check --inventory, which makes them one",
+    { source },
+  );
+}
+
 /**
  * Refuses an inventory or a state document among raw exports: each is a
  * whole document of its own.

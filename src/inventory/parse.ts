@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InputError, InvalidRangeError } from "../errors.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
-import { needsAssembly, RAW_EXPECTED } from "../hybrid/raw-exports.js";
+import { RAW_EXPECTED, refuseRawWithoutReceiveConnectors } from "../hybrid/raw-exports.js";
 import { isStateDocument, readStateDocument } from "../hybrid/state-document.js";
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
@@ -112,13 +112,7 @@ const rawReceiveConnector = z.looseObject({
 export function parseInventory(data: unknown, options: ParseInventoryOptions): Inventory {
   refusePrivateKeys(data, options.source);
   if (isStateDocument(data)) return parseStateDocument(data, options);
-  if (needsAssembly(data)) {
-    throw new InputError(
-      "is raw cmdlet output other than Get-ReceiveConnector's: send a state document (the collector writes one), or give " +
-        "each cmdlet's export to check --inventory, which makes them one",
-      { source: options.source },
-    );
-  }
+  refuseRawWithoutReceiveConnectors(data, options.source);
   return parseTargets(data, options);
 }
 

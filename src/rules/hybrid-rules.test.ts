@@ -325,7 +325,7 @@ describe("tls-certificate-name-mismatch", () => {
     const old = pki.leaf(pki.ca1, "mail.contoso.com", { from: -400, to: -5 }, SANS);
     const findings = run(tlsCertificateNameMismatch, doc({ installed: [certB, notYet, selfSigned], named: old }));
     expect(findings).toHaveLength(REFERENCES.length);
-    for (const f of findings) expect((f.changes?.[0] as PropertyChange).value).toBe(tlsName(certB));
+    for (const f of findings) expect((f.changes![0] as PropertyChange).value).toBe(tlsName(certB));
   });
 
   it("counts only certificates enabled for SMTP, and says when the named one is installed without it", () => {

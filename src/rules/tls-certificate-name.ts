@@ -1,11 +1,11 @@
 import { type Finding, finding, type PropertyChange } from "../core/finding.js";
 import type { Rule } from "../core/rule.js";
 import { rememberCertificates } from "../hybrid/certificate-memory.js";
+import { formatTlsCertificateName } from "../hybrid/certificate-name.js";
 import type { CertificateState } from "../hybrid/hybrid-state.js";
 import { isCloudEnabled } from "../hybrid/presented.js";
 import {
   type CertificateReference,
-  certificateReferences,
   certificatesNamed,
   isCurrent,
   judgedReferences,
@@ -17,7 +17,6 @@ import {
   serverKey,
   smtpCertificates,
 } from "../hybrid/references.js";
-import { formatTlsCertificateName } from "../hybrid/x500-name.js";
 
 const RENEWAL_SHOWN_MS = 7 * 24 * 3600_000;
 

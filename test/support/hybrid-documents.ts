@@ -1,4 +1,5 @@
-import { exchangeName, formatTlsCertificateName } from "../../src/hybrid/x500-name.js";
+import { formatTlsCertificateName } from "../../src/hybrid/certificate-name.js";
+import { exchangeName } from "../../src/hybrid/x500-name.js";
 import { daysFrom, type MadeCertificate, makeCertificate } from "./certificates.js";
 import { EOP_WORLDWIDE } from "./feed.js";
 
