@@ -201,7 +201,7 @@ export function bytesOf(p: Extract<PsPrimitive, { kind: "bytes" }>): Buffer {
 }
 
 /** CLIXML writes characters XML cannot hold, and `_x` itself, as `_xHHHH_` (MS-PSRP 2.2.5.3.2). */
-export function decodeCliXmlString(text: string): string {
+function decodeCliXmlString(text: string): string {
   return text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 

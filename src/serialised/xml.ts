@@ -24,7 +24,7 @@ const ATTRIBUTE = /\s+([A-Za-z_][\w.:-]{0,99})\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y
 const ENTITIES: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 const MAX_DEPTH = 256;
 /** Far more than any Exchange export at the upload limit holds (about one element in 60 bytes), and a bound on memory. */
-export const MAX_ELEMENTS = 2_000_000;
+const MAX_ELEMENTS = 2_000_000;
 /** Shared by the many elements without attributes or children, so that each costs no empty array or object of its own. */
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
 const NO_CHILDREN: readonly XmlElement[] = Object.freeze([]);
