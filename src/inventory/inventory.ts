@@ -41,6 +41,14 @@ export const inventorySchema = z.object({
       /** RemoteIPRanges exactly as Exchange shows them; removals name these. */
       remoteIPRanges: z.array(z.string()),
       ...targetFields,
+      /**
+       * Exchange takes Exchange Online's mail on it as the organisation's own
+       * (TlsDomainCapabilities mail.protection.outlook.com:AcceptCloudServicesMail,
+       * or AcceptOorgProtocol): read from raw connector objects.
+       */
+      trustedForCloudMail: z.boolean().default(false),
+      /** Where its mode came from: the document's own field, `--mode`/`?mode=`, or the default for raw output. */
+      modeFrom: z.enum(["document", "option", "default"]).default("document"),
     }),
   ),
   allowlists: z.array(
@@ -73,6 +81,9 @@ export interface InventoryTarget {
   removable: string[];
   /** Where the entries sit in the inventory document, for error messages. */
   path: string;
+  /** A receive connector that takes Exchange Online's mail as the organisation's own. */
+  trustedForCloudMail: boolean;
+  modeFrom: "document" | "option" | "default";
 }
 
 export function targetsOf(inventory: Inventory): InventoryTarget[] {
@@ -85,6 +96,8 @@ export function targetsOf(inventory: Inventory): InventoryTarget[] {
       protected: c.protected,
       removable: c.removable,
       path: `receiveConnectors[${i}].remoteIPRanges`,
+      trustedForCloudMail: c.trustedForCloudMail,
+      modeFrom: c.modeFrom,
     })),
     ...inventory.allowlists.map((a, i) => ({
       kind: "allowlist" as const,
@@ -94,6 +107,8 @@ export function targetsOf(inventory: Inventory): InventoryTarget[] {
       protected: a.protected,
       removable: a.removable,
       path: `allowlists[${i}].entries`,
+      trustedForCloudMail: false,
+      modeFrom: "document" as const,
     })),
   ];
 }

@@ -44,6 +44,8 @@ describe("parseInventory: the documented shape", () => {
       remoteIPRanges: ["40.92.0.0/15"],
       protected: [],
       removable: [],
+      trustedForCloudMail: false,
+      modeFrom: "document",
     });
     expect(inv.allowlists).toEqual([]);
     expect(inv.checkConnectors).toEqual([]);
@@ -183,6 +185,8 @@ describe("parseInventory: raw Get-ReceiveConnector | ConvertTo-Json output", () 
       remoteIPRanges: ["40.92.0.0/15", "40.107.0.0/16", "104.47.0.0/17", "65.55.88.0/24", "127.0.0.1"],
       protected: [],
       removable: [],
+      trustedForCloudMail: false,
+      modeFrom: "option",
     });
     expect(inv.receiveConnectors[1]!.remoteIPRanges).toEqual(["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0.0.0.0-255.255.255.255"]);
   });

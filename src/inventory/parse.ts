@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { InputError, InvalidRangeError } from "../errors.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
+import { isCloudTrusted } from "../hybrid/presented.js";
 import { RAW_EXPECTED, refuseRawWithoutReceiveConnectors } from "../hybrid/raw-exports.js";
 import { isStateDocument, readStateDocument } from "../hybrid/state-document.js";
 import { GUID } from "../ids.js";
 import { ParsedEntries, parseRange } from "../ip/index.js";
 import { cutShortError, cutShortText } from "../serialised/cut-short.js";
 import { refusePrivateKeys } from "../serialised/private-keys.js";
-import { identityOf, ipRangeText, isObject, listItems, psName } from "../serialised/values.js";
+import { identityOf, ipRangeText, isObject, listItems, psDomainCapabilities, psList, psName } from "../serialised/values.js";
 import { hasUnsafeCharacters, UNSAFE_CHARACTERS, validate } from "../validation.js";
 import { type Inventory, type TargetMode, targetModeSchema, targetsOf } from "./inventory.js";
 
@@ -101,6 +102,7 @@ const rawReceiveConnector = z.looseObject({
   Name: psName.optional(),
   Server: psName.optional(),
   RemoteIPRanges: z.preprocess((v) => listItems(v, { joined: true }), z.array(z.unknown())),
+  TlsDomainCapabilities: psList(psDomainCapabilities).default([]),
 });
 
 /**
@@ -146,6 +148,7 @@ function parseTargets(
   const { source } = options;
   const option = options.optionName ?? ((name) => `--${name} / ?${name}=`);
   const rawMode: TargetMode = options.mode === undefined ? "superset" : validate(targetModeSchema, options.mode, option("mode"));
+  const modeFrom = options.mode === undefined ? ("default" as const) : ("option" as const);
   const connectors = (options.connectors ?? []).map((p) => validate(connectorPattern, p, option("connector")));
   if (Array.isArray(data) && data.length === 0) throw new InputError("holds no objects (the export is empty)", { source });
   const raw = rawConnectorList(data);
@@ -164,7 +167,7 @@ function parseTargets(
       tenant: validate(tenantName, options.tenant, option("tenant")),
       instance: parseInstanceAt(options.instance ?? "Worldwide", source, "instance"),
       checkConnectors: connectors,
-      receiveConnectors: raw.map((item, i) => fromRawConnector(item, rawMode, source, `[${i}]`)),
+      receiveConnectors: raw.map((item, i) => fromRawConnector(item, rawMode, modeFrom, source, `[${i}]`)),
       allowlists: [],
     };
   } else {
@@ -187,9 +190,14 @@ function parseTargets(
       checkConnectors: [...new Set([...doc.checkConnectors, ...connectors])],
       receiveConnectors: doc.receiveConnectors.map((item, i) => {
         const path = `${state.paths.receiveConnectors}[${i}]`;
-        if (isRawConnector(item)) return fromRawConnector(item, rawMode, source, path);
+        if (isRawConnector(item)) return fromRawConnector(item, rawMode, modeFrom, source, path);
         const c = validateAt(receiveConnector, item, source, path);
-        return { ...c, remoteIPRanges: entryTexts(c.remoteIPRanges, source, `${path}.remoteIPRanges`) };
+        return {
+          ...c,
+          remoteIPRanges: entryTexts(c.remoteIPRanges, source, `${path}.remoteIPRanges`),
+          trustedForCloudMail: false,
+          modeFrom: "document" as const,
+        };
       }),
       allowlists: doc.allowlists.map((a, i) => ({ ...a, entries: entryTexts(a.entries, source, `allowlists[${i}].entries`) })),
     };
@@ -212,7 +220,7 @@ function isRawConnector(value: unknown): value is Record<string, unknown> {
   return isObject(value) && "RemoteIPRanges" in value;
 }
 
-function fromRawConnector(item: unknown, targetMode: TargetMode, source: string, path: string) {
+function fromRawConnector(item: unknown, targetMode: TargetMode, modeFrom: "option" | "default", source: string, path: string) {
   const c = validateAt(rawReceiveConnector, item, source, path);
   const identity = identityOf(c);
   if (identity === undefined) throw new InputError("has no Identity or Name", { source, path });
@@ -222,6 +230,8 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, source: string,
     remoteIPRanges: entryTexts(c.RemoteIPRanges, source, `${path}.RemoteIPRanges`),
     protected: [],
     removable: [],
+    trustedForCloudMail: isCloudTrusted({ tlsDomainCapabilities: c.TlsDomainCapabilities }),
+    modeFrom,
   };
 }
 

@@ -16,6 +16,8 @@ const target = (over: Partial<InventoryTarget>): InventoryTarget => ({
   protected: [],
   removable: [],
   path: "receiveConnectors[0].remoteIPRanges",
+  trustedForCloudMail: false,
+  modeFrom: "document",
   ...over,
 });
 

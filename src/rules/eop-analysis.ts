@@ -26,7 +26,10 @@ export interface AnalyseOptions {
 }
 
 /**
- * Compares a target with the EOP set. Removals name whole entries as the
+ * Compares a target with the EOP set. In superset mode only what is missing
+ * counts, but on a receive connector trusted for Exchange Online's mail the
+ * public ranges that are not EOP's are stale too (reported, never removed).
+ * Removals name whole entries as the
  * target lists them (Exchange and firewalls remove entries, not addresses); an
  * entry that is only partly stale is removed and its EOP part added back, so
  * the result allows exactly EOP plus the protected entries. Additions are
@@ -43,12 +46,16 @@ export function analyseTarget(target: InventoryTarget, eop: RangeSet, options: A
     addBack: [],
   });
   const entries = ParsedEntries.parse(target.entries);
-  if (target.mode === "superset") return unchanged(eop.subtract(RangeSet.fromParsed(entries)), RangeSet.empty);
   // Loopback and private addresses stay unless listed as removable, as if protected; so does a whole address family
   // the feed has nothing of (a saved /endpoints answer asked with NoIPv6=true), which says nothing of what EOP uses there.
   const protectedSet = RangeSet.parse(target.protected)
     .union(LOCAL_RANGES.subtract(RangeSet.parse(target.removable)))
     .union(unjudgedFamilies(eop));
+  if (target.mode === "superset") {
+    const coverage = RangeSet.fromParsed(entries);
+    // On a connector trusted for Exchange Online's mail, any public range that is not EOP's is trusted as EOP: said, never removed.
+    return unchanged(eop.subtract(coverage), target.trustedForCloudMail ? coverage.subtract(eop).subtract(protectedSet) : RangeSet.empty);
+  }
   if (!options.allowRemovals) {
     const coverage = RangeSet.fromParsed(entries);
     return unchanged(eop.subtract(coverage), coverage.subtract(eop).subtract(protectedSet));

@@ -29,7 +29,11 @@ describe("which receive connectors get EOP fixes", () => {
       ["EX02\\Client Frontend EX02", false, "open to every address (::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff); an EOP fix never changes it"],
       ["EX01\\Relay from printers", false, "allows no EOP address (a relay, partner or application connector); name it to check it"],
       ["EX01\\Partner Fabrikam", false, "allows no EOP address (a relay, partner or application connector); name it to check it"],
-      ["EX01\\Inbound from Office 365", true, "allows EOP addresses"],
+      [
+        "EX01\\Inbound from Office 365",
+        true,
+        "allows EOP addresses; exact mode, as --mode / ?mode= says: ranges other than EOP's are proposed for removal",
+      ],
     ]);
   });
 
@@ -108,5 +112,43 @@ describe("connector patterns", () => {
     ["regular-expression characters that match nothing else", "EX01\\Relay.", "EX01\\Relayx", false],
   ])("match %s", (_what, pattern, identity, expected) => {
     expect(patternRegExp(pattern).test(identity)).toBe(expected);
+  });
+});
+
+describe("the EOP connector of a raw export, judged by what it is", () => {
+  /** A 2010-style EOP connector as Get-ReceiveConnector writes it: trusted for cloud mail, Partners, with ranges EOP left years ago. */
+  const connector = (capabilities: string[]) => ({
+    Identity: "EX01\\Inbound from Office 365",
+    PermissionGroups: "Partners",
+    TlsDomainCapabilities: capabilities,
+    RemoteIPRanges: [...EOP, "65.55.88.0/24", "207.46.100.0/24", "213.199.154.0/24", "23.103.132.0/22", "127.0.0.1"],
+  });
+  const checked = (capabilities: string[]) => {
+    const inventory = parseInventory([connector(capabilities)], { source: "rc.json", tenant: "contoso.onmicrosoft.com" });
+    return evaluate(observations(inventory, { eopRanges: EOP }));
+  };
+
+  it("reports, in the default superset mode, the public ranges that are not EOP's on a connector trusted for cloud mail, proposing nothing", () => {
+    const { check: result } = checked(["mail.protection.outlook.com:AcceptCloudServicesMail"]);
+    const [stale, ...rest] = result.findings;
+    expect(rest).toEqual([]);
+    expect(stale!.rule).toBe("stale-eop-range");
+    expect(stale!.severity).toBe("warning");
+    expect(stale!.ranges).toEqual(["23.103.132.0/22", "65.55.88.0/24", "207.46.100.0/24", "213.199.154.0/24"]);
+    expect(stale!.summary).toContain("is trusted for Exchange Online's mail and allows 4 public ranges that are not EOP's");
+    expect(stale!.changes ?? []).toEqual([]);
+    expect(result.report.status).toBe("drift");
+    expect(result.report.evidence.inventory.targets[0]!.reason).toBe(
+      "allows EOP addresses; superset mode, the default for raw output; trusted for Exchange Online's mail, so its ranges other than " +
+        "EOP's are reported (never removed)",
+    );
+  });
+
+  it("leaves a connector's other ranges alone in superset mode when it is not trusted for cloud mail", () => {
+    const { check: result } = checked([]);
+    expect(result.findings).toEqual([]);
+    expect(result.report.evidence.inventory.targets[0]!.reason).toBe(
+      "allows EOP addresses; superset mode, the default for raw output: only missing ranges are reported",
+    );
   });
 });

@@ -51,19 +51,33 @@ export function eopTargets(observations: Observations): TargetSelection[] {
       if (openEntry !== undefined) {
         return { target, checked: false, openEntry, reason: `open to every address (${openEntry}); an EOP fix never changes it` };
       }
-      if (target.kind === "allowlist") return { target, checked: true, reason: "an EOP allowlist" };
+      if (target.kind === "allowlist") return { target, checked: true, reason: `an EOP allowlist; ${modeReason(target)}` };
       if (patterns.length > 0) {
         return patterns.some((p) => p.test(target.name))
-          ? { target, checked: true, reason: "named by the connectors to check" }
+          ? { target, checked: true, reason: `named by the connectors to check; ${modeReason(target)}` }
           : { target, checked: false, reason: "not named by the connectors to check" };
       }
       return RangeSet.fromParsed(parsed).overlaps(eop.set)
-        ? { target, checked: true, reason: "allows EOP addresses" }
+        ? { target, checked: true, reason: `allows EOP addresses; ${modeReason(target)}` }
         : { target, checked: false, reason: "allows no EOP address (a relay, partner or application connector); name it to check it" };
     });
     selections.set(observations, result);
   }
   return result;
+}
+
+/** Which mode a target is checked in, and why: where the mode came from, and what trust adds to it. */
+function modeReason(target: InventoryTarget): string {
+  const from =
+    target.modeFrom === "default"
+      ? `${target.mode} mode, the default for raw output`
+      : target.modeFrom === "option"
+        ? `${target.mode} mode, as --mode / ?mode= says`
+        : `${target.mode} mode, as the inventory says`;
+  if (target.mode === "exact") return `${from}: ranges other than EOP's are proposed for removal`;
+  return target.trustedForCloudMail
+    ? `${from}; trusted for Exchange Online's mail, so its ranges other than EOP's are reported (never removed)`
+    : `${from}: only missing ranges are reported`;
 }
 
 /** The first entry wider than an IPv4 /8 or an IPv6 /32. */

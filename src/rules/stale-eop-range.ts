@@ -14,7 +14,11 @@ const IMPACT = {
 /**
  * An `exact` target that allows addresses that are no longer EOP. The change
  * removes whole entries and adds back their EOP parts; while the feed is
- * refused it proposes nothing.
+ * refused it proposes nothing. In `superset` mode (the default for raw
+ * output, and so the collector's) a receive connector trusted for Exchange
+ * Online's mail is judged by what it is: its public ranges that are not
+ * EOP's are reported too, whoever sends from them being trusted as EOP (the
+ * seed's issue #6), but nothing is proposed; `exact` proposes the removal.
  */
 export const staleEopRange: Rule = {
   id: RULE_ID,
@@ -33,8 +37,12 @@ export const staleEopRange: Rule = {
           subject: { kind: target.kind, name: target.name },
           ranges,
           summary:
-            `${subjectKindName(target.kind)} ${target.name} allows ${count(ranges, "range")} that ${ranges.length === 1 ? "is" : "are"} no ` +
-            `longer EOP: ${preview(ranges)}.`,
+            target.mode === "superset"
+              ? `${subjectKindName(target.kind)} ${target.name} is trusted for Exchange Online's mail and allows ${count(ranges, "public range")} ` +
+                `that ${ranges.length === 1 ? "is" : "are"} not EOP's: ${preview(ranges)}. In superset mode nothing is proposed; ` +
+                "check it in exact mode (--mode exact) for the removal."
+              : `${subjectKindName(target.kind)} ${target.name} allows ${count(ranges, "range")} that ${ranges.length === 1 ? "is" : "are"} no ` +
+                `longer EOP: ${preview(ranges)}.`,
           impact: IMPACT[target.kind],
           evidence: eopEvidence(analysis, observations),
           changes:
