@@ -158,7 +158,7 @@ function targetRow(t: TargetReport): string {
     mdText(subjectKindName(t.kind)),
     mdText(t.mode),
     String(t.entries),
-    t.checked ? (t.inSync ? "in sync" : "drift") : `not checked: ${mdText(t.reason)}`,
+    t.checked ? `${t.inSync ? "in sync" : "drift"} (${mdText(t.reason)})` : `not checked: ${mdText(t.reason)}`,
     t.addCount > 0 ? String(t.addCount) : "",
     t.removeCount > 0 ? String(t.removeCount) : "",
   ];

@@ -144,6 +144,11 @@ describe("the EOP connector of a raw export, judged by what it is", () => {
     );
   });
 
+  it("says in report.md which mode the target was checked in and why", () => {
+    const { artifacts } = checked(["mail.protection.outlook.com:AcceptCloudServicesMail"]);
+    expect(artifacts["report.md"]).toContain("| drift (allows EOP addresses; superset mode, the default for raw output; trusted for Exchange Online");
+  });
+
   it("leaves a connector's other ranges alone in superset mode when it is not trusted for cloud mail", () => {
     const { check: result } = checked([]);
     expect(result.findings).toEqual([]);
