@@ -66,7 +66,7 @@ describe("/api/alerts/{tenant}", () => {
       mailTo: ["exchange-admins@contoso.com"],
       digest: { every: "week", weekday: "friday", hour: 7 },
       heartbeat: { weekday: "monday", hour: 8 },
-      thresholds: { minSeverity: "warning", staleRunAfterHours: 36, certificateDays: [60, 30, 14, 7] },
+      thresholds: { minSeverity: "warning", staleRunAfterHours: 36, staleEvidenceHours: 48, certificateDays: [60, 30, 14, 7] },
     });
     expect(JSON.stringify(got.body)).not.toContain("c2VjcmV0");
     expect((got.body.open as { id: string }[]).map((f) => f.id)).toContain("missing-eop-range:allowlist:edge-fw smtp-in");

@@ -493,15 +493,21 @@ describe("alerts from the command line", () => {
     );
     expect(set.stdout).toBe(
       "contoso.onmicrosoft.com: alerts to no channel, a weekly (friday) digest at 8:00 UTC and a heartbeat on fridays at 8:00 UTC; " +
-        "alerts from warning, stale after 36 h, certificates reported 60/30/14/7 days ahead\n",
+        "alerts from warning, stale after 36 h, evidence old after 48 h, certificates reported 60/30/14/7 days ahead\n",
     );
     const shown = JSON.parse((await run(["alerts", "list", ...tenant, "--json"], {}, cwd)).stdout);
     expect(shown.channels).toMatchObject({ digest: { every: "week", hour: 8, weekday: "friday" }, thresholds: { minSeverity: "warning" } });
     expect(
-      (await run(["alerts", "config", ...tenant, "--digest", "off", "--stale-after", "2d", "--certificate-days", "45, 10"], {}, cwd)).stdout,
+      (
+        await run(
+          ["alerts", "config", ...tenant, "--digest", "off", "--stale-after", "2d", "--evidence-stale-after", "3d", "--certificate-days", "45, 10"],
+          {},
+          cwd,
+        )
+      ).stdout,
     ).toBe(
       "contoso.onmicrosoft.com: alerts to no channel, a heartbeat on fridays at 8:00 UTC; alerts from warning, stale after 48 h, " +
-        "certificates reported 45/10 days ahead\n",
+        "evidence old after 72 h, certificates reported 45/10 days ahead\n",
     );
     expect((await run(["alerts", "config", ...tenant, "--certificate-days", "30,soon"], {}, cwd)).stderr).toMatch(
       /^mailflow-guard: alerts config: thresholds\.certificateDays\[1\]: /,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Severity } from "../core/finding.js";
-import { DEFAULT_CERTIFICATE_DAYS } from "../core/observations.js";
+import { DEFAULT_CERTIFICATE_DAYS, DEFAULT_STALE_EVIDENCE_HOURS } from "../core/observations.js";
 import { DamagedDocumentError, InputError } from "../errors.js";
 import { isSecureOrLoopback } from "../http/loopback.js";
 import { parseSecretUri } from "../secrets/secret-uri.js";
@@ -68,6 +68,13 @@ export const alertConfigSchema = z.strictObject({
         .min(1, { message: "expected whole hours, at least 1" })
         .max(MAX_STALE_HOURS, { message: `expected at most ${MAX_STALE_HOURS} hours` })
         .optional(),
+      /** A `state-document-stale` finding when the evidence a check judges (the state document, its probes) is older than this. */
+      staleEvidenceHours: z
+        .number()
+        .int()
+        .min(1, { message: "expected whole hours, at least 1" })
+        .max(MAX_STALE_HOURS, { message: `expected at most ${MAX_STALE_HOURS} hours` })
+        .optional(),
       /** Days before a named certificate expires at which it is reported (each crossing alerts again). */
       certificateDays: z
         .array(z.number().int().min(1, { message: "expected whole days, at least 1" }).max(365, { message: "expected at most 365 days" }))
@@ -83,10 +90,16 @@ export type AlertConfig = z.infer<typeof alertConfigSchema>;
 export type Slot = NonNullable<AlertConfig["heartbeat"]>;
 
 /** The thresholds in force, defaults filled in. */
-export function thresholdsOf(config: AlertConfig | undefined): { minSeverity: Severity; staleRunAfterHours: number; certificateDays: number[] } {
+export function thresholdsOf(config: AlertConfig | undefined): {
+  minSeverity: Severity;
+  staleRunAfterHours: number;
+  staleEvidenceHours: number;
+  certificateDays: number[];
+} {
   return {
     minSeverity: config?.thresholds?.minSeverity ?? "info",
     staleRunAfterHours: config?.thresholds?.staleRunAfterHours ?? DEFAULT_STALE_RUN_HOURS,
+    staleEvidenceHours: config?.thresholds?.staleEvidenceHours ?? DEFAULT_STALE_EVIDENCE_HOURS,
     certificateDays: config?.thresholds?.certificateDays ?? [...DEFAULT_CERTIFICATE_DAYS],
   };
 }

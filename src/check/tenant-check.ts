@@ -70,10 +70,10 @@ export async function checkTenant(deps: CheckDeps, runId: string, tenant: string
       maxFeedAgeMs: deps.settings?.maxFeedAgeMs ?? DEFAULT_MAX_FEED_AGE_MS,
     });
     const config = await loadAlertConfig(deps.store, tenant);
-    const { certificateDays } = thresholdsOf(config);
+    const { certificateDays, staleEvidenceHours } = thresholdsOf(config);
     const hybrid = await withLiveExchangeOnline(tenant, inventory.hybrid, deps.exchangeOnline, deps.log);
     const outside = await observeOutside(hybrid, { dns: deps.dns, probe: deps.probe, outside: deps.settings?.outside });
-    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop, hybrid, certificateDays, ...outside };
+    const observations = { tenant, instance: inventory.instance, at, runId, inventory, eop, hybrid, certificateDays, staleEvidenceHours, ...outside };
     const sinks = config && deps.sinks ? await deps.sinks(config) : [];
     const { state: previous, etag } = await loadFindingState(deps.store, tenant);
     const { check, artifacts, next } = evaluate(observations, {

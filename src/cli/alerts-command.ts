@@ -66,7 +66,8 @@ export async function alertsCommand(flags: Flags, io: CliIo): Promise<number> {
       io.stdout(
         `${tenant}: alerts to ${[shown.teams ? "Teams" : "", ...shown.mailTo].filter(Boolean).join(", ") || "no channel"}` +
           `${schedule.length > 0 ? `, ${schedule.join(" and ")}` : ""}; alerts from ${shown.thresholds.minSeverity}, ` +
-          `stale after ${shown.thresholds.staleRunAfterHours} h, certificates reported ${shown.thresholds.certificateDays.join("/")} days ahead\n`,
+          `stale after ${shown.thresholds.staleRunAfterHours} h, evidence old after ${shown.thresholds.staleEvidenceHours} h, ` +
+          `certificates reported ${shown.thresholds.certificateDays.join("/")} days ahead\n`,
       );
       return EXIT.ok;
     }
@@ -123,12 +124,14 @@ function configFromFlags(current: Record<string, unknown>, flags: Flags): Record
   }
   const minSeverity = str(flags, "min-severity");
   const staleAfter = str(flags, "stale-after");
+  const evidenceStaleAfter = str(flags, "evidence-stale-after");
   const certificateDays = str(flags, "certificate-days");
-  if (minSeverity !== undefined || staleAfter !== undefined || certificateDays !== undefined) {
+  if (minSeverity !== undefined || staleAfter !== undefined || evidenceStaleAfter !== undefined || certificateDays !== undefined) {
     next.thresholds = {
       ...(next.thresholds as object),
       ...(minSeverity !== undefined ? { minSeverity: minSeverity.trim().toLowerCase() } : {}),
       ...(staleAfter !== undefined ? { staleRunAfterHours: hoursOf(staleAfter, "--stale-after") } : {}),
+      ...(evidenceStaleAfter !== undefined ? { staleEvidenceHours: hoursOf(evidenceStaleAfter, "--evidence-stale-after") } : {}),
       // Numbers where they read as numbers: anything else goes to the schema, which names the bad one.
       ...(certificateDays !== undefined
         ? { certificateDays: certificateDays.split(",").map((d) => (/^\s*\d+\s*$/.test(d) ? Number(d) : d.trim())) }

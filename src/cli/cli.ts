@@ -29,7 +29,8 @@ Commands:
          unsnooze --finding ID; config [--teams-webhook URL | --teams-webhook-secret KEY-VAULT-SECRET-ID]
          [--mail-to ADDR]... [--clear]: where alerts go,
          [--digest daily|weekly|off] [--heartbeat on|off] [--hour 0-23] [--weekday monday] (UTC)
-         [--min-severity info|warning|error] [--stale-after 36h] [--certificate-days 60,30,14,7]: digests,
+         [--min-severity info|warning|error] [--stale-after 36h] [--evidence-stale-after 48h]
+         [--certificate-days 60,30,14,7]: digests,
          the weekly heartbeat, thresholds;
          due: sends the stale-run alert, digest and heartbeat that are due now (run it hourly from cron).
   probe  HOST[:PORT] [--timeout S] [--json]   (port 25, 10 s a step; IPv6 as [2001:db8::25]:25)
@@ -85,6 +86,7 @@ const OPTIONS = {
     weekday: { type: "string" },
     "min-severity": { type: "string" },
     "stale-after": { type: "string" },
+    "evidence-stale-after": { type: "string" },
     "certificate-days": { type: "string" },
   },
   probe: { json: COMMON.json, help: COMMON.help, timeout: { type: "string" }, "smart-host": { type: "boolean" } },

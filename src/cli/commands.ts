@@ -138,7 +138,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
   const eop = observeEop(state, { at, sync: syncReport(feed, syncedAt), maxFeedAgeMs: settings.maxFeedAgeMs });
   // The flags name this check's channels; without them, the tenant's configuration in the state store. Its thresholds hold either way.
   const stored = await loadAlertConfig(store, inventory.tenant);
-  const { certificateDays } = thresholdsOf(stored);
+  const { certificateDays, staleEvidenceHours } = thresholdsOf(stored);
   const hybrid = flags["exchange-online"] ? await liveExchangeOnline(inventory, settings, io) : inventory.hybrid;
   const observations = {
     tenant: inventory.tenant,
@@ -149,6 +149,7 @@ export async function checkCommand(flags: Flags, io: CliIo): Promise<number> {
     eop,
     hybrid,
     certificateDays,
+    staleEvidenceHours,
     ...(await observeOutside(hybrid, await outsideOf(settings, { dns: Boolean(flags.dns), probe: Boolean(flags.probe) }))),
   };
   const config = alertConfigFromFlags(flags) ?? stored;

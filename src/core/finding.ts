@@ -27,6 +27,8 @@ export const SUBJECT_KINDS: Readonly<Record<string, string>> = {
   tenant: "Tenant",
   "smtp-host": "SMTP host",
   "ip-address": "Egress address",
+  "state-document": "State document",
+  probe: "Probe",
 };
 
 export function subjectKindName(kind: string): string {

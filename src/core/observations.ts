@@ -55,6 +55,8 @@ export interface Observations {
   certificateHistory?: CertificateMemory | undefined;
   /** Days before expiry at which a certificate is reported, largest first (default 60, 30, 14, 7). */
   certificateDays?: readonly number[] | undefined;
+  /** Hours after which the state document and its uploaded probes are old evidence (default 48). */
+  staleEvidenceHours?: number | undefined;
   /** The smart hosts and egress addresses in DNS, when the check could ask it. */
   dns?: DnsObservation | undefined;
   /** The STARTTLS probes: uploaded with the state document, and the check's own where port 25 can leave. */
@@ -83,4 +85,7 @@ export interface ProbeObservation {
 /** Days before expiry at which a named certificate is reported, each crossing a new finding digest. */
 export const DEFAULT_CERTIFICATE_DAYS: readonly number[] = [60, 30, 14, 7];
 
-export type ObservationPart = Exclude<keyof Observations, "tenant" | "instance" | "at" | "runId" | "certificateDays">;
+/** How old a state document (or an uploaded probe) may be before the check says it judges old evidence. */
+export const DEFAULT_STALE_EVIDENCE_HOURS = 48;
+
+export type ObservationPart = Exclude<keyof Observations, "tenant" | "instance" | "at" | "runId" | "certificateDays" | "staleEvidenceHours">;

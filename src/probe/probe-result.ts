@@ -50,6 +50,8 @@ export const probeResultSchema = z.object({
   /** The step it stopped at: `connect` means the probe could not reach the server at all, which says nothing of its certificate. */
   failedAt: z.enum(PROBE_STEPS).optional(),
   durationMs: z.number().int().nonnegative(),
+  /** When the probe ran; absent in results of older versions, which are as old as the document that carries them. */
+  probedAt: z.iso.datetime().optional(),
 });
 
 export type ProbeCertificate = z.infer<typeof probeCertificateSchema>;

@@ -71,6 +71,7 @@ export async function probeSmtp(host: string, port: number, options: ProbeOption
     ...(seen.tls?.certificate && { certificate: seen.tls.certificate }),
     ...(failure && { error: failure.message, failedAt: failure.step }),
     durationMs: Date.now() - started,
+    probedAt: new Date(started).toISOString(),
   };
 }
 

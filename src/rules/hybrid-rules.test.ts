@@ -21,6 +21,7 @@ import { tlsDomainMismatch, tlsSenderNameMismatch } from "./exchange-online-tls.
 import { hybridRemoteDomainMisconfigured, routingDomainMisconfigured } from "./hybrid-domains.js";
 import { connectorOpenToInternet, hybridReceiveNotTrusted } from "./hybrid-receive.js";
 import { outboundConnectorDrift } from "./outbound-connector-drift.js";
+import { stateDocumentStale } from "./stale-evidence.js";
 import { certificateRenewed, tlsCertificateNameMismatch } from "./tls-certificate-name.js";
 
 /** The observations helper's check time: certificates are made relative to it. */
@@ -928,6 +929,39 @@ describe("a state document without its certificates", () => {
     const document = doc();
     (document.onPremises as Loose).exchangeCertificates = undefined;
     expect(rememberCertificates(memory, observe(document).hybrid!, AT)).toBe(memory);
+  });
+});
+
+// ---- state-document-stale ----------------------------------------------------
+
+describe("state-document-stale", () => {
+  const later = (hours: number) => new Date(Date.parse("2026-11-22T05:00:00Z") + hours * 3_600_000);
+
+  it("warns when the document is older than the tenant allows (48 hours unless set), naming when it was collected", () => {
+    expect(run(stateDocumentStale, doc(), { at: later(47) })).toEqual([]);
+    const [f, ...rest] = run(stateDocumentStale, doc(), { at: later(72) });
+    expect(rest).toEqual([]);
+    expect(f!.severity).toBe("warning");
+    expect(f!.subject).toEqual({ kind: "state-document", name: "contoso.onmicrosoft.com" });
+    expect(f!.summary).toContain("was collected 3 days ago (2026-11-22T05:00:00.000Z), past the 2 days this tenant allows");
+    expect(run(stateDocumentStale, doc(), { at: later(72), staleEvidenceHours: 100 })).toEqual([]);
+    // The same old document is the same finding day after day: it alerts once.
+    expect(run(stateDocumentStale, doc(), { at: later(96) })[0]!.digest).toBe(f!.digest);
+  });
+
+  it("warns of an uploaded probe that ran too long ago, never of the check's own", () => {
+    const probe = { host: "mail.contoso.com", port: 25, banner: "", ehlo: [], starttls: true, ehloMasked: false, durationMs: 5 };
+    const probes = {
+      results: [
+        { ...probe, probedAt: "2026-11-10T00:00:00Z", source: "document" as const },
+        { ...probe, host: "mx2.contoso.com", probedAt: "2026-11-10T00:00:00Z", source: "check" as const },
+      ],
+      probedHere: true,
+      unavailable: [],
+    };
+    const findings = run(stateDocumentStale, doc(), { probes });
+    expect(findings.map((f) => `${f.subject.kind} ${f.subject.name}`)).toEqual(["probe mail.contoso.com:25"]);
+    expect(findings[0]!.summary).toContain("ran 12 days ago (2026-11-10T00:00:00Z)");
   });
 });
 

@@ -14,6 +14,7 @@ import { sendConnectorToCloudMisconfigured } from "./send-connector-to-cloud.js"
 import { smartHostCertificateMismatch } from "./smart-host-certificate.js";
 import { smartHostNoFailover, smartHostUnresolvable } from "./smart-hosts.js";
 import { staleEopRange } from "./stale-eop-range.js";
+import { stateDocumentStale } from "./stale-evidence.js";
 import { starttlsInspected, starttlsMissing, tlsVersionOutdated } from "./starttls.js";
 import { certificateRenewed, tlsCertificateNameMismatch, tlsCertificateNameMissing } from "./tls-certificate-name.js";
 
@@ -27,6 +28,7 @@ import { certificateRenewed, tlsCertificateNameMismatch, tlsCertificateNameMissi
 export const RULES: readonly Rule[] = [
   feedSuspicious,
   feedStale,
+  stateDocumentStale,
   missingEopRange,
   certificateExpired,
   tlsCertificateNameMismatch,
