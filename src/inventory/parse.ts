@@ -1,15 +1,14 @@
 import { z } from "zod";
-import { InputError, InvalidRangeError } from "../errors.js";
+import { InputError } from "../errors.js";
 import { type Instance, parseInstance } from "../feed/instances.js";
 import { isCloudTrusted } from "../hybrid/presented.js";
 import { RAW_EXPECTED, refuseRawWithoutReceiveConnectors } from "../hybrid/raw-exports.js";
 import { isStateDocument, readStateDocument } from "../hybrid/state-document.js";
 import { GUID } from "../ids.js";
-import { ParsedEntries, parseRange } from "../ip/index.js";
-import { cutShortError, cutShortText } from "../serialised/cut-short.js";
 import { refusePrivateKeys } from "../serialised/private-keys.js";
-import { identityOf, ipRangeText, isObject, listItems, psDomainCapabilities, psList, psName } from "../serialised/values.js";
+import { identityOf, isObject, listItems, psDomainCapabilities, psList, psName } from "../serialised/values.js";
 import { hasUnsafeCharacters, UNSAFE_CHARACTERS, validate } from "../validation.js";
+import { entryTexts, parseAt } from "./entries.js";
 import { type Inventory, type TargetMode, targetModeSchema, targetsOf } from "./inventory.js";
 
 export interface ParseInventoryOptions {
@@ -51,8 +50,6 @@ const displayName = z
 const connectorIdentity = displayName.refine((n) => n.slice(n.lastIndexOf("\\") + 1).length <= CONNECTOR_NAME_CHARS, {
   message: `expected a connector name of at most ${CONNECTOR_NAME_CHARS} characters after the server`,
 });
-
-const ENTRY_EXPECTED = 'expected an address, CIDR or range string, or an object with "Expression" or "LowerBound"/"UpperBound"';
 
 // Windows PowerShell 5.1 serialises some multi-valued properties as {"value":[…],"Count":n}.
 // The items are checked one by one in entryTexts: a schema per item costs more than the parse on 200,000 entries.
@@ -235,36 +232,6 @@ function fromRawConnector(item: unknown, targetMode: TargetMode, modeFrom: "opti
   };
 }
 
-/**
- * Turns each entry into the text Exchange shows and checks it parses, naming
- * the entry where the input file has it; object forms must agree with
- * themselves. The parse is kept for the drift analysis of the same list.
- */
-function entryTexts(entries: readonly unknown[], source: string, path: string): string[] {
-  const texts = entries.map((item, i) => {
-    const at = { source, path: `${path}[${i}]` };
-    // ConvertTo-Json below the objects' depth writes their type name instead of them.
-    const cut = cutShortText(item);
-    if (cut) throw cutShortError(cut).at(at);
-    if (typeof item !== "string" && !isObject(item)) throw new InputError(ENTRY_EXPECTED, at);
-    try {
-      return ipRangeText(item, (expression, bounds) => {
-        const [a, b] = [parseAt(expression, at), parseAt(bounds, at)];
-        return a.first === b.first && a.last === b.last;
-      });
-    } catch (error) {
-      throw error instanceof InputError && !(error instanceof InvalidRangeError) ? error.at(at) : error;
-    }
-  });
-  try {
-    ParsedEntries.parse(texts);
-  } catch (error) {
-    if (error instanceof InvalidRangeError) throw error.at({ source, path });
-    throw error;
-  }
-  return texts;
-}
-
 function checkTargets(inventory: Inventory, source: string): void {
   const seen = new Map<string, string>();
   for (const target of targetsOf(inventory)) {
@@ -275,15 +242,6 @@ function checkTargets(inventory: Inventory, source: string): void {
     seen.set(key, owner);
     for (const [i, text] of target.protected.entries()) parseAt(text, { source, path: `${owner}.protected[${i}]` });
     for (const [i, text] of target.removable.entries()) parseAt(text, { source, path: `${owner}.removable[${i}]` });
-  }
-}
-
-function parseAt(text: string, at: { source: string; path: string }) {
-  try {
-    return parseRange(text);
-  } catch (error) {
-    if (error instanceof InvalidRangeError) throw error.at(at);
-    throw error;
   }
 }
 
