@@ -826,24 +826,31 @@ function dotNetGeneral(x: number, precision: number, flavour: PowerShellFlavour)
 // ---------------------------------------------------------------------------------------------------------
 // Windows PowerShell 5.1: JavaScriptSerializer, then ConvertToPrettyJsonString.
 
-/** [JSS] HttpEncoder.JavaScriptStringEncode: also ' < > & (HTML-sensitive) and U+0085, U+2028, U+2029, as \uXXXX in lower case. */
-function quote51(s: string): string {
+/**
+ * A JSON string as both serialisers escape it: \t \n \r \f \b \\ \", other controls and U+0085, U+2028, U+2029 as
+ * \uXXXX in lower case, and whatever `more` lists the same way.
+ */
+function quoteJson(s: string, more = ""): string {
   let out = '"';
   for (let k = 0; k < s.length; k++) {
     const ch = s[k] as string;
     const code = ch.charCodeAt(0);
-    if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
+    if (ch === "\t") out += "\\t";
     else if (ch === "\n") out += "\\n";
-    else if (ch === "\b") out += "\\b";
+    else if (ch === "\r") out += "\\r";
     else if (ch === "\f") out += "\\f";
-    else if (code < 0x20 || "'<>&\u0085\u2028\u2029".includes(ch)) out += `\\u${code.toString(16).padStart(4, "0")}`;
+    else if (ch === "\b") out += "\\b";
+    else if (ch === "\\") out += "\\\\";
+    else if (ch === '"') out += '\\"';
+    else if (code < 0x20 || code === 0x85 || code === 0x2028 || code === 0x2029 || more.includes(ch))
+      out += `\\u${code.toString(16).padStart(4, "0")}`;
     else out += ch;
   }
   return `${out}"`;
 }
+
+/** [JSS] HttpEncoder.JavaScriptStringEncode: also ' < > & (HTML-sensitive). */
+const quote51 = (s: string) => quoteJson(s, "'<>&");
 
 function primitiveJson51(node: JsonNode): string {
   switch (node.kind) {
@@ -1014,24 +1021,8 @@ function convertDictionary(json: string, index: number, result: string[], padStr
 // ---------------------------------------------------------------------------------------------------------
 // PowerShell 7: Newtonsoft.Json, Formatting.Indented (two spaces, "key": value) or none.
 
-/** [NJ] JavaScriptUtils with StringEscapeHandling.Default: \t \n \r \f \b \\ \", other controls and U+0085, U+2028, U+2029 as \uXXXX (lower case). */
-function quote7(s: string): string {
-  let out = '"';
-  for (let k = 0; k < s.length; k++) {
-    const ch = s[k] as string;
-    const code = ch.charCodeAt(0);
-    if (ch === "\t") out += "\\t";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\f") out += "\\f";
-    else if (ch === "\b") out += "\\b";
-    else if (ch === "\\") out += "\\\\";
-    else if (ch === '"') out += '\\"';
-    else if (code < 0x20 || code === 0x85 || code === 0x2028 || code === 0x2029) out += `\\u${code.toString(16).padStart(4, "0")}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
+/** [NJ] JavaScriptUtils with StringEscapeHandling.Default. */
+const quote7 = (s: string) => quoteJson(s);
 
 /** [NJ] JsonConvert.ToString(double): "R", ".0" when it has no '.', 'E' or 'e'; NaN and infinities as strings (FloatFormatHandling.String). */
 function double7(x: number, single: boolean): string {
